@@ -1,0 +1,63 @@
+"""What the Click entry points share: the $OMQ_DIR option, options loading, one-line errors."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn, TypeVar
+
+import click
+from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
+
+from qorus_core.model.errors import QorusError
+from qorus_core.omqdir import OmqDir, resolve_omq_dir
+from qorus_core.options import Options, load_options
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def qorus_dir_option(*names: str) -> Callable[[F], F]:
+    """``--qorus-dir`` (and the tool's short name for it, when it has one), from ``OMQ_DIR``."""
+    return click.option(
+        *(names or ("--qorus-dir",)),
+        "qorus_dir",
+        envvar="OMQ_DIR",
+        show_envvar=True,
+        type=click.Path(file_okay=False),
+        help="The Qorus directory ($OMQ_DIR); default ~/.qorus.",
+    )
+
+
+def fail(tool: str, message: str, code: int = 1) -> NoReturn:
+    """One clear line on stderr, then exit with ``code``."""
+    err_console.print(f"[bold red]{tool}:[/] {message}", highlight=False, soft_wrap=True)
+    sys.exit(code)
+
+
+def load_env(qorus_dir: str | None, overrides: Sequence[str] = ()) -> tuple[OmqDir, Options]:
+    omq = resolve_omq_dir(qorus_dir)
+    return omq, load_options(omq, overrides)
+
+
+def guarded(tool: str, code: int = 1) -> Callable[[F], F]:
+    """Turn a QorusError escaping a command into one line and exit ``code``."""
+
+    def deco(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except QorusError as exc:
+                fail(tool, exc.desc, code)
+            except SQLAlchemyError as exc:
+                reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+                fail(tool, f"database error: {reason}", code)
+
+        return wrapper  # type: ignore[return-value]
+
+    return deco

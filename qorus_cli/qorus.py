@@ -1,0 +1,144 @@
+"""``qorus``: the server command. Today it reads and prints options; the server start is next.
+
+Exit codes follow the real product: 8 command line, 9 options, 10 version shown, 99 other.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Sequence
+from importlib import metadata
+from typing import NoReturn
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from qorus_core.model.errors import OptionError
+from qorus_core.omqdir import OmqDir, resolve_omq_dir
+from qorus_core.options import OPTIONS, Options, default_text, format_value, load_options
+
+EXIT_OK = 0
+EXIT_COMMAND_LINE = 8
+EXIT_OPTIONS = 9
+EXIT_VERSION = 10
+EXIT_OTHER = 99
+
+
+def version() -> str:
+    try:
+        return metadata.version("qorus-py")
+    except metadata.PackageNotFoundError:
+        return "0.1.0"
+
+
+class _QorusCommand(click.Command):
+    """A Click command whose usage errors exit 8 (command line) as the real server does."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            exc.exit_code = EXIT_COMMAND_LINE
+            raise
+
+
+def _shown(options: Options, name: str) -> str:
+    spec = OPTIONS[name]
+    value = options.get(name)
+    if spec.secret and value:
+        return "********"
+    text = format_value(spec, value)
+    return text if text else "-"
+
+
+def print_option_list(options: Options) -> None:
+    """Print every option with its default, the value in force and where it came from."""
+    out = sys.stdout
+    width = None if out.isatty() else max(shutil.get_terminal_size((200, 24)).columns, 200)
+    console = Console(file=out, width=width, highlight=False)
+    title = f"options ({options.path})" if options.path else "options (no options file)"
+    table = Table(title=title, title_justify="left", show_lines=False)
+    table.add_column("option", no_wrap=True, style="bold")
+    table.add_column("default", overflow="fold")
+    table.add_column("value", overflow="fold")
+    table.add_column("description", overflow="fold")
+    for name, spec in OPTIONS.items():
+        value = _shown(options, name)
+        source = options.source(name)
+        if source != "default":
+            value = f"{value} ({source})"
+        table.add_row(name, default_text(spec), value, spec.desc)
+    console.print(table)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"qorus: {message}", err=True)
+    sys.exit(code)
+
+
+def _no_server(omq: OmqDir, options: Options, foreground: bool) -> int:
+    """Stands where the server start goes; it reports that this build has no server."""
+    click.echo(
+        f"qorus: options read from {omq.root}; the server is not part of this build yet",
+        err=True,
+    )
+    return EXIT_OTHER
+
+
+@click.command(
+    cls=_QorusCommand,
+    context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "QORUS"},
+)
+@click.option(
+    "-d",
+    "--qorus-dir",
+    envvar="OMQ_DIR",
+    show_envvar=True,
+    type=click.Path(file_okay=False),
+    help="The $OMQ_DIR to use (default ~/.qorus).",
+)
+@click.option(
+    "-l",
+    "--option-list",
+    is_flag=True,
+    envvar="QORUS_OPTION_LIST",
+    show_envvar=True,
+    help="Print every option with its default and the value in force, then exit.",
+)
+@click.option(
+    "-V",
+    "--version",
+    "show_version",
+    is_flag=True,
+    envvar="QORUS_SHOW_VERSION",
+    show_envvar=True,
+    help="Print the version and exit (exit code 10).",
+)
+@click.argument("overrides", nargs=-1, metavar="[NAME=VALUE]...")
+def main(
+    qorus_dir: str | None, option_list: bool, show_version: bool, overrides: Sequence[str]
+) -> None:
+    """Start the Qorus server, or inspect its options.
+
+    NAME=VALUE arguments override the options file ($OMQ_DIR/etc/options); NAME may leave
+    out the "qorus." domain, e.g. max-retries=3.
+    """
+    if show_version:
+        click.echo(f"qorus {version()}")
+        sys.exit(EXIT_VERSION)
+    omq = resolve_omq_dir(qorus_dir)
+    try:
+        options = load_options(omq, overrides)
+    except OptionError as exc:
+        _fail(exc.desc, EXIT_OPTIONS)
+    if option_list:
+        print_option_list(options)
+        sys.exit(EXIT_OK)
+    foreground = not options.get("daemon-mode")
+    sys.exit(_no_server(omq, options, foreground))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,161 @@
+"""The system datasource: a Qore-style datasource string or an SQLAlchemy URL to an Engine.
+
+Qore form: ``driver:user/pass@db(encoding)%host:port{option=value,...}`` with the drivers
+``pgsql``, ``mysql``, ``oracle`` and ``sqlite``/``sqlite3`` (for SQLite the ``db`` part is the
+file path). Anything containing ``://`` is taken as an SQLAlchemy URL.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from qorus_core.model.errors import DatasourceError
+
+_QORE_RE = re.compile(
+    r"""^(?P<driver>[A-Za-z0-9_]+):
+        (?:(?P<user>[^/@]*)(?:/(?P<password>[^@]*))?@)?
+        (?P<db>[^%{(]*)
+        (?:\((?P<encoding>[^)]*)\))?
+        (?:%(?P<host>[^:{]+)(?::(?P<port>\d+))?)?
+        (?:\{(?P<opts>[^}]*)\})?$""",
+    re.X,
+)
+
+_DRIVERS = {
+    "pgsql": "postgresql+psycopg",
+    "postgresql": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mysql+pymysql",
+    "oracle": "oracle+oracledb",
+    "sqlite": "sqlite",
+    "sqlite3": "sqlite",
+}
+
+#: The connection option a read-only unit of work sets so SQLite opens a shared transaction.
+READONLY = "qorus_readonly"
+
+
+def parse_datasource(spec: str) -> URL:
+    """Turn a datasource string into an SQLAlchemy URL, or raise DATASOURCE-ERROR."""
+    spec = spec.strip()
+    if "://" in spec:
+        try:
+            return make_url(spec)
+        except ArgumentError as exc:
+            raise DatasourceError(
+                f"cannot parse datasource URL {_mask_raw(spec)!r}: {exc}"
+            ) from None
+    m = _QORE_RE.match(spec)
+    if not m:
+        raise DatasourceError(
+            f"cannot parse datasource {_mask_raw(spec)!r}: expected "
+            "'driver:user/pass@db%host:port' or an SQLAlchemy URL"
+        )
+    driver = m["driver"].lower()
+    if driver not in _DRIVERS:
+        raise DatasourceError(
+            f"unsupported datasource driver {driver!r} (supported: pgsql, mysql, oracle, sqlite)"
+        )
+    db = m["db"]
+    if not db:
+        raise DatasourceError(f"datasource {_mask_raw(spec)!r} names no database")
+    query: dict[str, str] = {}
+    for opt in filter(None, (m["opts"] or "").split(",")):
+        key, _, value = opt.partition("=")
+        query[key.strip()] = value.strip()
+    drivername = _DRIVERS[driver]
+    if drivername == "sqlite":
+        return URL.create("sqlite", database=str(Path(db).expanduser()))
+    if drivername.startswith("mysql"):
+        query.setdefault("charset", "utf8mb4")
+    if drivername.startswith("oracle"):
+        query.setdefault("service_name", db)
+        db = ""
+    return URL.create(
+        drivername,
+        username=m["user"] or None,
+        password=m["password"] or None,
+        host=m["host"] or "localhost",
+        port=int(m["port"]) if m["port"] else None,
+        database=db or None,
+        query=query,
+    )
+
+
+def sqlite_url(path: Path) -> URL:
+    return URL.create("sqlite", database=str(path))
+
+
+def mask(url: URL) -> str:
+    """The URL as text with its password hidden, for messages and status output."""
+    return url.render_as_string(hide_password=True)
+
+
+def _mask_raw(spec: str) -> str:
+    spec = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", spec)
+    return re.sub(r"^([^:]+:[^/@]*/)[^@]*@", r"\1***@", spec)
+
+
+def create_system_engine(url: URL, pool_min: int = 3, pool_max: int = 40, **kwargs: Any) -> Engine:
+    """An Engine with the per-dialect settings the engine rules need."""
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            pool_size=max(pool_min, 1),
+            max_overflow=max(pool_max - pool_min, 0),
+            **kwargs,
+        )
+        _configure_sqlite(engine)
+        return engine
+    opts: dict[str, Any] = {
+        "pool_size": max(pool_min, 1),
+        "max_overflow": max(pool_max - pool_min, 0),
+        "pool_pre_ping": True,
+    }
+    if backend in ("mysql", "mariadb", "postgresql"):
+        opts["isolation_level"] = "READ COMMITTED"
+    opts.update(kwargs)
+    return create_engine(url, **opts)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, a busy timeout, foreign keys; writers take the lock at BEGIN so they never deadlock."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        readonly = conn.get_execution_options().get(READONLY, False)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+def check_connection(engine: Engine) -> None:
+    """Open one connection, or raise DATASOURCE-ERROR with one clear, password-free line."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise DatasourceError(
+            f"cannot open system datasource {mask(engine.url)}: {reason}"
+        ) from None
+    except OSError as exc:
+        raise DatasourceError(f"cannot open system datasource {mask(engine.url)}: {exc}") from None

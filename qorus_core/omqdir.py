@@ -1,0 +1,55 @@
+"""Where things are: ``$OMQ_DIR`` and its ``etc/``, ``log/``, ``user/`` and ``var/`` folders.
+
+Resolution order: the ``-d/--qorus-dir`` option, then the ``OMQ_DIR`` environment variable,
+then ``~/.qorus`` (:data:`DEFAULT_OMQ_DIR`), so a new user needs nothing set up.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_OMQ_DIR = Path("~/.qorus")
+
+
+@dataclass(frozen=True)
+class OmqDir:
+    root: Path
+
+    @property
+    def etc(self) -> Path:
+        return self.root / "etc"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "log"
+
+    @property
+    def user(self) -> Path:
+        return self.root / "user"
+
+    @property
+    def var(self) -> Path:
+        return self.root / "var"
+
+    @property
+    def options_file(self) -> Path:
+        return self.etc / "options"
+
+    @property
+    def default_sqlite(self) -> Path:
+        """The embedded system database used when ``qorus.systemdb`` is not set."""
+        return self.var / "qorus.sqlite"
+
+    def ensure(self) -> OmqDir:
+        """Create the standard folders (idempotent)."""
+        for d in (self.etc, self.log, self.user, self.var):
+            d.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def resolve_omq_dir(qorus_dir: str | os.PathLike[str] | None = None) -> OmqDir:
+    """Return the ``$OMQ_DIR`` in force: the option, the environment, then the default."""
+    raw = qorus_dir or os.environ.get("OMQ_DIR") or DEFAULT_OMQ_DIR
+    return OmqDir(Path(raw).expanduser().resolve())

@@ -1,0 +1,26 @@
+"""The system datasource in force for an ``$OMQ_DIR``: what every offline tool opens first."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import URL, Engine
+
+from qorus_core.db.engine import create_system_engine, parse_datasource, sqlite_url
+from qorus_core.omqdir import OmqDir
+from qorus_core.options import Options
+
+
+def system_url(omq: OmqDir, options: Options, datasource: str | None = None) -> URL:
+    """``datasource`` (a tool's ``-D``), else ``qorus.systemdb``, else the embedded SQLite file."""
+    spec = datasource or options.get("systemdb")
+    if spec:
+        return parse_datasource(str(spec))
+    omq.var.mkdir(parents=True, exist_ok=True)
+    return sqlite_url(omq.default_sqlite)
+
+
+def open_system_engine(omq: OmqDir, options: Options, datasource: str | None = None) -> Engine:
+    return create_system_engine(
+        system_url(omq, options, datasource),
+        pool_min=int(options.get("system-pool-minimum")),
+        pool_max=int(options.get("system-pool-maximum")),
+    )
