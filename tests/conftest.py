@@ -131,6 +131,11 @@ class DbFactory:
 
     def _empty_mysql(self) -> None:
         engine = create_system_engine(self.template)  # type: ignore[arg-type]
+        st = schema.status(engine)
+        if st.newer or st.upgrade_due or len(st.counts) != len(schema.MAIN_TABLES):
+            # an earlier test dropped or damaged the shared schema: build it again
+            schema.drop(engine)
+            schema.align(engine)
         with engine.begin() as conn:
             conn.execute(text("SET FOREIGN_KEY_CHECKS=0"))
             for table in t.metadata.sorted_tables:

@@ -262,7 +262,7 @@ def apply(conn: Connection) -> None:
                 created=ts,
             )
         )
-    have_rg = set(conn.execute(select(t.role_groups.c.role, t.role_groups.c.groupid)))
+    have_rg = set(conn.execute(select(t.role_groups.c.role, t.role_groups.c.groupid)).all())
     rg = [
         {"role": r, "groupid": DEFAULT_GROUP_ID}
         for r in new_roles

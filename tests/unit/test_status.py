@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import pytest
+
+from qorus_core.model import status
+
+
+def test_codes_round_trip() -> None:
+    for name, code in status.ORDER_STATUS_CODES.items():
+        assert status.order_name(status.order_code(name)) == name
+        assert status.order_code(code) == code
+
+
+def test_rank_derives_highest() -> None:
+    assert status.highest(["COMPLETE", "RETRY", "ERROR"]) == "ERROR"
+    assert status.highest(["COMPLETE", "IN-PROGRESS", "CANCELED"]) == "IN-PROGRESS"
+    assert status.highest(["COMPLETE", "INCOMPLETE"]) == "INCOMPLETE"
+
+
+def test_unknown_status() -> None:
+    with pytest.raises(ValueError, match="unknown order status"):
+        status.order_code("DONE")
