@@ -96,7 +96,9 @@ TOOL = "schema-tool"
     show_envvar=True,
     help="Recover the crashed session of an instance key (default: qorus.instance-key).",
 )
-@click.option("-v", "--verbose", count=True, show_envvar=True, help="More output.")
+@click.option(
+    "-v", "--verbose", count=True, show_envvar=True, help="Status: row counts of every table."
+)
 @guarded(TOOL, 2)
 def main(
     qorus_dir: str | None,
@@ -113,6 +115,8 @@ def main(
     verbose: int,
 ) -> None:
     """Create, upgrade and inspect the Qorus system schema; with no option, print its status."""
+    if dialect and not (sql or dry_run):
+        fail(TOOL, "--dialect goes with --sql or --dry-run", 1)
     if (sql or dry_run) and dialect:
         click.echo(schema.offline_sql(dialect))
         return
@@ -149,11 +153,11 @@ def main(
     elif recover is not None:
         _recover(engine, recover or str(options.get("instance-key")), force)
     else:
-        _print_status(schema.status(engine), verbose)
+        _print_status(schema.status(engine, all_tables=verbose > 0))
     engine.dispose()
 
 
-def _print_status(st: schema.SchemaStatus, verbose: int) -> None:
+def _print_status(st: schema.SchemaStatus) -> None:
     table = Table(title="system schema", show_header=False)
     table.add_row("datasource", st.datasource)
     if not st.exists:

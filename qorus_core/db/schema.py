@@ -89,7 +89,8 @@ def _known_revision(rev: str) -> bool:
     return any(s.revision == rev for s in script.walk_revisions())
 
 
-def status(engine: Engine) -> SchemaStatus:
+def status(engine: Engine, all_tables: bool = False) -> SchemaStatus:
+    """The schema's state; row counts of the main tables, or of every table with ``all_tables``."""
     with engine.connect() as conn:
         rev = current_revision(conn)
         st = SchemaStatus(mask(engine.url), rev, head_revision(), None)
@@ -97,7 +98,7 @@ def status(engine: Engine) -> SchemaStatus:
             return st
         st.version = refdata.get_schema_version(conn)
         present = set(inspect(conn).get_table_names())
-        for table in MAIN_TABLES:
+        for table in t.metadata.sorted_tables if all_tables else MAIN_TABLES:
             if table.name in present:
                 st.counts[table.name] = conn.execute(
                     select(func.count()).select_from(table)

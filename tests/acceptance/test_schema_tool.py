@@ -133,3 +133,15 @@ def test_sessions_and_recover(omq_dir: Path, db_url: URL) -> None:
     res = run(omq_dir, "--recover")
     assert "nothing to recover" in res.stdout
     engine.dispose()
+
+
+def test_verbose_status_counts_every_table(omq_dir: Path) -> None:
+    res = run(omq_dir, "-v")
+    assert res.returncode == 0, res.stderr
+    assert "rows in permission_includes" in res.stdout
+    assert "rows in permission_includes" not in run(omq_dir).stdout
+
+
+def test_dialect_alone_is_a_usage_error(omq_dir: Path) -> None:
+    res = run(omq_dir, "--dialect", "oracle")
+    assert res.returncode == 1 and "--dialect goes with --sql" in res.stderr
