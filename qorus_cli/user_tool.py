@@ -98,7 +98,9 @@ def _plan_users(
         plan.add(do_add)
     for arg in upd:
         user, rest = syntax.split_target(arg, "--update-user", "user:key=value")
-        kv = syntax.split_key_values(rest, ("pass", "name", "desc", "roles"), "--update-user")
+        kv = syntax.split_key_values(
+            rest, ("pass", "name", "desc", "roles"), "--update-user", any_key=False
+        )
         if "name" in kv and "desc" in kv:
             raise rbac.RbacError("--update-user: give name or desc, not both", code="ARG-ERROR")
         new_pw = kv.get("pass")

@@ -69,22 +69,25 @@ def split_target(arg: str, what: str, form: str) -> tuple[str, str]:
     return name.strip(), rest
 
 
-def split_key_values(text: str, keys: tuple[str, ...], what: str) -> dict[str, str]:
-    """``key=value[,key=value...]`` (``;`` separates too); a comma starts a new pair only when a
-    known key and ``=`` follow it, so list values keep their commas."""
+def split_key_values(
+    text: str, keys: tuple[str, ...], what: str, *, any_key: bool = True
+) -> dict[str, str]:
+    """``key=value[,key=value...]`` (``;`` separates too). A comma starts a new pair only when
+    a word and ``=`` follow it (``any_key``, the real tool's rule), or, with ``any_key=False``,
+    only when a known key and ``=`` follow it (so a password keeps its commas and ``=``)."""
     text = text.strip()
-    alt = "|".join(re.escape(k) for k in keys)
-    if not re.match(rf"^({alt})=", text):
-        key = text.split("=", 1)[0] if "=" in text else ""
-        hint = f"unknown key {key!r}; " if key else ""
+    alt = r"[A-Za-z_][\w-]*" if any_key else "|".join(re.escape(k) for k in keys)
+    if not re.match(rf"^(?:{alt})=", text):
         raise RbacError(
-            f"{what}: {hint}expecting key=value with key one of: {', '.join(keys)}",
-            code="ARG-ERROR",
+            f"{what}: expecting key=value with key one of: {', '.join(keys)}", code="ARG-ERROR"
         )
-    parts = re.split(rf"[,;](?=(?:{alt})=)", text)
     out: dict[str, str] = {}
-    for part in parts:
+    for part in re.split(rf"[,;](?=(?:{alt})=)", text):
         key, _, value = part.partition("=")
+        if key not in keys:
+            raise RbacError(
+                f"{what}: unknown key {key!r}; valid keys: {', '.join(keys)}", code="ARG-ERROR"
+            )
         if key in out:
             raise RbacError(f"{what}: key {key!r} given twice", code="ARG-ERROR")
         out[key] = value
