@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 import httpx
+from rich.markup import escape
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -320,7 +321,11 @@ def synchronize(url: str, timeout: float, quiet: bool) -> None:
         reason = f"{body.get('err', '')}: {body.get('desc', '')}"
     except ValueError:
         reason = resp.text.strip().splitlines()[0] if resp.text.strip() else ""
-    fail(TOOL, f"the server at {url} refused to reload RBAC: HTTP {resp.status_code} {reason}", 2)
+    fail(
+        TOOL,
+        escape(f"the server at {url} refused to reload RBAC: HTTP {resp.status_code} {reason}"),
+        2,
+    )
 
 
 # ------------------------------------------------------------------------------ command
@@ -421,12 +426,12 @@ def main(**kw: Any) -> None:
     try:
         _run(kw)
     except rbac.RbacError as exc:
-        fail(TOOL, f"{exc.code}: {exc.desc}", 1)
+        fail(TOOL, escape(f"{exc.code}: {exc.desc}"), 1)
     except QorusError as exc:
-        fail(TOOL, f"{exc.code}: {exc.desc}", 2)
+        fail(TOOL, escape(f"{exc.code}: {exc.desc}"), 2)
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        fail(TOOL, f"database error: {reason}", 2)
+        fail(TOOL, escape(f"database error: {reason}"), 2)
 
 
 def _run(kw: dict[str, Any]) -> None:
