@@ -1,0 +1,111 @@
+"""Who a caller is and what it may do: the one entry point the server uses for RBAC."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection, Engine
+
+from qorus_core.db import tables as t
+from qorus_core.db.engine import READONLY
+from qorus_core.db.refdata import DEFAULT_GROUP_ID
+from qorus_core.model.errors import AuthenticationError
+from qorus_core.rbac import perms
+from qorus_core.rbac.groups import KINDS, member_table
+from qorus_core.rbac.passwords import burn_time, verify_password
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A user's roles, effective permissions (umbrellas expanded) and the interfaces it sees.
+
+    ``all_interfaces`` is true when a role holds the DEFAULT group; otherwise the user sees the
+    members of its roles' enabled groups (``group_ids``; ``workflow_ids`` ...)."""
+
+    username: str
+    description: str
+    roles: frozenset[str]
+    permissions: frozenset[str]
+    all_interfaces: bool
+    group_ids: frozenset[int]
+    workflow_ids: frozenset[int]
+    service_ids: frozenset[int]
+    job_ids: frozenset[int]
+
+    def has(self, permission: str) -> bool:
+        return permission in self.permissions
+
+    def has_any(self, *permissions: str) -> bool:
+        return any(p in self.permissions for p in permissions)
+
+    def sees_workflow(self, workflowid: int) -> bool:
+        return self.all_interfaces or workflowid in self.workflow_ids
+
+    def sees_service(self, serviceid: int) -> bool:
+        return self.all_interfaces or serviceid in self.service_ids
+
+    def sees_job(self, jobid: int) -> bool:
+        return self.all_interfaces or jobid in self.job_ids
+
+
+def _principal(conn: Connection, username: str, description: str) -> Principal:
+    ur, rp, rg, g = t.user_roles, t.role_permissions, t.role_groups, t.groups
+    roles = frozenset(conn.execute(select(ur.c.role).where(ur.c.username == username)).scalars())
+    direct = conn.execute(select(rp.c.permission).where(rp.c.role.in_(roles))).scalars()
+    effective = perms.expand(direct, perms.includes_map(conn))
+    gids = {
+        int(gid)
+        for gid, enabled in conn.execute(
+            select(g.c.groupid, g.c.enabled)
+            .join(rg, rg.c.groupid == g.c.groupid)
+            .where(rg.c.role.in_(roles))
+        )
+        if enabled or int(gid) == DEFAULT_GROUP_ID
+    }
+    all_ifaces = DEFAULT_GROUP_ID in gids
+    members: dict[str, frozenset[int]] = {}
+    for kind in KINDS:
+        mt = member_table(kind)
+        ids: list[int] = []
+        if gids and not all_ifaces:
+            q = select(mt.c[f"{kind}id"]).where(mt.c.groupid.in_(gids))
+            ids = [int(i) for i in conn.execute(q).scalars()]
+        members[kind] = frozenset(ids)
+    return Principal(
+        username=username,
+        description=description,
+        roles=roles,
+        permissions=effective,
+        all_interfaces=all_ifaces,
+        group_ids=frozenset(gids),
+        workflow_ids=members["workflow"],
+        service_ids=members["service"],
+        job_ids=members["job"],
+    )
+
+
+def load_principal(conn: Connection, username: str) -> Principal:
+    """The principal of a known user without checking a password (tokens, LDAP)."""
+    row = conn.execute(select(t.users.c.name).where(t.users.c.username == username)).first()
+    if row is None:
+        raise AuthenticationError(f"unknown user {username!r}")
+    return _principal(conn, username, row[0] or "")
+
+
+def authenticate(engine_or_conn: Engine | Connection, username: str, password: str) -> Principal:
+    """Check a user's password against its argon2 hash and return its principal; a bad user
+    name or password raises AUTHENTICATION-ERROR (the same message for both)."""
+    if isinstance(engine_or_conn, Engine):
+        with engine_or_conn.connect() as conn:
+            return authenticate(conn.execution_options(**{READONLY: True}), username, password)
+    conn = engine_or_conn
+    row = conn.execute(
+        select(t.users.c.name, t.users.c.password).where(t.users.c.username == username)
+    ).first()
+    if row is None:
+        burn_time(password)
+        raise AuthenticationError(f"user {username!r}: wrong user name or password")
+    if not verify_password(row[1], password):
+        raise AuthenticationError(f"user {username!r}: wrong user name or password")
+    return _principal(conn, username, row[0] or "")
