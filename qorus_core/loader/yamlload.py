@@ -55,7 +55,10 @@ def parse_text(text: str, path: Path) -> Doc:
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        msg = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
+        msg = exc.problem or exc.context or "invalid YAML"
+        ctx = exc.context_mark
+        if exc.context and ctx is not None and ctx is not mark:
+            msg += f" ({exc.context} at line {ctx.line + 1}, column {ctx.column + 1})"
         raise YamlError(
             msg, mark.line + 1 if mark else None, mark.column + 1 if mark else None
         ) from None

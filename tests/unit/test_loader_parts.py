@@ -106,7 +106,9 @@ def test_code_checks_are_static() -> None:
     assert not pycode.derives_from(classes, "Mine", "QorusAsyncStep", lambda _n: None)
     assert not pycode.derives_from(classes, "Lib2", "QorusService", lambda _n: None)
     lib = {"LibBase": ["QorusService"]}
-    assert pycode.derives_from(classes, "Lib2", "QorusService", lambda n: lib if n == "LibBase" else None)
+    assert pycode.derives_from(
+        classes, "Lib2", "QorusService", lambda n: lib if n == "LibBase" else None
+    )
     with pytest.raises(pycode.CodeError) as exc:
         pycode.parse("def f(:\n", "bad.py")
     assert exc.value.line == 1
