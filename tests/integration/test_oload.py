@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from oload_fixtures import job, service, step, workflow, write
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
 
@@ -16,8 +17,6 @@ from qorus_core.db.refdata import now
 from qorus_core.loader import LoadError, check, load
 from qorus_core.loader.delete import delete_objects, parse_spec
 from qorus_core.model.errors import QorusError
-
-from oload_fixtures import job, service, step, workflow, write
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
@@ -326,7 +325,7 @@ def test_delete_rules(engine: Engine, tmp_path: Path) -> None:
         with engine.begin() as conn:
             return delete_objects(conn, [parse_spec(s) for s in specs], force)
 
-    with pytest.raises(QorusError, match="used by workflow WF:1.0"):
+    with pytest.raises(QorusError, match=r"used by workflow WF:1\.0"):
         run("step:S1")
     with pytest.raises(QorusError, match="has 1 orders"):
         run("workflow:WF:1.0")
