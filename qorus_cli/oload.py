@@ -201,7 +201,7 @@ def _load(
     )
     try:
         with bar:
-            prog = _Bar(bar) if len(files) > 0 else None
+            prog = _Bar(bar)
             if validate:
                 result = check(engine, files, prog)
             else:
@@ -226,8 +226,6 @@ def _load(
             table.add_column(col)
         for o in result.outcomes:
             d = o.definition
-            if o.status == "unchanged" and not verbose and len(result.outcomes) > 1:
-                pass
             table.add_row(
                 d.kind, d.name, d.version or "", "" if o.oid is None else str(o.oid), o.status
             )

@@ -59,3 +59,10 @@ def split_ref(ref: str) -> tuple[str, str | None]:
     """'name:version' -> (name, version); 'name' -> (name, None)."""
     name, sep, version = ref.partition(":")
     return name.strip(), (version.strip() if sep else None)
+
+
+def resolved_list(steps: Any, resolved: dict[str, str]) -> Any:
+    """The ``steps`` list as written, each step reference replaced by its 'name:version'."""
+    if isinstance(steps, list):
+        return [resolved_list(s, resolved) for s in steps]
+    return resolved.get(str(steps).strip(), steps)

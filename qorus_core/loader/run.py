@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import func, select
@@ -13,7 +12,7 @@ from qorus_core.db import tables as t
 from qorus_core.db.engine import READONLY
 from qorus_core.loader import release
 from qorus_core.loader.catalog import Catalog, dumps
-from qorus_core.loader.model import Definition
+from qorus_core.loader.model import Definition, resolved_list
 from qorus_core.loader.problems import LoadError, Problem, Problems
 from qorus_core.loader.store import ORDER, Outcome, Store
 from qorus_core.loader.validate import validate
@@ -140,9 +139,7 @@ def _check_redefinitions(conn: Connection, defs: list[Definition], problems: Pro
         ).first()
         if found is None:
             continue
-        from qorus_core.loader.store import _resolved_list
-
-        if found.steps_def == dumps(_resolved_list(d.data["steps"], d.resolved)):
+        if found.steps_def == dumps(resolved_list(d.data["steps"], d.resolved)):
             continue
         orders = conn.execute(
             select(func.count())
@@ -156,7 +153,3 @@ def _check_redefinitions(conn: Connection, defs: list[Definition], problems: Pro
                 "to redefine it anyway, or load it with a new version",
                 d.doc.mark("steps"),
             )
-
-
-def source_paths(result: LoadResult) -> list[Path]:
-    return [d.path for d in result.definitions]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import socket
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +13,7 @@ from sqlalchemy.engine import Connection
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import AUDIT_CODE_BY_NAME, DEFAULT_GROUP_ID, now
 from qorus_core.loader.catalog import dumps
-from qorus_core.loader.model import Definition, split_ref, version_key
+from qorus_core.loader.model import Definition, resolved_list, split_ref, version_key
 from qorus_core.loader.problems import Problems
 from qorus_core.loader.upsert import NEW, UNCHANGED, UPDATED, Children, upsert
 from qorus_core.loader.validate import expiry
@@ -133,10 +132,11 @@ class Store:
             self.conn.execute(
                 t.error_definitions.delete().where(t.error_definitions.c.name == d.name)
             )
-            self.conn.execute(
-                insert(t.error_definitions),
-                [{**r, "name": d.name, "source": str(d.path), "created": ts} for r in rows],
-            )
+            if rows:
+                self.conn.execute(
+                    insert(t.error_definitions),
+                    [{**r, "name": d.name, "source": str(d.path), "created": ts} for r in rows],
+                )
             self.changed_errors.add(d.name)
         for r in rows:
             if r["level"] == "GLOBAL":
@@ -211,7 +211,7 @@ class Store:
             autostart=data.get("autostart", 1),
             max_instances=data.get("max_instances"),
             sla_threshold=data.get("sla_threshold", 1800),
-            steps_def=dumps(_resolved_list(data["steps"], d.resolved)),
+            steps_def=dumps(resolved_list(data["steps"], d.resolved)),
             errors_name=data.get("errors"),
             options=_json(
                 {k: {"desc": v, "value": None} for k, v in (data.get("options") or {}).items()}
@@ -418,12 +418,6 @@ def _error_row(e: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _resolved_list(steps: Any, resolved: dict[str, str]) -> Any:
-    if isinstance(steps, list):
-        return [_resolved_list(s, resolved) for s in steps]
-    return resolved.get(str(steps).strip(), steps)
-
-
 _TABLES: dict[str, tuple[Any, str]] = {
     "workflow": (t.workflows, "workflowid"),
     "step": (t.steps, "stepid"),
@@ -431,5 +425,3 @@ _TABLES: dict[str, tuple[Any, str]] = {
     "job": (t.jobs, "jobid"),
     "class": (t.classes, "classid"),
 }
-
-StoreFn = Callable[[Definition], Outcome]
