@@ -236,6 +236,19 @@ global_workflow_errors = Table(
     _modified(),
 )
 
+# the error definitions of each `type: errors` file, by file name; copied into workflow_errors
+# for every workflow whose `errors:` names the file
+error_definitions = Table(
+    "error_definitions",
+    metadata,
+    Column("name", String(160), primary_key=True),
+    Column("error", String(240), primary_key=True),
+    *(Column(n, t) for n, t in _error_columns),
+    Column("source", Text4000),
+    _created(),
+    _modified(),
+)
+
 services = Table(
     "services",
     metadata,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 15:21:17.183190
+Create Date: 2026-11-29 15:25:59.065632
 """
 
 from __future__ import annotations
@@ -80,6 +80,47 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("classid", name=op.f("pk_classes")),
         sa.UniqueConstraint("name", "version", name=op.f("uq_classes_name_version")),
+    )
+    op.create_table(
+        "error_definitions",
+        sa.Column("name", sa.String(length=160), nullable=False),
+        sa.Column("error", sa.String(length=240), nullable=False),
+        sa.Column(
+            "description",
+            sa.String(length=4000)
+            .with_variant(mysql.TEXT(), "mariadb")
+            .with_variant(mysql.TEXT(), "mysql"),
+            nullable=True,
+        ),
+        sa.Column("severity", sa.String(length=20), nullable=True),
+        sa.Column("status", sa.String(length=20), nullable=True),
+        sa.Column("business", sa.Boolean(), nullable=True),
+        sa.Column("retry_delay", sa.Integer(), nullable=True),
+        sa.Column("level", sa.String(length=20), nullable=True),
+        sa.Column(
+            "source",
+            sa.String(length=4000)
+            .with_variant(mysql.TEXT(), "mariadb")
+            .with_variant(mysql.TEXT(), "mysql"),
+            nullable=True,
+        ),
+        sa.Column(
+            "created",
+            sa.DateTime()
+            .with_variant(mysql.DATETIME(fsp=6), "mariadb")
+            .with_variant(mysql.DATETIME(fsp=6), "mysql")
+            .with_variant(oracle.TIMESTAMP(), "oracle"),
+            nullable=False,
+        ),
+        sa.Column(
+            "modified",
+            sa.DateTime()
+            .with_variant(mysql.DATETIME(fsp=6), "mariadb")
+            .with_variant(mysql.DATETIME(fsp=6), "mysql")
+            .with_variant(oracle.TIMESTAMP(), "oracle"),
+            nullable=True,
+        ),
+        sa.PrimaryKeyConstraint("name", "error", name=op.f("pk_error_definitions")),
     )
     op.create_table(
         "global_workflow_errors",
@@ -1908,5 +1949,6 @@ def downgrade() -> None:
     op.drop_table("jobs")
     op.drop_table("groups")
     op.drop_table("global_workflow_errors")
+    op.drop_table("error_definitions")
     op.drop_table("classes")
     op.drop_table("audit_event_codes")

@@ -1,0 +1,73 @@
+"""What the system schema already holds, so a load can refer to objects of earlier loads."""
+
+from __future__ import annotations
+
+import ast
+import json
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from qorus_core.db import tables as t
+from qorus_core.loader import pycode
+
+
+@dataclass
+class StoredStep:
+    stepid: int
+    steptype: str
+
+
+@dataclass
+class Catalog:
+    """Names and versions in the schema (empty when validating without a database)."""
+
+    steps: dict[tuple[str, str], StoredStep] = field(default_factory=dict)
+    classes: dict[tuple[str, str], tuple[str | None, str | None]] = field(default_factory=dict)
+    workflows: set[tuple[str, str]] = field(default_factory=set)
+    services: set[tuple[str, str]] = field(default_factory=set)
+    jobs: set[tuple[str, str]] = field(default_factory=set)
+    error_files: set[str] = field(default_factory=set)
+    queues: set[str] = field(default_factory=set)
+    events: set[str] = field(default_factory=set)
+    groups: set[str] = field(default_factory=set)
+
+    @classmethod
+    def read(cls, conn: Connection) -> Catalog:
+        cat = cls()
+        for name, version, stepid, steptype in conn.execute(
+            select(t.steps.c.name, t.steps.c.version, t.steps.c.stepid, t.steps.c.steptype)
+        ):
+            cat.steps[(name, version)] = StoredStep(int(stepid), steptype)
+        for name, version, class_name, code in conn.execute(
+            select(t.classes.c.name, t.classes.c.version, t.classes.c.class_name, t.classes.c.code)
+        ):
+            cat.classes[(name, version)] = (class_name, code)
+        cat.workflows = {
+            tuple(r) for r in conn.execute(select(t.workflows.c.name, t.workflows.c.version))
+        }
+        cat.services = {
+            tuple(r) for r in conn.execute(select(t.services.c.name, t.services.c.version))
+        }
+        cat.jobs = {tuple(r) for r in conn.execute(select(t.jobs.c.name, t.jobs.c.version))}
+        cat.error_files = set(conn.execute(select(t.error_definitions.c.name).distinct()).scalars())
+        cat.queues = set(conn.execute(select(t.queues.c.name)).scalars())
+        cat.events = set(conn.execute(select(t.workflow_event_types.c.name)).scalars())
+        cat.groups = set(conn.execute(select(t.groups.c.name)).scalars())
+        return cat
+
+    def library_top_classes(self, name: str) -> dict[str, list[str]] | None:
+        """Top classes of the newest stored library class called ``name`` (definition or class)."""
+        for (n, _v), (class_name, code) in sorted(self.classes.items(), reverse=True):
+            if name in (n, class_name) and code:
+                try:
+                    return pycode.top_classes(ast.parse(code))
+                except SyntaxError:
+                    return None
+        return None
+
+
+def dumps(value: object) -> str:
+    """JSON as stored in the schema: stable key order, so stored content can be compared."""
+    return json.dumps(value, sort_keys=True, default=str)

@@ -1,0 +1,68 @@
+"""What validation produces and storage consumes: one checked definition per YAML file."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qorus_core.loader.steps import Segments, StepGraph
+from qorus_core.loader.yamlload import Doc
+
+#: types that have a version (the others are keyed by name alone)
+VERSIONED = ("workflow", "step", "service", "job", "class")
+#: types whose code runs in the server and must be a subclass of an API class
+CODED = ("workflow", "step", "service", "job", "class")
+
+
+@dataclass
+class Definition:
+    kind: str
+    doc: Doc
+    name: str
+    version: str | None = None
+    lang: str = "python"
+    code: str | None = None
+    code_path: Path | None = None
+    class_name: str | None = None
+    top_classes: dict[str, list[str]] = field(default_factory=dict)
+    graph: StepGraph | None = None
+    segments: Segments | None = None
+    resolved: dict[str, str] = field(default_factory=dict)  # step ref as written -> name:version
+
+    @property
+    def data(self) -> dict[str, Any]:
+        d: dict[str, Any] = self.doc.data
+        return d
+
+    @property
+    def path(self) -> Path:
+        return self.doc.path
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}:{self.version}" if self.version is not None else self.name
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.ref}"
+
+
+def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
+    """Natural order of versions ("1.10" after "1.9"); numbers sort before words."""
+    parts = re.findall(r"\d+|[A-Za-z]+", version)
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts)
+
+
+def split_ref(ref: str) -> tuple[str, str | None]:
+    """'name:version' -> (name, version); 'name' -> (name, None)."""
+    name, sep, version = ref.partition(":")
+    return name.strip(), (version.strip() if sep else None)
+
+
+def resolved_list(steps: Any, resolved: dict[str, str]) -> Any:
+    """The ``steps`` list as written, each step reference replaced by its 'name:version'."""
+    if isinstance(steps, list):
+        return [resolved_list(s, resolved) for s in steps]
+    return resolved.get(str(steps).strip(), steps)
