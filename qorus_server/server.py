@@ -17,7 +17,7 @@ Shutdown (``PUT system/shutdown``, ``shutdownWait``, SIGTERM, SIGINT):
 
 1. the listeners stop accepting; 2. requests in progress finish; 3. components stop in reverse
 order; 4. SYSTEM_SHUTDOWN is posted and audited; 5. the application session is closed;
-6. the pid file is removed and the process exits 0.
+6. the pid file is removed; ``shutdownWait`` answers, and the process exits 0.
 
 Contract for the engine, services and jobs issues: a component is an object with
 ``start(server)`` and ``stop()`` (and a ``name``); append a zero-argument factory (usually the
@@ -328,10 +328,9 @@ class QorusServer:
         for server, _sock in self._uvicorn:  # 1: stop accepting
             server.should_exit = True
         await self.requests.drained()  # 2: requests in progress finish
-        await asyncio.to_thread(self.shutdown_steps)  # 3 to 5
+        await asyncio.to_thread(self.shutdown_steps)  # 3 to 6
         await asyncio.gather(*tasks, return_exceptions=True)
         self._close_sockets()
-        self._remove_pid_file()  # 6
         self.log.info("system stopped")
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
@@ -368,7 +367,7 @@ class QorusServer:
                 self.log.exception("component %s failed to stop", name)
 
     def shutdown_steps(self) -> None:
-        """Steps 3 to 5 of the shutdown: components, SYSTEM_SHUTDOWN, the session."""
+        """Steps 3 to 6 of the shutdown: components, SYSTEM_SHUTDOWN, session, pid file."""
         if self._steps_done:
             return
         self._steps_done = True
@@ -394,6 +393,7 @@ class QorusServer:
                 except SQLAlchemyError:
                     self.log.exception("cannot close session %s", self.sessionid)
             self.engine.dispose()
+            self._remove_pid_file()
         finally:
             self._shutdown_done.set()
 
