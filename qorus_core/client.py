@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import json
 import os
+import xmlrpc.client
 from collections.abc import Mapping
 from typing import Any
 
 import httpx
+import yaml
 
 from qorus_core.model.errors import QorusError
 from qorus_core.omqdir import OmqDir
@@ -168,10 +170,7 @@ class QorusClient:
     def _decode(resp: httpx.Response) -> Any:
         data: Any = None
         if resp.content:
-            try:
-                data = resp.json()
-            except ValueError:
-                data = resp.text
+            data = _parse_answer(resp.headers.get("content-type", ""), resp.text)
         if resp.status_code >= 400:
             if isinstance(data, dict) and "err" in data:
                 raise QorusRestError(
@@ -192,6 +191,20 @@ class QorusClient:
 
     def delete(self, path: str, **args: Any) -> Any:
         return self.request("DELETE", path, args)
+
+
+def _parse_answer(content_type: str, text: str) -> Any:
+    """The answer by its Content-Type (JSON, YAML or XML-RPC XML); text when it is none."""
+    mime = content_type.split(";", 1)[0].strip().lower()
+    try:
+        if "yaml" in mime:
+            return yaml.safe_load(text)
+        if mime in ("text/xml", "application/xml"):
+            params, _ = xmlrpc.client.loads(text, use_builtin_types=True)
+            return params[0] if params else None
+        return json.loads(text)
+    except (ValueError, yaml.YAMLError, xmlrpc.client.Error):
+        return text
 
 
 def _query_value(value: Any) -> Any:

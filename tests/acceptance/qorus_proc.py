@@ -51,7 +51,9 @@ class Qorus:
         self.omq = omq
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
-        args = [f"http-server=127.0.0.1:{port}", *overrides]
+        args = list(overrides)
+        if not any(a.startswith("http-server=") for a in args):
+            args.insert(0, f"http-server=127.0.0.1:{port}")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "qorus_cli.qorus", "-d", str(omq), "-f", *args],
             env=env(),
