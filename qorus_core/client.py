@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 import xmlrpc.client
 from collections.abc import Mapping
 from typing import Any
@@ -70,7 +71,7 @@ class QorusClient:
         token: str | None = None,
         proxy: str | None = None,
         headers: Mapping[str, str] | None = None,
-        verify: bool | str = True,
+        verify: bool | str | ssl.SSLContext = True,
         timeout: float = 120.0,
         connect_timeout: float = 30.0,
         options: Options | None = None,
@@ -94,6 +95,8 @@ class QorusClient:
             elif _netrc_present():
                 auth = httpx.NetRCAuth(_netrc_path())
         hdrs.update(headers or {})
+        if isinstance(verify, str):  # a CA bundle file
+            verify = ssl.create_default_context(cafile=verify)
         base = self.url
         transport: httpx.HTTPTransport | None = None
         if base.startswith("unix:"):

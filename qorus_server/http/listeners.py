@@ -97,6 +97,11 @@ def parse_listener(spec: str, secure: bool, omq: OmqDir, options: Options) -> Li
         text, _, rest = text.partition("{")
         params = _parse_params(rest[:-1])
         text = text.strip()
+        if not secure:
+            raise OptionError(
+                f"HTTP listener {spec!r}: {{cert=..;key=..}} parameters belong in "
+                "http-secure-server"
+            )
     lst = Listener(spec=spec.strip(), secure=secure)
     if "/" in text:
         lst.path = expand_omq(text, omq)
