@@ -153,8 +153,11 @@ def bind(lst: Listener) -> socket.socket:
         else:
             host = lst.host or "0.0.0.0"
             family = socket.AF_INET6 if ":" in host else socket.AF_INET
-            sock = socket.socket(family, socket.SOCK_STREAM)
+            # IPPROTO_TCP: asyncio sets TCP_NODELAY only on sockets that say they are TCP;
+            # without it a keep-alive answer waits ~40 ms for the client's delayed ACK
+            sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock.bind((host, lst.port or 0))
             if not lst.port:
                 lst.port = int(sock.getsockname()[1])
