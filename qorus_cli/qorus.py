@@ -1,10 +1,13 @@
-"""``qorus``: the server command. Today it reads and prints options; the server start is next.
+"""``qorus``: the server command (the only module that imports :mod:`qorus_server`).
 
-Exit codes follow the real product: 8 command line, 9 options, 10 version shown, 99 other.
+Exit codes follow the real product: 0 OK, 1 no instance key, 2 bad db-max-threads, 3 system
+datasource, 4 log files, 5 RBAC, 6 events, 7 application session, 8 command line, 9 options,
+10 version shown, 99 other.
 """
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sys
 from collections.abc import Sequence
@@ -78,13 +81,33 @@ def _fail(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
-def _no_server(omq: OmqDir, options: Options, foreground: bool) -> int:
-    """Stands where the server start goes; it reports that this build has no server."""
-    click.echo(
-        f"qorus: options read from {omq.root}; the server is not part of this build yet",
-        err=True,
-    )
-    return EXIT_OTHER
+_LEVELS = {
+    "FATAL": logging.CRITICAL,
+    "CRITICAL": logging.CRITICAL,
+    "ERROR": logging.ERROR,
+    "WARN": logging.WARNING,
+    "WARNING": logging.WARNING,
+    "INFO": logging.INFO,
+    "DEBUG": logging.DEBUG,
+    "ALL": logging.DEBUG,
+}
+
+
+def _log_level(text: str | None) -> int:
+    if text is None:
+        return logging.INFO
+    level = _LEVELS.get(text.strip().upper())
+    if level is None:
+        if text.strip().isdigit():
+            return int(text)
+        _fail(f"bad log level {text!r} (one of {', '.join(_LEVELS)})", EXIT_COMMAND_LINE)
+    return level
+
+
+def _start_server(omq: OmqDir, options: Options, foreground: bool, log_level: int) -> int:
+    from qorus_server.server import run
+
+    return run(omq, options, foreground=foreground, version=version(), log_level=log_level)
 
 
 @click.command(
@@ -116,9 +139,40 @@ def _no_server(omq: OmqDir, options: Options, foreground: bool) -> int:
     show_envvar=True,
     help="Print the version and exit (exit code 10).",
 )
+@click.option(
+    "-f",
+    "--foreground",
+    is_flag=True,
+    envvar="QORUS_FOREGROUND",
+    show_envvar=True,
+    help="Stay in the foreground (overrides daemon-mode).",
+)
+@click.option(
+    "-L",
+    "--log-level",
+    envvar="QORUS_LOG_LEVEL",
+    show_envvar=True,
+    help="Level of the system log: FATAL, ERROR, WARN, INFO (default), DEBUG, ALL.",
+)
+@click.option(
+    "-D",
+    "--define",
+    "defines",
+    multiple=True,
+    envvar="QORUS_DEFINE",
+    show_envvar=True,
+    metavar="NAME=VALUE",
+    help="Add a named value to the defines option (repeatable).",
+)
 @click.argument("overrides", nargs=-1, metavar="[NAME=VALUE]...")
 def main(
-    qorus_dir: str | None, option_list: bool, show_version: bool, overrides: Sequence[str]
+    qorus_dir: str | None,
+    option_list: bool,
+    show_version: bool,
+    foreground: bool,
+    log_level: str | None,
+    defines: Sequence[str],
+    overrides: Sequence[str],
 ) -> None:
     """Start the Qorus server, or inspect its options.
 
@@ -136,8 +190,20 @@ def main(
     if option_list:
         print_option_list(options)
         sys.exit(EXIT_OK)
-    foreground = not options.get("daemon-mode")
-    sys.exit(_no_server(omq, options, foreground))
+    if defines:
+        values = dict(options.get("defines"))
+        for item in defines:
+            name, eq, value = item.partition("=")
+            if not eq or not name.strip():
+                _fail(f"-D {item!r}: expected NAME=VALUE", EXIT_COMMAND_LINE)
+            values[name.strip()] = value
+        try:
+            options.set("defines", values)
+        except OptionError as exc:
+            _fail(exc.desc, EXIT_OPTIONS)
+    level = _log_level(log_level)
+    foreground = foreground or not options.get("daemon-mode")
+    sys.exit(_start_server(omq, options, foreground, level))
 
 
 if __name__ == "__main__":

@@ -94,10 +94,11 @@ def test_bad_flag_exits_8() -> None:
     assert "No such option" in err
 
 
-def test_without_list_reports_no_server_yet(omq_dir: Path) -> None:
-    code, _, err = run("-d", str(omq_dir), "daemon-mode=false")
-    assert code == 99
-    assert "server is not part of this build" in err
+def test_without_list_starts_the_server(omq_dir: Path) -> None:
+    # start-up step 1 refuses an empty instance key before anything is opened
+    code, _, err = run("-d", str(omq_dir), "-f", "instance-key=")
+    assert code == 1
+    assert "instance key" in err
 
 
 def test_help_names_environment_variables() -> None:

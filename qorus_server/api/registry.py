@@ -1,0 +1,223 @@
+"""The one registry of system API operations.
+
+Every operation of the system API is defined once here, and REST, the RPC protocols (JSON-RPC,
+XML-RPC, YAML-RPC) and the internal Python API all reach it through :func:`call` (or
+:meth:`Registry.call`), so permissions, argument checks and auditing happen in one place.
+
+Contract (other modules depend on it):
+
+* :class:`Operation` -- ``name`` (``system.ping``), ``handler``, ``permissions`` (tuple of
+  permission names, all required; empty means LOGIN only), ``audit`` (write an API-CALL audit
+  row when the ``audit`` option includes ``api``), ``rest`` (list of ``(METHOD, template,
+  action)``: ``("GET", "system/ping", None)`` or ``("PUT", "system", "shutdown")``; a template
+  segment ``{id}`` captures an argument), ``rpc`` (``omq.system.ping`` or None), ``blocking``
+  (True, the default: the HTTP layer runs the handler in a worker thread, never on the event
+  loop) and ``success_status`` (HTTP status of a success, e.g. 201 for creation).
+* Register with the decorator::
+
+      @operation("system.ping", rest=[("GET", "system/ping", None)], rpc="omq.system.ping")
+      def ping(ctx: CallContext) -> str:
+          return "OK"
+
+  A handler is ``def handler(ctx: CallContext, **args) -> Any``. Arguments it does not accept,
+  or required ones missing, are refused with INVALID-ARGUMENT (HTTP 400) before it runs.
+  Handlers raise :class:`~qorus_core.model.errors.QorusError` subclasses; the REST layer maps
+  them to ``{err, desc}`` answers with their ``http_status`` (NotFoundError 404,
+  ValidationError 400, anything else 409).
+* :class:`CallContext` carries ``server`` (the running server: ``.engine``, ``.options``,
+  ``.events``, ``.sessionid``, ``.omq``, ``.logs``, ``.components``, ...), ``user`` (a
+  :class:`Principal`, or None when RBAC is off) and the raw ``args``.
+* Modules register their operations by being imported from ONE place,
+  :mod:`qorus_server.api` (its ``__init__`` imports ``system`` and later ``workflows``,
+  ``orders``, ...).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from qorus_core.model.errors import AuthorizationError, NotFoundError, ValidationError
+
+Handler = Callable[..., Any]
+RestRoute = tuple[str, str, str | None]
+
+HTTP_METHODS = ("GET", "PUT", "POST", "DELETE")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who calls: a user name and every permission the user holds (umbrellas expanded).
+
+    The RBAC module may hand in its own object: anything with ``username`` and ``has(perm)``.
+    """
+
+    username: str
+    permissions: frozenset[str] = frozenset()
+
+    def has(self, permission: str) -> bool:
+        return permission in self.permissions
+
+
+class PrincipalLike(Protocol):
+    @property
+    def username(self) -> str: ...
+
+    def has(self, permission: str) -> bool: ...
+
+
+@dataclass
+class CallContext:
+    """What a handler gets besides its arguments."""
+
+    server: Any
+    user: PrincipalLike | None = None
+    args: Mapping[str, Any] = field(default_factory=dict)
+    transport: str = "internal"  # "rest", "json-rpc", "xml-rpc", "yaml-rpc", "internal"
+    source: str | None = None  # the client address, when known
+
+    @property
+    def username(self) -> str | None:
+        return self.user.username if self.user is not None else None
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    handler: Handler
+    permissions: tuple[str, ...] = ()
+    audit: bool = False
+    rest: tuple[RestRoute, ...] = ()
+    rpc: str | None = None
+    blocking: bool = True
+    success_status: int = 200
+    desc: str = ""
+
+    def check_args(self, args: Mapping[str, Any]) -> None:
+        """Refuse arguments the handler cannot take (INVALID-ARGUMENT, HTTP 400)."""
+        sig = _signature(self.handler)
+        try:
+            sig.bind(None, **args)
+        except TypeError as exc:
+            raise ValidationError(f"{self.name}: {exc}") from None
+
+
+_SIGS: dict[Handler, inspect.Signature] = {}
+
+
+def _signature(fn: Handler) -> inspect.Signature:
+    sig = _SIGS.get(fn)
+    if sig is None:
+        sig = _SIGS[fn] = inspect.signature(fn)
+    return sig
+
+
+Auditor = Callable[[Operation, CallContext, Mapping[str, Any], Any], None]
+
+
+class Registry:
+    """Operations by name and by RPC name, and the one way to call them."""
+
+    def __init__(self) -> None:
+        self._ops: dict[str, Operation] = {}
+        self._rpc: dict[str, Operation] = {}
+
+    def add(self, op: Operation) -> Operation:
+        if op.name in self._ops:
+            raise ValueError(f"operation {op.name!r} is registered twice")
+        if op.rpc is not None and op.rpc in self._rpc:
+            raise ValueError(f"RPC method {op.rpc!r} is registered twice")
+        for method, template, _action in op.rest:
+            if method not in HTTP_METHODS:
+                raise ValueError(f"{op.name}: bad HTTP method {method!r}")
+            if template.startswith("/") or template.endswith("/"):
+                raise ValueError(f"{op.name}: REST template {template!r} has a stray '/'")
+        self._ops[op.name] = op
+        if op.rpc is not None:
+            self._rpc[op.rpc] = op
+        return op
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._ops
+
+    def __iter__(self) -> Iterator[Operation]:
+        return iter(list(self._ops.values()))
+
+    def get(self, name: str) -> Operation:
+        op = self._ops.get(name)
+        if op is None:
+            raise NotFoundError(f"no system API operation {name!r}", code="NO-SUCH-OPERATION")
+        return op
+
+    def by_rpc(self, method: str) -> Operation:
+        op = self._rpc.get(method)
+        if op is None:
+            raise NotFoundError(f"no RPC method {method!r}", code="NO-SUCH-METHOD")
+        return op
+
+    def authorize(self, op: Operation, ctx: CallContext) -> None:
+        """Refuse a caller lacking a permission the operation needs (RBAC on: ``ctx.user``)."""
+        if ctx.user is None:
+            return
+        needed = op.permissions or ("LOGIN",)
+        missing = [p for p in needed if not ctx.user.has(p)]
+        if missing:
+            raise AuthorizationError(
+                f"user {ctx.user.username!r} lacks permission {', '.join(missing)} "
+                f"needed by {op.name}"
+            )
+
+    def call(self, name: str | Operation, ctx: CallContext, args: Mapping[str, Any]) -> Any:
+        """Check permissions and arguments, run the handler, audit it; return its result."""
+        op = name if isinstance(name, Operation) else self.get(name)
+        self.authorize(op, ctx)
+        op.check_args(args)
+        result = op.handler(ctx, **args)
+        if op.audit:
+            auditor: Auditor | None = getattr(ctx.server, "audit_api_call", None)
+            if auditor is not None:
+                auditor(op, ctx, args, result)
+        return result
+
+
+REGISTRY = Registry()
+"""The process-wide registry every operation module registers into."""
+
+
+def operation(
+    name: str,
+    *,
+    rest: list[RestRoute] | tuple[RestRoute, ...] = (),
+    rpc: str | None = None,
+    permissions: tuple[str, ...] = (),
+    audit: bool = False,
+    blocking: bool = True,
+    success_status: int = 200,
+    registry: Registry | None = None,
+) -> Callable[[Handler], Handler]:
+    """Register the decorated function as operation ``name``; the function is returned as is."""
+
+    def deco(fn: Handler) -> Handler:
+        (registry or REGISTRY).add(
+            Operation(
+                name=name,
+                handler=fn,
+                permissions=tuple(permissions),
+                audit=audit,
+                rest=tuple(rest),
+                rpc=rpc,
+                blocking=blocking,
+                success_status=success_status,
+                desc=(inspect.getdoc(fn) or "").split("\n", 1)[0],
+            )
+        )
+        return fn
+
+    return deco
+
+
+def call(name: str, ctx: CallContext, args: Mapping[str, Any] | None = None) -> Any:
+    """Call operation ``name`` of the process-wide registry (the internal Python API)."""
+    return REGISTRY.call(name, ctx, args or {})

@@ -1,0 +1,239 @@
+"""System operations: ``public/info``, ``system`` and its sub-resources."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+
+from qorus_core.db import sessions as sess
+from qorus_core.db.engine import READONLY
+from qorus_core.db.refdata import SCHEMA_VERSION
+from qorus_core.model.errors import NotFoundError, OptionError, QorusError, ValidationError
+from qorus_core.options import OPTIONS, check_value, default_text, lookup
+from qorus_server.api.registry import CallContext, operation
+
+
+@operation("public.info", rest=[("GET", "public/info", None)], blocking=False)
+def public_info(ctx: CallContext) -> dict[str, Any]:
+    """What a client may learn before logging in."""
+    s = ctx.server
+    return {
+        "instance-key": s.instance_key,
+        "omq-version": s.version,
+        "rest-api-version": 7,
+        "noauth": not s.options.get("rbac-security"),
+    }
+
+
+@operation(
+    "system.info", rest=[("GET", "system", None)], rpc="omq.system.get-status", blocking=False
+)
+def system_info(ctx: CallContext) -> dict[str, Any]:
+    """The state of this instance."""
+    s = ctx.server
+    return {
+        "instance-key": s.instance_key,
+        "session-id": s.sessionid,
+        "omq-version": s.version,
+        "datamodel-version": SCHEMA_VERSION,
+        "starttime": s.started,
+        "hostname": s.hostname,
+        "node": s.node,
+        "pid": s.pid,
+        "omq_dir": str(s.omq.root),
+        "logdir": str(s.logs.dir),
+        "logfile": str(s.logs.system_path),
+        "rbac-security": bool(s.options.get("rbac-security")),
+        "listeners": [lst.url for lst in s.listeners],
+        "shutting-down": s.stopping,
+        "components": [getattr(c, "name", type(c).__name__) for c in s.components],
+    }
+
+
+@operation(
+    "system.ping", rest=[("GET", "system/ping", None)], rpc="omq.system.ping", blocking=False
+)
+def ping(ctx: CallContext) -> str:
+    """Answers OK while the system runs."""
+    return "OK"
+
+
+@operation("system.echo", rest=[("GET", "system/echo", None)], blocking=False)
+def echo(ctx: CallContext, **args: Any) -> Any:
+    """Answers the arguments it was given."""
+    return args
+
+
+@operation("system.instance-key", rest=[("GET", "system/instance-key", None)], blocking=False)
+def instance_key(ctx: CallContext) -> str:
+    """The instance key of this system."""
+    return str(ctx.server.instance_key)
+
+
+@operation("system.health", rest=[("GET", "system/health", None)])
+def health(ctx: CallContext) -> dict[str, Any]:
+    """GREEN when the system datasource answers, RED when it does not."""
+    s = ctx.server
+    try:
+        with s.engine.connect().execution_options(**{READONLY: True}) as conn:
+            conn.execute(text("SELECT 1"))
+        db_ok, reason = True, None
+    except Exception as exc:
+        db_ok, reason = False, str(exc).splitlines()[0]
+    out: dict[str, Any] = {
+        "health": "GREEN" if db_ok else "RED",
+        "instance-key": s.instance_key,
+        "session-id": s.sessionid,
+        "system-datasource": "OK" if db_ok else reason,
+        "ongoing": 0,
+        "transient": 0,
+    }
+    return out
+
+
+@operation("system.sessions", rest=[("GET", "system/sessions", None)])
+def sessions(ctx: CallContext, active: Any = False, limit: Any = 100) -> list[dict[str, Any]]:
+    """Application sessions, newest first (``active=true`` for the running ones)."""
+    only_active = _bool(active, "active")
+    try:
+        n = int(limit)
+    except (TypeError, ValueError):
+        raise ValidationError(f"limit {limit!r} is not a number") from None
+    with ctx.server.engine.connect().execution_options(**{READONLY: True}) as conn:
+        rows = sess.list_sessions(conn, active_only=only_active, limit=n)
+    return [r.as_dict() for r in rows]
+
+
+@operation("system.listeners", rest=[("GET", "system/listeners", None)], blocking=False)
+def listeners(ctx: CallContext) -> list[dict[str, Any]]:
+    """The HTTP listeners of this instance."""
+    return [dict(lst.as_dict(), id=i) for i, lst in enumerate(ctx.server.listeners)]
+
+
+def _option_info(ctx: CallContext, full: str) -> dict[str, Any]:
+    spec = OPTIONS[full]
+    opts = ctx.server.options
+    value = opts.get(full)
+    return {
+        "name": spec.full_name,
+        "domain": spec.domain,
+        "type": spec.type,
+        "value": "********" if spec.secret and value else value,
+        "default": default_text(spec),
+        "source": opts.source(full),
+        "startup-only": spec.startup_only,
+        "desc": spec.desc,
+    }
+
+
+@operation(
+    "system.options",
+    rest=[("GET", "system/options", None)],
+    rpc="omq.system.get-option-info",
+    blocking=False,
+)
+def options(ctx: CallContext) -> list[dict[str, Any]]:
+    """Every option with its value in force."""
+    return [_option_info(ctx, full) for full in OPTIONS]
+
+
+@operation("system.option", rest=[("GET", "system/options/{option}", None)], blocking=False)
+def option(ctx: CallContext, option: str) -> dict[str, Any]:
+    """One option by short or full name."""
+    try:
+        spec = lookup(option)
+    except OptionError as exc:
+        raise NotFoundError(exc.desc, code="OPTION-ERROR") from None
+    return _option_info(ctx, spec.full_name)
+
+
+@operation(
+    "system.options.set",
+    rest=[("PUT", "system/options", "set")],
+    rpc="omq.system.set-option",
+    permissions=("OPTION-CONTROL",),
+    audit=True,
+    blocking=False,
+)
+def set_options(ctx: CallContext, **values: Any) -> dict[str, Any]:
+    """Set options at run time (all or none); start-up options are refused."""
+    if not values:
+        raise ValidationError("no option given: pass NAME=VALUE arguments")
+    opts = ctx.server.options
+    specs = {}
+    for name in values:
+        try:
+            specs[name] = lookup(name)
+        except OptionError as exc:
+            raise ValidationError(exc.desc, code="OPTION-ERROR") from None
+    for spec in specs.values():
+        if spec.startup_only:
+            raise OptionError(
+                f"option {spec.full_name!r} can only be set at startup (in the options file "
+                "or on the qorus command line)",
+                info={"option": spec.full_name},
+            )
+    checked = {}
+    for name, spec in specs.items():
+        try:
+            checked[spec.full_name] = check_value(spec, values[name])
+        except OptionError as exc:
+            raise ValidationError(exc.desc, code="OPTION-ERROR") from None
+    out = {full: opts.set(full, value) for full, value in checked.items()}
+    ctx.server.log.info("options set by %s: %s", ctx.username or "-", out)
+    return out
+
+
+@operation(
+    "system.shutdown",
+    rest=[("PUT", "system", "shutdown")],
+    rpc="omq.system.shutdown",
+    permissions=("SHUTDOWN",),
+    audit=True,
+    blocking=False,
+)
+def shutdown(ctx: CallContext) -> str:
+    """Start the shutdown and answer at once."""
+    ctx.server.request_shutdown(f"shutdown requested by {ctx.username or ctx.source or 'API'}")
+    return "the system is shutting down"
+
+
+@operation(
+    "system.shutdownWait",
+    rest=[("PUT", "system", "shutdownWait")],
+    rpc="omq.system.shutdown-wait",
+    permissions=("SHUTDOWN",),
+    audit=True,
+)
+def shutdown_wait(ctx: CallContext) -> str:
+    """Shut down and answer when the shutdown is complete."""
+    ctx.server.request_shutdown(f"shutdown requested by {ctx.username or ctx.source or 'API'}")
+    if not ctx.server.wait_shutdown(600):
+        raise QorusError("the shutdown did not complete in 600 seconds", code="SHUTDOWN-ERROR")
+    return "the system has been shut down"
+
+
+@operation(
+    "system.rotateLogFiles",
+    rest=[("PUT", "system", "rotateLogFiles")],
+    rpc="omq.system.rotate-log-files",
+    permissions=("ROTATE-LOG-FILES",),
+    audit=True,
+)
+def rotate_log_files(ctx: CallContext) -> list[str]:
+    """Rotate every log file, keeping max-log-files old ones; answers the log files."""
+    return list(ctx.server.logs.rotate())
+
+
+def _bool(value: Any, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value != 0
+    low = str(value).strip().lower()
+    if low in ("1", "true", "yes", "on"):
+        return True
+    if low in ("0", "false", "no", "off", ""):
+        return False
+    raise ValidationError(f"{name}: {value!r} is not a boolean")

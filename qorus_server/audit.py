@@ -1,0 +1,83 @@
+"""Audit rows for what the server itself does, written when the ``audit`` option asks for them.
+
+The ``audit`` option lists audit codes (``system``, ``api``, ... or ``*``); an event is written
+only when its code is listed. Each row is its own short transaction so that a failing audit
+write never undoes the work it describes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.engine import Connection, Engine
+
+from qorus_core.db import tables as t
+from qorus_core.db.refdata import AUDIT_CODE_BY_NAME, now
+from qorus_core.options import Options
+
+# audit event name -> the audit option code that switches it on
+CATEGORY = {
+    "SYSTEM-STARTUP": "system",
+    "SYSTEM-SHUTDOWN": "system",
+    "SYSTEM-RECOVERY-START": "system",
+    "SYSTEM-RECOVERY-COMPLETE": "system",
+    "API-CALL": "api",
+}
+
+
+def enabled(options: Options, category: str) -> bool:
+    codes = {str(c) for c in options.get("audit")}
+    return "*" in codes or category in codes
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text[:4000]
+
+
+def write(
+    conn: Connection,
+    event: str,
+    *,
+    reason: str | None = None,
+    who: str | None = None,
+    source: str | None = None,
+    info1: Any = None,
+    info2: Any = None,
+) -> None:
+    """Insert one audit row in the caller's transaction (no option check)."""
+    conn.execute(
+        insert(t.audit_events).values(
+            audit_event_code=AUDIT_CODE_BY_NAME[event],
+            reason=_text(reason),
+            who=_text(who),
+            source=_text(source),
+            info1=_text(info1),
+            info2=_text(info2),
+            created=now(),
+        )
+    )
+
+
+class Auditor:
+    """Writes audit rows when the option enables them."""
+
+    def __init__(self, engine: Engine, options: Options) -> None:
+        self.engine = engine
+        self.options = options
+
+    def wants(self, event: str) -> bool:
+        return enabled(self.options, CATEGORY.get(event, "system"))
+
+    def event(self, event: str, conn: Connection | None = None, **kw: Any) -> None:
+        if not self.wants(event):
+            return
+        if conn is not None:
+            write(conn, event, **kw)
+            return
+        with self.engine.begin() as c:
+            write(c, event, **kw)

@@ -1,0 +1,138 @@
+"""Request bodies and answers in JSON, YAML or XML-RPC-encoded XML, by Content-Type / Accept.
+
+XML bodies and answers use the XML-RPC value encoding (Python's :mod:`xmlrpc.client`): an
+answer is a ``methodResponse`` with one param; a body may be any XML-RPC document whose first
+param is the value (``methodCall`` or ``methodResponse``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import xmlrpc.client
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qsl
+
+import yaml
+
+from qorus_core.model.errors import ValidationError
+
+JSON = "application/json"
+YAML = "application/x-yaml"
+XML = "text/xml"
+FORM = "application/x-www-form-urlencoded"
+
+_YAML_TYPES = frozenset({"application/x-yaml", "text/x-yaml", "application/yaml", "text/yaml"})
+_XML_TYPES = frozenset({"text/xml", "application/xml"})
+_JSON_TYPES = frozenset({"application/json", "text/json"})
+_XMLRPC_MAX = 2**31 - 1
+
+
+def media_type(header: str | None) -> str:
+    return (header or "").split(";", 1)[0].strip().lower()
+
+
+def kind_of(mime: str) -> str | None:
+    if mime in _JSON_TYPES or mime.endswith("+json"):
+        return JSON
+    if mime in _YAML_TYPES:
+        return YAML
+    if mime in _XML_TYPES:
+        return XML
+    if mime == FORM:
+        return FORM
+    return None
+
+
+def decode_body(content_type: str | None, raw: bytes) -> Any:
+    """The body as a value; an empty body is None. Bad syntax is INVALID-ARGUMENT (400)."""
+    if not raw.strip():
+        return None
+    mime = media_type(content_type)
+    kind = kind_of(mime) if mime else JSON
+    if kind is None:
+        raise ValidationError(
+            f"unsupported Content-Type {mime!r}: use application/json, "
+            "application/x-yaml or text/xml",
+            code="UNSUPPORTED-MEDIA-TYPE",
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(f"the request body is not UTF-8: {exc}") from None
+    try:
+        if kind == JSON:
+            return json.loads(text)
+        if kind == YAML:
+            return yaml.safe_load(text)
+        if kind == FORM:
+            if text.lstrip().startswith("{"):  # curl -d '{...}' without a Content-Type
+                return json.loads(text)
+            return dict(parse_qsl(text, keep_blank_values=True))
+        params, _method = xmlrpc.client.loads(text, use_builtin_types=True)
+    except (ValueError, yaml.YAMLError, xmlrpc.client.Error) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValidationError(f"cannot parse the {kind} request body: {first}") from None
+    except Exception as exc:  # expat raises its own error types
+        raise ValidationError(f"cannot parse the {kind} request body: {exc}") from None
+    return params[0] if params else None
+
+
+def choose(accept: str | None) -> str:
+    """The answer format for an Accept header: the best of JSON, YAML, XML; JSON by default."""
+    best: tuple[float, int, str] | None = None
+    for pos, part in enumerate((accept or "").split(",")):
+        bits = [b.strip() for b in part.split(";")]
+        mime = bits[0].lower()
+        q = 1.0
+        for b in bits[1:]:
+            if b.startswith("q="):
+                try:
+                    q = float(b[2:])
+                except ValueError:
+                    q = 0.0
+        kind = kind_of(mime)
+        if kind in (JSON, YAML, XML) and q > 0 and (best is None or (q, -pos) > best[:2]):
+            best = (q, -pos, kind)
+    return best[2] if best else JSON
+
+
+def plain(value: Any, *, xml: bool = False) -> Any:
+    """Values every format can carry: tuples/sets as lists, Decimal as float, str dict keys."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v, xml=xml) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [plain(v, xml=xml) for v in value]
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int) and xml and not -_XMLRPC_MAX - 1 <= value <= _XMLRPC_MAX:
+        return str(value)  # XML-RPC ints are 32-bit
+    if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, _dt.datetime | _dt.date | _dt.time):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    raise TypeError(f"{type(value).__name__} cannot be sent as JSON")
+
+
+def encode(value: Any, kind: str) -> tuple[bytes, str]:
+    """The answer body and its Content-Type."""
+    if kind == YAML:
+        text = yaml.safe_dump(plain(value), default_flow_style=False, sort_keys=False)
+        return text.encode("utf-8"), f"{YAML}; charset=utf-8"
+    if kind == XML:
+        text = xmlrpc.client.dumps(
+            (plain(value, xml=True),), methodresponse=True, allow_none=True, encoding="utf-8"
+        )
+        return text.encode("utf-8"), f"{XML}; charset=utf-8"
+    data = json.dumps(plain(value), default=_json_default, separators=(",", ":"))
+    return data.encode("utf-8"), JSON

@@ -1,0 +1,97 @@
+"""Real ``qorus`` processes in fresh ``$OMQ_DIR``s on free loopback ports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def env() -> dict[str, str]:
+    e = dict(os.environ)
+    e["PYTHONPATH"] = str(ROOT) + (os.pathsep + e["PYTHONPATH"] if e.get("PYTHONPATH") else "")
+    for k in ("QORUS_URL", "QORUS_USER", "QORUS_PASS", "QORUS_TOKEN", "OMQ_DIR"):
+        e.pop(k, None)
+    e["NETRC"] = os.devnull
+    return e
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def tool(
+    name: str, *args: str, timeout: float = 60, **kw: object
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", f"qorus_cli.{name}", *args],
+        env=kw.pop("env", None) or env(),  # type: ignore[arg-type]
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+class Qorus:
+    """One ``qorus -f`` process."""
+
+    def __init__(self, omq: Path, port: int, overrides: Sequence[str] = ()) -> None:
+        self.omq = omq
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        args = list(overrides)
+        if not any(a.startswith("http-server=") for a in args):
+            args.insert(0, f"http-server=127.0.0.1:{port}")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "qorus_cli.qorus", "-d", str(omq), "-f", *args],
+            env=env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def wait_ready(self, timeout: float = 30.0, url: str | None = None, **client: object) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                out, err = self.proc.communicate()
+                raise AssertionError(f"qorus exited {self.proc.returncode}: {err}{out}")
+            try:
+                r = httpx.get(f"{url or self.url}/api/latest/system/ping", timeout=2, **client)  # type: ignore[arg-type]
+                if r.status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError("qorus did not answer in time")
+
+    def wait_exit(self, timeout: float = 30.0) -> tuple[int, str]:
+        _out, err = self.proc.communicate(timeout=timeout)
+        return self.proc.returncode, err
+
+    def terminate(self) -> tuple[int, str]:
+        self.proc.send_signal(signal.SIGTERM)
+        return self.wait_exit()
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        if self.proc.stdout is not None and not self.proc.stdout.closed:
+            self.proc.communicate()
+
+
+def run_qorus(omq: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """``qorus -f`` expected to exit during start-up."""
+    return tool("qorus", "-d", str(omq), "-f", *args, timeout=timeout)
