@@ -17,6 +17,7 @@ from qorus_core.loader.delete import delete_objects, parse_spec
 from qorus_core.loader.listing import list_objects
 from qorus_core.loader.reload import reset_interfaces
 from qorus_core.model.errors import QorusError
+from qorus_core.options import Options
 from qorus_core.system import open_system_engine
 
 TOOL = "oload"
@@ -171,7 +172,7 @@ def main(
             )
             if reload or result.refresh:
                 kinds = {_REFRESH[r] for r in refresh} or result.refresh or set(_REFRESH.values())
-                _reload(url or str(options.get("qorus-client.client-url")), result, kinds, quiet)
+                _reload(url, options, result, kinds, quiet)
     finally:
         engine.dispose()
 
@@ -263,7 +264,9 @@ def _list(engine: Any, kind: str) -> None:
     console.print(table)
 
 
-def _reload(url: str, result: LoadResult, kinds: set[str], quiet: bool) -> None:
+def _reload(
+    url: str | None, options: Options, result: LoadResult, kinds: set[str], quiet: bool
+) -> None:
     objects = [
         (o.definition.kind, o.definition.name)
         for o in result.outcomes
@@ -271,7 +274,7 @@ def _reload(url: str, result: LoadResult, kinds: set[str], quiet: bool) -> None:
     ]
     if not objects:
         return
-    report = reset_interfaces(url, objects)
+    report = reset_interfaces(url, objects, options)
     if report.unreachable:
         err_console.print(
             f"[yellow]warning:[/] {report.unreachable}; the definitions are loaded "

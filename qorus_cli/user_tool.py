@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import click
-import httpx
 from rich.markup import escape
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
@@ -20,8 +19,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from qorus_cli import user_tool_show as show
 from qorus_cli.common import console, fail, load_env
 from qorus_core import rbac
+from qorus_core.client import QorusClient, QorusRestError, ServerUnreachable
 from qorus_core.db import schema
 from qorus_core.model.errors import QorusError
+from qorus_core.options import Options
 from qorus_core.rbac import syntax
 from qorus_core.rbac.changes import ListChange
 from qorus_core.system import open_system_engine
@@ -299,33 +300,30 @@ def _plan_deletes(plan: Plan, args: Sequence[str], cascade: bool) -> None:
 # ------------------------------------------------------------------------------ synchronize
 
 
-def synchronize(url: str, timeout: float, quiet: bool) -> None:
+def synchronize(url: str | None, options: Options, quiet: bool) -> None:
     """Ask a running server to reload RBAC; none listening is fine (the change is stored)."""
-    target = url.rstrip("/") + "/api/latest/system?action=reloadRbac"
-    try:
-        resp = httpx.put(target, timeout=timeout)
-    except httpx.TransportError as exc:
-        console.print(
-            f"no Qorus server is reachable at {url} ({type(exc).__name__}): the RBAC data in the "
-            "database are up to date and take effect when the server starts",
-            highlight=False,
-            markup=False,
-        )
-        return
-    if resp.is_success:
-        if not quiet:
-            console.print(f"RBAC reloaded on {url}", highlight=False, markup=False)
-        return
-    try:
-        body = resp.json()
-        reason = f"{body.get('err', '')}: {body.get('desc', '')}"
-    except ValueError:
-        reason = resp.text.strip().splitlines()[0] if resp.text.strip() else ""
-    fail(
-        TOOL,
-        escape(f"the server at {url} refused to reload RBAC: HTTP {resp.status_code} {reason}"),
-        2,
-    )
+    with QorusClient.from_env(options=options, url=url) as client:
+        try:
+            client.put("system/reloadRbac")
+        except ServerUnreachable as exc:
+            console.print(
+                f"{exc.desc}: the RBAC data in the database are up to date and take effect "
+                "when the server starts",
+                highlight=False,
+                markup=False,
+            )
+            return
+        except QorusRestError as exc:
+            fail(
+                TOOL,
+                escape(
+                    f"the server at {client.url} refused to reload RBAC: "
+                    f"HTTP {exc.status} {exc.err}: {exc.desc}"
+                ),
+                2,
+            )
+    if not quiet:
+        console.print(f"RBAC reloaded on {client.url}", highlight=False, markup=False)
 
 
 # ------------------------------------------------------------------------------ command
@@ -510,7 +508,7 @@ def _run(kw: dict[str, Any]) -> None:
         finally:
             engine.dispose()
     if kw["synchronize"]:
-        synchronize(url, float(options.get("qorus-client.connect-timeout")), kw["quiet"])
+        synchronize(kw["url"], options, kw["quiet"])
 
 
 if __name__ == "__main__":  # pragma: no cover

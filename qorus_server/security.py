@@ -1,90 +1,58 @@
-"""The server's small, self-contained RBAC queries: the start-up check and HTTP Basic logins.
+"""The server side of RBAC: the start-up check and HTTP logins, over :mod:`qorus_core.rbac`.
 
-They read the ``users`` / ``user_roles`` / ``role_permissions`` / ``permission_includes`` tables
-directly so that the server needs nothing else; the RBAC module may replace
-:func:`user_with_permissions` and :func:`login` without touching their callers.
+Checking an argon2 hash costs tens of milliseconds by design, so a successful login is cached
+for a short time (keyed by user and a digest of the password, never the password itself);
+``reload()`` (PUT ``system?action=reloadRbac``) forgets every cached login at once.
 """
 
 from __future__ import annotations
 
+import hashlib
+import threading
+import time
 from collections.abc import Iterable
 
-from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from qorus_core.db import tables as t
-from qorus_core.model.errors import AuthenticationError
-from qorus_server.api.registry import Principal
+from qorus_core import rbac
+from qorus_core.rbac import Principal
 
+#: How long a verified login is reused without checking the hash again (seconds).
+LOGIN_CACHE_TTL = 60.0
+_LOGIN_CACHE_MAX = 1000
 
-def _includes(conn: Connection) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
-    for name, inc in conn.execute(
-        select(t.permission_includes.c.name, t.permission_includes.c.includes)
-    ):
-        out.setdefault(str(name), set()).add(str(inc))
-    return out
-
-
-def expand(perms: Iterable[str], includes: dict[str, set[str]]) -> frozenset[str]:
-    """The permissions held, umbrella permissions expanded to everything they include."""
-    seen: set[str] = set()
-    todo = list(perms)
-    while todo:
-        p = todo.pop()
-        if p not in seen:
-            seen.add(p)
-            todo.extend(includes.get(p, ()))
-    return frozenset(seen)
-
-
-def _user_permissions(conn: Connection, username: str | None = None) -> dict[str, set[str]]:
-    q = select(t.user_roles.c.username, t.role_permissions.c.permission).join(
-        t.role_permissions, t.role_permissions.c.role == t.user_roles.c.role
-    )
-    if username is not None:
-        q = q.where(t.user_roles.c.username == username)
-    out: dict[str, set[str]] = {}
-    for user, perm in conn.execute(q):
-        out.setdefault(str(user), set()).add(str(perm))
-    return out
+_lock = threading.Lock()
+_cache: dict[tuple[str, bytes], tuple[float, Principal]] = {}
 
 
 def user_with_permissions(
     conn: Connection, needed: Iterable[str] = ("LOGIN", "SHUTDOWN")
 ) -> str | None:
     """A user holding every permission in ``needed`` (start-up step 4), or None."""
-    includes = _includes(conn)
     want = set(needed)
-    for user, perms in sorted(_user_permissions(conn).items()):
-        if want <= expand(perms, includes):
-            return user
+    for info in rbac.list_users(conn):
+        if want <= rbac.load_principal(conn, info.username).permissions:
+            return info.username
     return None
 
 
-def principal(conn: Connection, username: str) -> Principal:
-    includes = _includes(conn)
-    perms = _user_permissions(conn, username).get(username, set())
-    return Principal(username, expand(perms, includes))
-
-
-def verify_password(stored: str | None, password: str) -> bool:
-    """Check a password against the stored argon2 hash; users without a hash cannot log in."""
-    if not stored:
-        return False
-    if stored.startswith("$argon2"):
-        from argon2 import PasswordHasher
-        from argon2.exceptions import Argon2Error, InvalidHashError
-
-        try:
-            return bool(PasswordHasher().verify(stored, password))
-        except (Argon2Error, InvalidHashError):
-            return False
-    return False
-
-
 def login(conn: Connection, username: str, password: str) -> Principal:
-    row = conn.execute(select(t.users.c.password).where(t.users.c.username == username)).first()
-    if row is None or not verify_password(row[0], password):
-        raise AuthenticationError(f"authentication failed for user {username!r}")
-    return principal(conn, username)
+    """The caller's principal, or AUTHENTICATION-ERROR for an unknown user or a bad password."""
+    key = (username, hashlib.sha256(password.encode("utf-8")).digest())
+    now = time.monotonic()
+    with _lock:
+        hit = _cache.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+    principal = rbac.authenticate(conn, username, password)
+    with _lock:
+        if len(_cache) >= _LOGIN_CACHE_MAX:
+            _cache.clear()
+        _cache[key] = (now + LOGIN_CACHE_TTL, principal)
+    return principal
+
+
+def reload() -> None:
+    """Forget cached logins so that RBAC changes made by ``user-tool`` apply at once."""
+    with _lock:
+        _cache.clear()

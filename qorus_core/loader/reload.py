@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-import httpx
+from qorus_core.client import QorusClient, QorusRestError, ServerUnreachable
+from qorus_core.options import Options
 
 PATHS = {"workflow": "workflows", "service": "services", "job": "jobs"}
 
@@ -22,37 +23,24 @@ class ReloadReport:
 
 
 def reset_interfaces(
-    url: str, objects: list[tuple[str, str]], timeout: float = 10.0
+    url: str | None, objects: list[tuple[str, str]], options: Options | None = None
 ) -> ReloadReport:
-    """PUT {url}/api/latest/{workflows|services|jobs}/{name}?action=reset for each (kind, name)."""
+    """PUT {workflows|services|jobs}/{name}?action=reset for each (kind, name), through the one
+    REST client (URL, credentials and proxy as for ``qrest``)."""
     report = ReloadReport([], [])
-    base = url.rstrip("/")
     seen: set[tuple[str, str]] = set()
-    with httpx.Client(timeout=timeout) as client:
+    with QorusClient.from_env(options=options, url=url) as client:
         for kind, name in objects:
             if (kind, name) in seen or kind not in PATHS:
                 continue
             seen.add((kind, name))
-            target = f"{base}/api/latest/{PATHS[kind]}/{quote(name, safe='')}"
             try:
-                resp = client.put(target, params={"action": "reset"})
-            except httpx.TransportError as exc:
-                report.unreachable = (
-                    f"the server at {base} is not reachable ({exc.__class__.__name__})"
-                )
+                client.put(f"{PATHS[kind]}/{quote(name, safe='')}", action="reset")
+            except ServerUnreachable as exc:
+                report.unreachable = exc.desc
                 return report
-            if resp.is_success:
-                report.reset.append(f"{kind} {name}")
+            except QorusRestError as exc:
+                report.failed.append(f"{kind} {name}: HTTP {exc.status} {exc.err}: {exc.desc}")
             else:
-                report.failed.append(f"{kind} {name}: HTTP {resp.status_code} {_reason(resp)}")
+                report.reset.append(f"{kind} {name}")
     return report
-
-
-def _reason(resp: httpx.Response) -> str:
-    try:
-        body = resp.json()
-    except ValueError:
-        return resp.text.strip()[:200]
-    if isinstance(body, dict):
-        return str(body.get("desc") or body.get("err") or body)[:200]
-    return str(body)[:200]

@@ -11,6 +11,7 @@ from qorus_core.db.engine import READONLY
 from qorus_core.db.refdata import SCHEMA_VERSION
 from qorus_core.model.errors import NotFoundError, OptionError, QorusError, ValidationError
 from qorus_core.options import OPTIONS, check_value, default_text, lookup
+from qorus_server import security
 from qorus_server.api.registry import CallContext, operation
 
 
@@ -224,6 +225,20 @@ def shutdown_wait(ctx: CallContext) -> str:
 def rotate_log_files(ctx: CallContext) -> list[str]:
     """Rotate every log file, keeping max-log-files old ones; answers the log files."""
     return list(ctx.server.logs.rotate())
+
+
+@operation(
+    "system.reloadRbac",
+    rest=[("PUT", "system", "reloadRbac")],
+    rpc="omq.system.reload-rbac",
+    permissions=("RELOAD-RBAC",),
+    audit=True,
+    blocking=False,
+)
+def reload_rbac(ctx: CallContext) -> str:
+    """Apply RBAC changes made offline (``user-tool -s``): forget every cached login."""
+    security.reload()
+    return "RBAC reloaded"
 
 
 def _bool(value: Any, name: str) -> bool:

@@ -35,7 +35,7 @@ from qorus_core.model.errors import (
     ValidationError,
 )
 from qorus_server import security
-from qorus_server.api.registry import CallContext, Principal
+from qorus_server.api.registry import CallContext, PrincipalLike
 from qorus_server.http import codec
 from qorus_server.http.compress import CompressionMiddleware
 from qorus_server.http.cors import CorsMiddleware
@@ -151,7 +151,7 @@ class RestEndpoint:
     def __init__(self, server: QorusServer) -> None:
         self.server = server
 
-    def _authenticate(self, header: str | None) -> Principal | None:
+    def _authenticate(self, header: str | None) -> PrincipalLike | None:
         """RBAC off: nobody. RBAC on: HTTP Basic against the users table."""
         if not self.server.options.get("rbac-security"):
             return None

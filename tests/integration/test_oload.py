@@ -467,7 +467,7 @@ def test_cli(omq_dir: Path, tmp_path: Path) -> None:
     env = {"OMQ_DIR": str(omq_dir)}
     r = runner.invoke(oload_main, [str(DEMO), "-u", "http://127.0.0.1:9"], env=env)
     assert r.exit_code == 0, r.output
-    assert "11 new" in r.output and "not reachable" in r.output
+    assert "11 new" in r.output and "cannot reach the server" in r.output
     r = runner.invoke(oload_main, ["-L", "workflows"], env=env)
     assert r.exit_code == 0 and "ORDER-" in r.output and "workflows (1)" in r.output
     write(tmp_path, "bad.qstep.yaml", "type: step\nname: [x\n")
