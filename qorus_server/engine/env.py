@@ -12,6 +12,7 @@ from typing import Any
 
 from qorus_core.db.wfdefs import WorkflowDef
 from qorus_server.engine.codecache import CodeCache
+from qorus_server.userapi import context
 from qorus_server.userapi.context import Runtime
 from qorus_server.userapi.wf import QorusWorkflow
 
@@ -43,10 +44,13 @@ class RunEnv:
         fn = getattr(self.wfobj, name, None)
         if fn is None:
             return
+        token = context.set_interface_logger(self.logger)
         try:
             fn(*args)
         except Exception:
             self.logger.exception("workflow %s: %s() failed", self.wdef.name, name)
+        finally:
+            context.reset_interface_logger(token)
 
     def note_retry(self, when: datetime) -> None:
         if self.on_retry is not None:

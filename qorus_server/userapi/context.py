@@ -98,6 +98,8 @@ class OrderContext:
 
 
 _current: ContextVar[OrderContext | None] = ContextVar("qorus_order_context", default=None)
+#: the log of the interface whose code runs outside any order (e.g. ``oneTimeInit()``)
+_interface_logger: ContextVar[logging.Logger | None] = ContextVar("qorus_logger", default=None)
 _runtime: list[Runtime] = []
 
 
@@ -113,6 +115,18 @@ def require() -> OrderContext:
             code="WORKFLOW-CONTEXT-ERROR",
         )
     return ctx
+
+
+def interface_logger() -> logging.Logger | None:
+    return _interface_logger.get()
+
+
+def set_interface_logger(logger: logging.Logger | None) -> Any:
+    return _interface_logger.set(logger)
+
+
+def reset_interface_logger(token: Any) -> None:
+    _interface_logger.reset(token)
 
 
 def set_current(ctx: OrderContext | None) -> Any:

@@ -24,6 +24,8 @@ def _log(level: int, fmt: Any, args: tuple[Any, ...]) -> None:
     ctx = context.current()
     if ctx is not None:
         logger = ctx.logger
+    elif (wlog := context.interface_logger()) is not None:
+        logger = wlog
     else:
         try:
             logger = context.runtime().system_logger()
