@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import now
@@ -52,8 +52,10 @@ def _load(text: str | None) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def claim_batch(engine: Engine, workflowid: int, sessionid: int, limit: int) -> list[ClaimedOrder]:
-    """Claim up to ``limit`` due orders in one transaction; their data come with them."""
+def claim_batch(
+    conn: Connection, workflowid: int, sessionid: int, limit: int
+) -> list[ClaimedOrder]:
+    """Claim up to ``limit`` due orders in the caller's transaction; their data come along."""
     ts = now()
     due = or_(
         wi.c.workflowstatus == "Y",
@@ -74,50 +76,49 @@ def claim_batch(engine: Engine, workflowid: int, sessionid: int, limit: int) -> 
         .order_by(wi.c.priority, wi.c.workflow_instanceid)
         .limit(limit)
     )
-    if engine.dialect.name != "sqlite":
+    if conn.dialect.name != "sqlite":
         q = q.with_for_update(skip_locked=True)
-    with engine.begin() as conn:
-        rows = conn.execute(q).all()
-        if not rows:
-            return []
-        orders = {
-            int(r[0]): ClaimedOrder(int(r[0]), r[1], int(r[2]), r[3] and int(r[3])) for r in rows
-        }
-        ids = list(orders)
-        conn.execute(
-            update(wi)
-            .where(wi.c.workflow_instanceid.in_(ids))
-            .values(workflowstatus="I", status_sessionid=sessionid, modified=ts)
-        )
-        for wfiid, ext, static, dynamic in conn.execute(
+    rows = conn.execute(q).all()
+    if not rows:
+        return []
+    orders = {
+        int(r[0]): ClaimedOrder(int(r[0]), r[1], int(r[2]), r[3] and int(r[3])) for r in rows
+    }
+    ids = list(orders)
+    conn.execute(
+        update(wi)
+        .where(wi.c.workflow_instanceid.in_(ids))
+        .values(workflowstatus="I", status_sessionid=sessionid, modified=ts)
+    )
+    for wfiid, ext, static, dynamic in conn.execute(
+        select(
+            oi.c.workflow_instanceid,
+            oi.c.external_order_instanceid,
+            oi.c.staticdata,
+            oi.c.dynamicdata,
+        ).where(oi.c.workflow_instanceid.in_(ids))
+    ):
+        o = orders[int(wfiid)]
+        o.external_order_instanceid = ext
+        o.staticdata = _load(static)
+        o.dynamicdata = _load(dynamic)
+    # fresh orders have no step rows; only look for those that ran before
+    again = [i for i, o in orders.items() if o.status not in ("Y", "S")]
+    if again:
+        for wfiid, stepid, ind, status, retries, skip, custom in conn.execute(
             select(
-                oi.c.workflow_instanceid,
-                oi.c.external_order_instanceid,
-                oi.c.staticdata,
-                oi.c.dynamicdata,
-            ).where(oi.c.workflow_instanceid.in_(ids))
+                si.c.workflow_instanceid,
+                si.c.stepid,
+                si.c.ind,
+                si.c.stepstatus,
+                si.c.retries,
+                si.c.skip,
+                si.c.custom_status,
+            ).where(si.c.workflow_instanceid.in_(again))
         ):
-            o = orders[int(wfiid)]
-            o.external_order_instanceid = ext
-            o.staticdata = _load(static)
-            o.dynamicdata = _load(dynamic)
-        # fresh orders have no step rows; only look for those that ran before
-        again = [i for i, o in orders.items() if o.status not in ("Y", "S")]
-        if again:
-            for wfiid, stepid, ind, status, retries, skip, custom in conn.execute(
-                select(
-                    si.c.workflow_instanceid,
-                    si.c.stepid,
-                    si.c.ind,
-                    si.c.stepstatus,
-                    si.c.retries,
-                    si.c.skip,
-                    si.c.custom_status,
-                ).where(si.c.workflow_instanceid.in_(again))
-            ):
-                orders[int(wfiid)].steps[(int(stepid), int(ind))] = StepRow(
-                    status, int(retries), bool(skip), custom
-                )
+            orders[int(wfiid)].steps[(int(stepid), int(ind))] = StepRow(
+                status, int(retries), bool(skip), custom
+            )
     return [orders[i] for i in ids]
 
 

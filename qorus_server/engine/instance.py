@@ -22,6 +22,7 @@ from qorus_server.engine.claims import ClaimedOrder, claim_batch, release
 from qorus_server.engine.codecache import CodeCache
 from qorus_server.engine.env import RunEnv, option_value
 from qorus_server.engine.runner import OrderRunner
+from qorus_server.engine.workerdb import WorkerDb
 from qorus_server.userapi.context import Runtime
 
 SUPPORTED_STEP_TYPES = ("NORMAL",)
@@ -141,7 +142,7 @@ class ExecutionInstance:
 
     # ------------------------------------------------------------------ workers
 
-    def _take(self) -> tuple[ClaimedOrder | None, int]:
+    def _take(self, db: WorkerDb) -> tuple[ClaimedOrder | None, int]:
         with self._cond:
             gen = self._gen
             if self._queue:
@@ -152,12 +153,13 @@ class ExecutionInstance:
                     return self._queue.popleft(), gen
                 if self._stopping:
                     return None, gen
-            batch = claim_batch(
-                self.runtime.engine,
-                self.wdef.workflowid,
-                self.runtime.sessionid,
-                self.workers * self.batch_per_worker,
-            )
+            with db.tx() as conn:
+                batch = claim_batch(
+                    conn,
+                    self.wdef.workflowid,
+                    self.runtime.sessionid,
+                    self.workers * self.batch_per_worker,
+                )
             with self._cond:
                 if not batch:
                     return None, gen
@@ -167,9 +169,16 @@ class ExecutionInstance:
                 return batch[0], gen
 
     def _worker(self) -> None:
+        db = WorkerDb(self.runtime.engine)
+        try:
+            self._work(db)
+        finally:
+            db.close()
+
+    def _work(self, db: WorkerDb) -> None:
         while not self._stopping:
             try:
-                order, gen = self._take()
+                order, gen = self._take(db)
             except Exception:
                 self.logger.exception("claiming orders of %s failed; retrying", self.wdef.name)
                 time.sleep(min(self.poll_interval, 5.0))
@@ -182,7 +191,7 @@ class ExecutionInstance:
                 self.status = "running"
                 env = self.env
             try:
-                OrderRunner(env).run(order)
+                OrderRunner(env, db).run(order)
                 self.processed += 1
             except Exception:
                 # a database failure in the middle of an order: the order stays IN-PROGRESS

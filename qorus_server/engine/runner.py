@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, update
+from sqlalchemy import and_, bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from qorus_core.db import tables as t
@@ -28,6 +28,7 @@ from qorus_core.db.wfdefs import StepDef
 from qorus_core.model.status import ORDER_STATUS_NAMES, STATUS_RANK
 from qorus_server.engine.claims import ClaimedOrder, StepRow
 from qorus_server.engine.env import RunEnv
+from qorus_server.engine.workerdb import WorkerDb
 from qorus_server.engine.errors import ResolvedError, from_exception, resolve
 from qorus_server.userapi import context
 from qorus_server.userapi.context import OrderContext, PendingError
@@ -37,6 +38,69 @@ oi = t.order_instance
 si = t.step_instance
 
 _VALIDATION_RESULTS = {"COMPLETE": "C", "ERROR": "E", "RETRY": "R"}
+
+# Hot-path statements, built once (building a statement per step costs more than running it).
+_STEP_COLS = ("stepid", "ind", "stepstatus", "retries", "skip", "custom_status", "started", "completed")
+_STEP_PARAMS = {
+    "stepid": bindparam("p_stepid", type_=si.c.stepid.type),
+    "ind": bindparam("p_ind", type_=si.c.ind.type),
+    "stepstatus": bindparam("p_status", type_=si.c.stepstatus.type),
+    "retries": bindparam("p_retries", type_=si.c.retries.type),
+    "skip": bindparam("p_skip", type_=si.c.skip.type),
+    "custom_status": bindparam("p_custom", type_=si.c.custom_status.type),
+    "started": bindparam("p_started", type_=si.c.started.type),
+    "completed": bindparam("p_completed", type_=si.c.completed.type),
+}
+_OWNED = and_(
+    wi.c.workflow_instanceid == bindparam("p_wfiid"),
+    wi.c.status_sessionid == bindparam("p_session"),
+    wi.c.workflowstatus == "I",
+)
+#: insert a step row only while this session owns the order (the ownership check for free)
+_INSERT_STEP_OWNED = (
+    insert(si)
+    .from_select(
+        ["workflow_instanceid", *_STEP_COLS],
+        select(wi.c.workflow_instanceid, *(_STEP_PARAMS[c] for c in _STEP_COLS)).where(_OWNED),
+    )
+    .execution_options(preserve_rowcount=True)
+)
+_INSERT_STEP = insert(si).values(
+    workflow_instanceid=bindparam("p_wfiid"), **{c: _STEP_PARAMS[c] for c in _STEP_COLS}
+)
+_UPDATE_STEP = (
+    update(si)
+    .where(
+        si.c.workflow_instanceid == bindparam("p_wfiid"),
+        si.c.stepid == bindparam("p_stepid"),
+        si.c.ind == bindparam("p_ind"),
+    )
+    .values(
+        stepstatus=bindparam("p_status"),
+        retries=bindparam("p_retries"),
+        custom_status=bindparam("p_custom"),
+        started=bindparam("p_started"),
+        completed=bindparam("p_completed"),
+    )
+)
+_UPDATE_DYNAMIC = (
+    update(oi)
+    .where(oi.c.workflow_instanceid == bindparam("p_wfiid"))
+    .values(dynamicdata=bindparam("p_data"), modified=bindparam("p_ts"))
+)
+_TOUCH_OWNED = update(wi).where(_OWNED).values(modified=bindparam("p_ts"))
+#: the common end of an order: COMPLETE with nothing else to record
+_COMPLETE_OWNED = (
+    update(wi)
+    .where(_OWNED)
+    .values(
+        workflowstatus="C",
+        status_sessionid=0,
+        modified=bindparam("p_ts"),
+        completed=bindparam("p_ts"),
+        retry_trigger=None,
+    )
+)
 
 
 class LostOwnership(Exception):
@@ -57,8 +121,9 @@ class StepOutcome:
 class OrderRunner:
     """Runs orders of one workflow for one execution instance (shared by its workers)."""
 
-    def __init__(self, env: RunEnv) -> None:
+    def __init__(self, env: RunEnv, db: WorkerDb) -> None:
         self.env = env
+        self.db = db
 
     # ------------------------------------------------------------------ order
 
@@ -126,7 +191,7 @@ class OrderRunner:
         if step is None:
             # nothing can run (e.g. every step was skipped): settle the order's status
             final = self._derive(steps)
-            with self.env.runtime.engine.begin() as conn:
+            with self.db.tx() as conn:
                 self._finish(conn, ctx, order, final, [], None)
             self._post_status(order, final)
             return final
@@ -139,11 +204,9 @@ class OrderRunner:
             )
             step = self._runnable(steps, ran)
             final = None if step is not None else self._derive(steps)
-            with self.env.runtime.engine.begin() as conn:
-                self._commit_step(conn, ctx, order, outcome, prev)
-                if final is None:
-                    self._check_owner(conn, order)
-                else:
+            with self.db.tx() as conn:
+                self._commit_step(conn, ctx, order, outcome, prev, final is not None)
+                if final is not None:
                     self._finish(conn, ctx, order, final, [outcome], outcome.retry_delay)
             ctx.dynamic_dirty = False
             ctx.key_changes.clear()
@@ -244,47 +307,34 @@ class OrderRunner:
         order: ClaimedOrder,
         out: StepOutcome,
         prev: StepRow | None,
+        final: bool,
     ) -> None:
+        """Write the step's row, data, keys and errors; unless ``final`` (where the order
+        update checks it), make sure this session still owns the order."""
         wfiid = order.workflow_instanceid
         ts = now()
-        completed = ts if out.status == "C" else None
-        if prev is None:
-            conn.execute(
-                insert(si).values(
-                    workflow_instanceid=wfiid,
-                    stepid=out.stepid,
-                    ind=out.ind,
-                    stepstatus=out.status,
-                    retries=out.retries,
-                    skip=False,
-                    custom_status=ctx.custom_status,
-                    started=out.started,
-                    completed=completed,
-                )
-            )
+        params = {
+            "p_wfiid": wfiid,
+            "p_stepid": out.stepid,
+            "p_ind": out.ind,
+            "p_status": out.status,
+            "p_retries": out.retries,
+            "p_skip": False,
+            "p_custom": ctx.custom_status,
+            "p_started": out.started,
+            "p_completed": ts if out.status == "C" else None,
+        }
+        if prev is None and not final:
+            params["p_session"] = self.env.runtime.sessionid
+            if conn.execute(_INSERT_STEP_OWNED, params).rowcount != 1:
+                raise LostOwnership()
         else:
-            conn.execute(
-                update(si)
-                .where(
-                    and_(
-                        si.c.workflow_instanceid == wfiid,
-                        si.c.stepid == out.stepid,
-                        si.c.ind == out.ind,
-                    )
-                )
-                .values(
-                    stepstatus=out.status,
-                    retries=out.retries,
-                    custom_status=ctx.custom_status,
-                    started=out.started,
-                    completed=completed,
-                )
-            )
+            conn.execute(_INSERT_STEP if prev is None else _UPDATE_STEP, params)
+            if not final:
+                self._check_owner(conn, order)
         if ctx.dynamic_dirty:
             conn.execute(
-                update(oi)
-                .where(oi.c.workflow_instanceid == wfiid)
-                .values(dynamicdata=dumps(ctx.dynamicdata), modified=ts)
+                _UPDATE_DYNAMIC, {"p_wfiid": wfiid, "p_data": dumps(ctx.dynamicdata), "p_ts": ts}
             )
         if ctx.key_changes:
             self._write_keys(conn, ctx)
@@ -340,15 +390,11 @@ class OrderRunner:
                     ],
                 )
 
-    def _owned(self, order: ClaimedOrder) -> Any:
-        return and_(
-            wi.c.workflow_instanceid == order.workflow_instanceid,
-            wi.c.status_sessionid == self.env.runtime.sessionid,
-            wi.c.workflowstatus == "I",
-        )
+    def _owned(self, order: ClaimedOrder) -> dict[str, Any]:
+        return {"p_wfiid": order.workflow_instanceid, "p_session": self.env.runtime.sessionid}
 
     def _check_owner(self, conn: Connection, order: ClaimedOrder) -> None:
-        res = conn.execute(update(wi).where(self._owned(order)).values(modified=now()))
+        res = conn.execute(_TOUCH_OWNED, {**self._owned(order), "p_ts": now()})
         if res.rowcount != 1:
             raise LostOwnership()
 
@@ -364,13 +410,20 @@ class OrderRunner:
         ts = now()
         errors = sum(1 for o in outcomes for e in o.errors if e.changes_status)
         warnings = sum(1 for o in outcomes for e in o.errors if not e.changes_status)
+        plain = not (errors or warnings or ctx.custom_status or ctx.reschedule or ctx.blocked)
+        if final == "C" and plain:
+            if conn.execute(_COMPLETE_OWNED, {**self._owned(order), "p_ts": ts}).rowcount != 1:
+                raise LostOwnership()
+            return
         values: dict[str, Any] = {
             "workflowstatus": final,
             "status_sessionid": 0,
             "modified": ts,
-            "errors": wi.c.errors + errors,
-            "warnings": wi.c.warnings + warnings,
         }
+        if errors:
+            values["errors"] = wi.c.errors + errors
+        if warnings:
+            values["warnings"] = wi.c.warnings + warnings
         if any(e.business and e.changes_status for o in outcomes for e in o.errors):
             values["business_error"] = True
         if final == "C":
@@ -387,7 +440,7 @@ class OrderRunner:
         if ctx.blocked and final != "C":
             values["workflowstatus"] = "B"
             values["workflowstatus_orig"] = final
-        res = conn.execute(update(wi).where(self._owned(order)).values(**values))
+        res = conn.execute(update(wi).where(_OWNED).values(**values), self._owned(order))
         if res.rowcount != 1:
             raise LostOwnership()
         if final == "R":

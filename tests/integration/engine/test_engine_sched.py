@@ -63,7 +63,8 @@ def test_crash_recovery_finishes_each_step_once(engine: Engine, logs: Logs) -> N
     wfid = add_workflow(engine, "RECOVER", names)
     ids = [create_order(engine, wfid, {"i": i}) for i in range(20)]
     crashed = make_server(engine)
-    claimed = claim_batch(engine, wfid, crashed.sessionid, 100)
+    with engine.begin() as conn:
+        claimed = claim_batch(conn, wfid, crashed.sessionid, 100)
     assert len(claimed) == 20
     # order 0 had finished R1 when the session died
     with engine.begin() as conn:
