@@ -29,21 +29,23 @@ from sqlalchemy.engine import URL, Engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from qorus_core.db import schema  # noqa: E402
-from qorus_core.db import tables as t  # noqa: E402
-from qorus_core.db.engine import create_system_engine, sqlite_url  # noqa: E402
-from qorus_core.db.orders import create_orders  # noqa: E402
-from qorus_core.db.sessions import open_session  # noqa: E402
-from qorus_core.options import Options  # noqa: E402
-from qorus_server.engine.manager import WorkflowManager  # noqa: E402
-from qorus_server.events import EventBus  # noqa: E402
-from tests.helpers.defs import add_workflow, noop_step  # noqa: E402
+from qorus_core.db import schema
+from qorus_core.db import tables as t
+from qorus_core.db.engine import create_system_engine, sqlite_url
+from qorus_core.db.orders import create_orders
+from qorus_core.db.sessions import open_session
+from qorus_core.options import Options
+from qorus_server.engine.manager import WorkflowManager
+from qorus_server.events import EventBus
+from tests.helpers.defs import add_workflow, noop_step
 
 PG_HOST = os.environ.get("QORUS_TEST_PG_HOST", "127.0.0.1")
 
 
 def pg_url(db: str) -> URL:
-    return URL.create("postgresql+psycopg", username="postgres", host=PG_HOST, port=5432, database=db)
+    return URL.create(
+        "postgresql+psycopg", username="postgres", host=PG_HOST, port=5432, database=db
+    )
 
 
 def commits(admin: Engine | None, dbname: str) -> int | None:
@@ -82,11 +84,17 @@ def run(kind: str, n: int, workers: int, batch: int) -> dict[str, Any]:
             engine, "BENCH", ["BenchA", "BenchB", "BenchC"], options={"workflow-workers": workers}
         )
         with engine.begin() as conn:
-            sessionid = open_session(conn, instancekey="bench", node="bench", url=None, version="bench")
+            sessionid = open_session(
+                conn, instancekey="bench", node="bench", url=None, version="bench"
+            )
         before = commits(admin, dbname)
         t0 = time.perf_counter()
         for start in range(0, n, batch):
-            create_orders(engine, wfid, [{"staticdata": {"i": i}} for i in range(start, min(n, start + batch))])
+            create_orders(
+                engine,
+                wfid,
+                [{"staticdata": {"i": i}} for i in range(start, min(n, start + batch))],
+            )
         t1 = time.perf_counter()
         server = SimpleNamespace(
             engine=engine,

@@ -72,9 +72,10 @@ def parse_timestamp(value: Any, what: str) -> datetime | None:
             raise order_data_error(f"{what}: cannot parse date {value!r}") from None
     if not isinstance(value, datetime):
         raise order_data_error(f"{what}: expected a date, got {type(value).__name__}")
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value
+    stamp: datetime = value
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(UTC).replace(tzinfo=None)
+    return stamp
 
 
 def check_priority(value: Any) -> int:
@@ -83,13 +84,17 @@ def check_priority(value: Any) -> int:
     try:
         prio = int(value)
     except (TypeError, ValueError):
-        raise order_data_error(f"priority must be an integer 0..{MAX_PRIORITY}, got {value!r}") from None
+        raise order_data_error(
+            f"priority must be an integer 0..{MAX_PRIORITY}, got {value!r}"
+        ) from None
     if isinstance(value, bool) or not 0 <= prio <= MAX_PRIORITY:
         raise order_data_error(f"priority must be an integer 0..{MAX_PRIORITY}, got {value!r}")
     return prio
 
 
-def normalize_keys(brief: WorkflowBrief, keys: Any, what: str = "orderkeys") -> dict[str, list[str]]:
+def normalize_keys(
+    brief: WorkflowBrief, keys: Any, what: str = "orderkeys"
+) -> dict[str, list[str]]:
     """``{key: value | [values]}`` checked against the workflow's keylist."""
     if keys is None:
         return {}
@@ -273,7 +278,13 @@ def create_orders(
             ],
         )
         key_rows = [
-            {"workflow_instanceid": i, "keyname": k, "value": v, "workflowid": workflowid, "created": ts}
+            {
+                "workflow_instanceid": i,
+                "keyname": k,
+                "value": v,
+                "workflowid": workflowid,
+                "created": ts,
+            }
             for i, o in zip(ids, new, strict=True)
             for k, vals in o.keys.items()
             for v in vals

@@ -79,7 +79,9 @@ def _status_event(pending: PendingEvents, order: dict[str, Any], new: str) -> No
 
 def _set(conn: Connection, order: dict[str, Any], **values: Any) -> None:
     values.setdefault("modified", now())
-    conn.execute(update(wi).where(wi.c.workflow_instanceid == order["workflow_instanceid"]).values(**values))
+    conn.execute(
+        update(wi).where(wi.c.workflow_instanceid == order["workflow_instanceid"]).values(**values)
+    )
 
 
 def _result(order: dict[str, Any], new: str, **extra: Any) -> dict[str, Any]:
@@ -94,7 +96,9 @@ def _result(order: dict[str, Any], new: str, **extra: Any) -> dict[str, Any]:
 # ---------------------------------------------------------------------- status operations
 
 
-def retry_order(target: ConnOrEngine, wfiid: int, *, events: EventSink | None = None) -> dict[str, Any]:
+def retry_order(
+    target: ConnOrEngine, wfiid: int, *, events: EventSink | None = None
+) -> dict[str, Any]:
     """ERROR, ASYNC-WAITING or RETRY -> RETRY, due now; failed steps become RETRY."""
     with unit(target, events) as (conn, pending):
         order = _lock_order(conn, wfiid, "RETRY-ERROR")
@@ -113,7 +117,10 @@ def retry_order(target: ConnOrEngine, wfiid: int, *, events: EventSink | None = 
             )
         steps = conn.execute(
             update(si)
-            .where(si.c.workflow_instanceid == order["workflow_instanceid"], si.c.stepstatus.in_(("E", "R")))
+            .where(
+                si.c.workflow_instanceid == order["workflow_instanceid"],
+                si.c.stepstatus.in_(("E", "R")),
+            )
             .values(stepstatus="R")
         ).rowcount
         ts = now()
@@ -122,7 +129,9 @@ def retry_order(target: ConnOrEngine, wfiid: int, *, events: EventSink | None = 
         return _result(order, "R", steps_updated=steps, workflow_updated=True)
 
 
-def cancel_order(target: ConnOrEngine, wfiid: int, *, events: EventSink | None = None) -> dict[str, Any]:
+def cancel_order(
+    target: ConnOrEngine, wfiid: int, *, events: EventSink | None = None
+) -> dict[str, Any]:
     """Any status but IN-PROGRESS, COMPLETE and CANCELED -> CANCELED (the old one kept)."""
     with unit(target, events) as (conn, pending):
         order = _lock_order(conn, wfiid, "CANCEL-WORKFLOW-ERROR")
@@ -139,12 +148,16 @@ def cancel_order(target: ConnOrEngine, wfiid: int, *, events: EventSink | None =
         return _result(order, "X")
 
 
-def uncancel_order(target: ConnOrEngine, wfiid: int, *, events: EventSink | None = None) -> dict[str, Any]:
+def uncancel_order(
+    target: ConnOrEngine, wfiid: int, *, events: EventSink | None = None
+) -> dict[str, Any]:
     """CANCELED -> the status the order had before it was canceled."""
     return _restore(target, wfiid, "X", "CANCEL-WORKFLOW-ERROR", "uncancel", events)
 
 
-def block_order(target: ConnOrEngine, wfiid: int, *, events: EventSink | None = None) -> dict[str, Any]:
+def block_order(
+    target: ConnOrEngine, wfiid: int, *, events: EventSink | None = None
+) -> dict[str, Any]:
     """Any status but IN-PROGRESS, COMPLETE, CANCELED and BLOCKED -> BLOCKED."""
     with unit(target, events) as (conn, pending):
         order = _lock_order(conn, wfiid, "BLOCK-WORKFLOW-ERROR")
@@ -160,7 +173,9 @@ def block_order(target: ConnOrEngine, wfiid: int, *, events: EventSink | None = 
         return _result(order, "B")
 
 
-def unblock_order(target: ConnOrEngine, wfiid: int, *, events: EventSink | None = None) -> dict[str, Any]:
+def unblock_order(
+    target: ConnOrEngine, wfiid: int, *, events: EventSink | None = None
+) -> dict[str, Any]:
     """BLOCKED -> the status the order had before it was blocked."""
     return _restore(target, wfiid, "B", "BLOCK-WORKFLOW-ERROR", "unblock", events)
 
@@ -190,7 +205,9 @@ def _restore(
         return _result(order, orig)
 
 
-def set_error(target: ConnOrEngine, wfiid: int, *, events: EventSink | None = None) -> dict[str, Any]:
+def set_error(
+    target: ConnOrEngine, wfiid: int, *, events: EventSink | None = None
+) -> dict[str, Any]:
     """RETRY, CANCELED, BLOCKED or ASYNC-WAITING -> ERROR; RETRY steps become ERROR."""
     with unit(target, events) as (conn, pending):
         order = _lock_order(conn, wfiid, "WORKFLOW-STATUS-ERROR")
@@ -203,7 +220,10 @@ def set_error(target: ConnOrEngine, wfiid: int, *, events: EventSink | None = No
             )
         steps = conn.execute(
             update(si)
-            .where(si.c.workflow_instanceid == order["workflow_instanceid"], si.c.stepstatus.in_(("R", "A")))
+            .where(
+                si.c.workflow_instanceid == order["workflow_instanceid"],
+                si.c.stepstatus.in_(("R", "A")),
+            )
             .values(stepstatus="E")
         ).rowcount
         _set(conn, order, workflowstatus="E", workflowstatus_orig=None, retry_trigger=None)
@@ -270,11 +290,15 @@ def skip_step(
         step = conn.execute(
             select(t.steps.c.steptype)
             .join(t.workflow_steps, t.workflow_steps.c.stepid == t.steps.c.stepid)
-            .where(t.workflow_steps.c.workflowid == order["workflowid"], t.steps.c.stepid == int(stepid))
+            .where(
+                t.workflow_steps.c.workflowid == order["workflowid"],
+                t.steps.c.stepid == int(stepid),
+            )
         ).first()
         if step is None:
             raise QorusError(
-                f"step id {stepid} is not a step of workflow {order['name']}", code="SKIP-STEP-ERROR"
+                f"step id {stepid} is not a step of workflow {order['name']}",
+                code="SKIP-STEP-ERROR",
             )
         if step[0] == "SUBWORKFLOW":
             raise QorusError("a SUBWORKFLOW step cannot be skipped", code="SKIP-STEP-ERROR")
@@ -362,7 +386,9 @@ def update_keys(
         ts = now()
         for name, values in norm.items():
             conn.execute(
-                delete(k).where(k.c.workflow_instanceid == order["workflow_instanceid"], k.c.keyname == name)
+                delete(k).where(
+                    k.c.workflow_instanceid == order["workflow_instanceid"], k.c.keyname == name
+                )
             )
             if values:
                 conn.execute(
@@ -430,7 +456,9 @@ def get_notes(target: ConnOrEngine, wfiid: int, count: int | None = None) -> lis
     if count:
         q = q.limit(int(count))
     with unit(target, None) as (conn, _):
-        exists = conn.execute(select(func.count()).select_from(wi).where(wi.c.workflow_instanceid == int(wfiid))).scalar()
+        exists = conn.execute(
+            select(func.count()).select_from(wi).where(wi.c.workflow_instanceid == int(wfiid))
+        ).scalar()
         if not exists:
             raise NotFoundError(f"workflow order {wfiid} does not exist", code="ORDER-NOTE-ERROR")
         return [dict(r._mapping) for r in conn.execute(q)]
@@ -442,7 +470,12 @@ Op = Callable[..., dict[str, Any]]
 
 
 def bulk(
-    op: Op, target: ConnOrEngine, ids: Iterable[Any], *, events: EventSink | None = None, **kwargs: Any
+    op: Op,
+    target: ConnOrEngine,
+    ids: Iterable[Any],
+    *,
+    events: EventSink | None = None,
+    **kwargs: Any,
 ) -> list[dict[str, Any]]:
     """Apply ``op`` to each order in its own transaction; per order a result or its error."""
     out: list[dict[str, Any]] = []
@@ -454,21 +487,31 @@ def bulk(
     return out
 
 
-def retry_orders(target: ConnOrEngine, ids: Iterable[Any], *, events: EventSink | None = None) -> list[dict[str, Any]]:
+def retry_orders(
+    target: ConnOrEngine, ids: Iterable[Any], *, events: EventSink | None = None
+) -> list[dict[str, Any]]:
     return bulk(retry_order, target, ids, events=events)
 
 
-def cancel_orders(target: ConnOrEngine, ids: Iterable[Any], *, events: EventSink | None = None) -> list[dict[str, Any]]:
+def cancel_orders(
+    target: ConnOrEngine, ids: Iterable[Any], *, events: EventSink | None = None
+) -> list[dict[str, Any]]:
     return bulk(cancel_order, target, ids, events=events)
 
 
-def uncancel_orders(target: ConnOrEngine, ids: Iterable[Any], *, events: EventSink | None = None) -> list[dict[str, Any]]:
+def uncancel_orders(
+    target: ConnOrEngine, ids: Iterable[Any], *, events: EventSink | None = None
+) -> list[dict[str, Any]]:
     return bulk(uncancel_order, target, ids, events=events)
 
 
-def block_orders(target: ConnOrEngine, ids: Iterable[Any], *, events: EventSink | None = None) -> list[dict[str, Any]]:
+def block_orders(
+    target: ConnOrEngine, ids: Iterable[Any], *, events: EventSink | None = None
+) -> list[dict[str, Any]]:
     return bulk(block_order, target, ids, events=events)
 
 
-def unblock_orders(target: ConnOrEngine, ids: Iterable[Any], *, events: EventSink | None = None) -> list[dict[str, Any]]:
+def unblock_orders(
+    target: ConnOrEngine, ids: Iterable[Any], *, events: EventSink | None = None
+) -> list[dict[str, Any]]:
     return bulk(unblock_order, target, ids, events=events)

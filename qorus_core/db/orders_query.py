@@ -5,12 +5,14 @@ Answers use status names (the API convention), never the one-letter codes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
 from qorus_core.db import tables as t
 from qorus_core.db.orders import parse_timestamp
@@ -96,7 +98,7 @@ def search_orders(
         .join(wf, wf.c.workflowid == wi.c.workflowid)
         .join(t.order_instance, t.order_instance.c.workflow_instanceid == wi.c.workflow_instanceid)
     )
-    conds = []
+    conds: list[ColumnElement[bool]] = []
     wfids = _list(workflowid)
     if wfids:
         conds.append(wi.c.workflowid.in_([int(w) for w in wfids]))
@@ -132,19 +134,21 @@ def search_orders(
     keys = _list(sort) or ["started", "workflow_instanceid"]
     descending = str(desc).lower() not in ("0", "false", "no")
     for key in keys:
-        col = _SORTABLE.get(str(key))
-        if col is None:
+        sort_col = _SORTABLE.get(str(key))
+        if sort_col is None:
             raise ValidationError(
                 f"cannot sort by {key!r} (use {', '.join(sorted(_SORTABLE))})",
                 code="ORDER-SEARCH-ERROR",
             )
-        q = q.order_by(col.desc() if descending else col.asc())
+        q = q.order_by(sort_col.desc() if descending else sort_col.asc())
     if "workflow_instanceid" not in keys:
         q = q.order_by(wi.c.workflow_instanceid.desc() if descending else wi.c.workflow_instanceid)
     try:
         lim, off = int(limit if limit is not None else 100), int(offset or 0)
     except (TypeError, ValueError):
-        raise ValidationError("limit and offset must be integers", code="ORDER-SEARCH-ERROR") from None
+        raise ValidationError(
+            "limit and offset must be integers", code="ORDER-SEARCH-ERROR"
+        ) from None
     if lim < 0 or off < 0:
         raise ValidationError("limit and offset must not be negative", code="ORDER-SEARCH-ERROR")
     q = q.limit(min(lim, MAX_LIMIT)).offset(off)
@@ -162,7 +166,9 @@ def get_order_info(target: ConnOrEngine, wfiid: Any) -> dict[str, Any]:
         row = conn.execute(
             select(wi, wf.c.name, wf.c.version, t.order_instance)
             .join(wf, wf.c.workflowid == wi.c.workflowid)
-            .join(t.order_instance, t.order_instance.c.workflow_instanceid == wi.c.workflow_instanceid)
+            .join(
+                t.order_instance, t.order_instance.c.workflow_instanceid == wi.c.workflow_instanceid
+            )
             .where(wi.c.workflow_instanceid == ident)
         ).first()
         if row is None:
@@ -174,7 +180,9 @@ def get_order_info(target: ConnOrEngine, wfiid: Any) -> dict[str, Any]:
         out["keys"] = _keys(conn, ident)
         out["StepInstances"] = _steps(conn, ident)
         out["ErrorInstances"] = _errors(conn, ident)
-        out["error_count"] = sum(1 for e in out["ErrorInstances"] if e["severity"] in ("FATAL", "MAJOR"))
+        out["error_count"] = sum(
+            1 for e in out["ErrorInstances"] if e["severity"] in ("FATAL", "MAJOR")
+        )
         out["warning_count"] = len(out["ErrorInstances"]) - out["error_count"]
         n = t.order_instance_notes
         out["notes"] = [
@@ -199,7 +207,9 @@ def _keys(conn: Connection, ident: int) -> dict[str, Any]:
     k = t.order_instance_keys
     keys: dict[str, list[str]] = {}
     for name, value in conn.execute(
-        select(k.c.keyname, k.c.value).where(k.c.workflow_instanceid == ident).order_by(k.c.keyname, k.c.value)
+        select(k.c.keyname, k.c.value)
+        .where(k.c.workflow_instanceid == ident)
+        .order_by(k.c.keyname, k.c.value)
     ):
         keys.setdefault(name, []).append(value)
     return {n: v[0] if len(v) == 1 else v for n, v in keys.items()}
@@ -235,14 +245,14 @@ def _steps(conn: Connection, ident: int) -> list[dict[str, Any]]:
 def _errors(conn: Connection, ident: int) -> list[dict[str, Any]]:
     ei = t.error_instance
     out = []
-    for r in conn.execute(select(ei).where(ei.c.workflow_instanceid == ident).order_by(ei.c.error_instanceid)):
+    for r in conn.execute(
+        select(ei).where(ei.c.workflow_instanceid == ident).order_by(ei.c.error_instanceid)
+    ):
         m = dict(r._mapping)
         info = m.get("info")
         if isinstance(info, str) and info[:1] in "{[":
-            try:
+            with contextlib.suppress(ValueError):
                 m["info"] = json.loads(info)
-            except ValueError:
-                pass
         m["business_error"] = bool(m["business_error"])
         m["retry"] = bool(m["retry"])
         out.append(m)
@@ -292,7 +302,9 @@ def list_workflows(target: ConnOrEngine) -> list[dict[str, Any]]:
         ]
 
 
-def workflow_info(target: ConnOrEngine, name_or_id: Any, version: str | None = None) -> dict[str, Any]:
+def workflow_info(
+    target: ConnOrEngine, name_or_id: Any, version: str | None = None
+) -> dict[str, Any]:
     """GET workflows/{id|name}: the workflow, its counts, steps, keylist and options."""
     with unit(target, None) as (conn, _):
         wfid = find_workflow(conn, name_or_id, version)
@@ -300,14 +312,29 @@ def workflow_info(target: ConnOrEngine, name_or_id: Any, version: str | None = N
         assert m is not None
         out = _workflow_dict(m._mapping, _counts(conn, [wfid]).get(wfid, {}))
         out["keylist"] = sorted(
-            r[0] for r in conn.execute(select(t.workflow_keys.c.keyname).where(t.workflow_keys.c.workflowid == wfid))
+            r[0]
+            for r in conn.execute(
+                select(t.workflow_keys.c.keyname).where(t.workflow_keys.c.workflowid == wfid)
+            )
         )
         out["options"] = loads(m._mapping["options"])
         ws = t.workflow_steps
         out["steps"] = [
-            {"stepid": int(r[0]), "name": r[1], "version": r[2], "steptype": r[3], "dependson_stepid": int(r[4])}
+            {
+                "stepid": int(r[0]),
+                "name": r[1],
+                "version": r[2],
+                "steptype": r[3],
+                "dependson_stepid": int(r[4]),
+            }
             for r in conn.execute(
-                select(ws.c.stepid, t.steps.c.name, t.steps.c.version, t.steps.c.steptype, ws.c.dependson_stepid)
+                select(
+                    ws.c.stepid,
+                    t.steps.c.name,
+                    t.steps.c.version,
+                    t.steps.c.steptype,
+                    ws.c.dependson_stepid,
+                )
                 .join(t.steps, t.steps.c.stepid == ws.c.stepid)
                 .where(ws.c.workflowid == wfid)
                 .order_by(ws.c.stepid, ws.c.dependson_stepid)

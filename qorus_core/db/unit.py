@@ -34,7 +34,9 @@ PendingEvents = list[tuple[str, dict[str, Any]]]
 
 
 @contextmanager
-def unit(target: ConnOrEngine, events: EventSink | None) -> Iterator[tuple[Connection, PendingEvents]]:
+def unit(
+    target: ConnOrEngine, events: EventSink | None
+) -> Iterator[tuple[Connection, PendingEvents]]:
     """Yield a connection in a transaction and a list of events to post once it is done."""
     pending: PendingEvents = []
     if isinstance(target, Engine):

@@ -81,9 +81,7 @@ def claim_batch(
     rows = conn.execute(q).all()
     if not rows:
         return []
-    orders = {
-        int(r[0]): ClaimedOrder(int(r[0]), r[1], int(r[2]), r[3] and int(r[3])) for r in rows
-    }
+    orders = {int(r[0]): ClaimedOrder(int(r[0]), r[1], int(r[2]), r[3] and int(r[3])) for r in rows}
     ids = list(orders)
     conn.execute(
         update(wi)

@@ -31,7 +31,7 @@ class CodeError(QorusError):
 def _exec(source: str, filename: str, namespace: dict[str, Any]) -> None:
     try:
         code = compile(source, filename, "exec")
-        exec(code, namespace)  # noqa: S102 - running user interface code is the product
+        exec(code, namespace)
     except Exception as exc:
         last = traceback.format_exception_only(type(exc), exc)[-1].strip()
         raise CodeError(f"{filename}: {last}", info={"file": filename}) from exc

@@ -47,10 +47,7 @@ def from_exception(exc: BaseException) -> PendingError:
 
 def resolve(wdef: WorkflowDef, err: PendingError) -> ResolvedError:
     edef = wdef.errors.get(err.error)
-    if err.warning_only:
-        severity = "WARNING"
-    else:
-        severity = edef.severity if edef else "MAJOR"
+    severity = "WARNING" if err.warning_only else edef.severity if edef else "MAJOR"
     desc = err.description or (edef.description if edef and edef.description else "")
     return ResolvedError(
         error=err.error,

@@ -264,7 +264,12 @@ class WorkflowManager:
                 {"workflowid": wfid, "name": wdef.name, "version": wdef.version},
                 caller="engine",
             )
-        return {"workflowid": wfid, "name": wdef.name, "version": wdef.version, "reset": len(running)}
+        return {
+            "workflowid": wfid,
+            "name": wdef.name,
+            "version": wdef.version,
+            "reset": len(running),
+        }
 
     def list_executions(self) -> list[dict[str, Any]]:
         with self._lock:

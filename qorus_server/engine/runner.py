@@ -28,8 +28,8 @@ from qorus_core.db.wfdefs import StepDef
 from qorus_core.model.status import ORDER_STATUS_NAMES, STATUS_RANK
 from qorus_server.engine.claims import ClaimedOrder, StepRow
 from qorus_server.engine.env import RunEnv
-from qorus_server.engine.workerdb import WorkerDb
 from qorus_server.engine.errors import ResolvedError, from_exception, resolve
+from qorus_server.engine.workerdb import WorkerDb
 from qorus_server.userapi import context
 from qorus_server.userapi.context import OrderContext, PendingError
 
@@ -40,7 +40,16 @@ si = t.step_instance
 _VALIDATION_RESULTS = {"COMPLETE": "C", "ERROR": "E", "RETRY": "R"}
 
 # Hot-path statements, built once (building a statement per step costs more than running it).
-_STEP_COLS = ("stepid", "ind", "stepstatus", "retries", "skip", "custom_status", "started", "completed")
+_STEP_COLS = (
+    "stepid",
+    "ind",
+    "stepstatus",
+    "retries",
+    "skip",
+    "custom_status",
+    "started",
+    "completed",
+)
 _STEP_PARAMS = {
     "stepid": bindparam("p_stepid", type_=si.c.stepid.type),
     "ind": bindparam("p_ind", type_=si.c.ind.type),
@@ -159,7 +168,9 @@ class OrderRunner:
         finally:
             if env.wfobj is not None:
                 env.call_hook(
-                    "detach", ORDER_STATUS_NAMES.get(final or "", ""), order.external_order_instanceid
+                    "detach",
+                    ORDER_STATUS_NAMES.get(final or "", ""),
+                    order.external_order_instanceid,
                 )
             context.reset_current(token)
         return final
@@ -173,15 +184,14 @@ class OrderRunner:
             if row is not None and row.status in ("C", "E"):
                 continue
             step = wdef.steps[sid]
-            if all(
-                (d, 0) in steps and steps[(d, 0)].status == "C" for d in step.depends_on
-            ):
+            if all((d, 0) in steps and steps[(d, 0)].status == "C" for d in step.depends_on):
                 return step
         return None
 
     def _run_steps(self, ctx: OrderContext, order: ClaimedOrder) -> str:
         steps = order.steps
         ran: set[int] = set()
+        final: str | None = None
         # the steps that may have run before: runnable now in an order that comes back in RETRY
         frontier: set[int] = set()
         if order.status == "R":

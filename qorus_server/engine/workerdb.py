@@ -9,7 +9,7 @@ connection is dropped and the next unit opens a new one.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -35,8 +35,6 @@ class WorkerDb:
 
     def close(self) -> None:
         if self._conn is not None:
-            try:
+            with suppress(SQLAlchemyError):
                 self._conn.close()
-            except SQLAlchemyError:
-                pass
             self._conn = None

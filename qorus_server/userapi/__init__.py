@@ -18,7 +18,9 @@ from .wfapi import WorkflowApi
 _MODULES: dict[str, types.ModuleType] = {}
 
 
-def _module(name: str, source: types.ModuleType, extra: dict[str, Any] | None = None) -> types.ModuleType:
+def _module(
+    name: str, source: types.ModuleType, extra: dict[str, Any] | None = None
+) -> types.ModuleType:
     mod = types.ModuleType(name, source.__doc__)
     for key, value in vars(source).items():
         if not key.startswith("_"):

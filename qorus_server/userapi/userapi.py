@@ -41,33 +41,33 @@ class UserApi:
     """Static methods, as in Qorus (``UserApi.logInfo("x: %y", x)``)."""
 
     @staticmethod
-    def logFatal(fmt: str, *args: Any) -> None:  # noqa: N802 - Qorus API names
+    def logFatal(fmt: str, *args: Any) -> None:
         _log(logging.CRITICAL, fmt, args)
 
     @staticmethod
-    def logError(fmt: str, *args: Any) -> None:  # noqa: N802
+    def logError(fmt: str, *args: Any) -> None:
         _log(logging.ERROR, fmt, args)
 
     @staticmethod
-    def logWarn(fmt: str, *args: Any) -> None:  # noqa: N802
+    def logWarn(fmt: str, *args: Any) -> None:
         _log(logging.WARNING, fmt, args)
 
     @staticmethod
-    def logInfo(fmt: str, *args: Any) -> None:  # noqa: N802
+    def logInfo(fmt: str, *args: Any) -> None:
         _log(logging.INFO, fmt, args)
 
     @staticmethod
-    def logDebug(fmt: str, *args: Any) -> None:  # noqa: N802
+    def logDebug(fmt: str, *args: Any) -> None:
         _log(logging.DEBUG, fmt, args)
 
     @staticmethod
-    def logTrace(fmt: str, *args: Any) -> None:  # noqa: N802
+    def logTrace(fmt: str, *args: Any) -> None:
         _log(TRACE, fmt, args)
 
     # ------------------------------------------------------------------ orders
 
     @staticmethod
-    def createOrder(  # noqa: N802
+    def createOrder(
         name: str,
         version: str | None = None,
         params: Mapping[str, Any] | None = None,
@@ -85,22 +85,22 @@ class UserApi:
         return wfiid
 
     @staticmethod
-    def cancelOrder(wfiid: int) -> dict[str, Any]:  # noqa: N802
+    def cancelOrder(wfiid: int) -> dict[str, Any]:
         rt = context.runtime()
         return orders_ops.cancel_order(rt.engine, wfiid, events=rt.events)
 
     @staticmethod
-    def uncancelOrder(wfiid: int) -> dict[str, Any]:  # noqa: N802
+    def uncancelOrder(wfiid: int) -> dict[str, Any]:
         rt = context.runtime()
         return orders_ops.uncancel_order(rt.engine, wfiid, events=rt.events)
 
     @staticmethod
-    def blockOrder(wfiid: int) -> dict[str, Any]:  # noqa: N802
+    def blockOrder(wfiid: int) -> dict[str, Any]:
         rt = context.runtime()
         return orders_ops.block_order(rt.engine, wfiid, events=rt.events)
 
     @staticmethod
-    def unblockOrder(wfiid: int) -> dict[str, Any]:  # noqa: N802
+    def unblockOrder(wfiid: int) -> dict[str, Any]:
         rt = context.runtime()
         res = orders_ops.unblock_order(rt.engine, wfiid, events=rt.events)
         return res
@@ -108,14 +108,14 @@ class UserApi:
     # ------------------------------------------------------------------ events and audit
 
     @staticmethod
-    def postUserEvent(severity: str, info: Any = None) -> None:  # noqa: N802
+    def postUserEvent(severity: str, info: Any = None) -> None:
         rt = context.runtime()
         if rt.events is not None:
             payload = dict(info) if isinstance(info, Mapping) else {"info": info}
             rt.events.post("USER_EVENT", payload, severity=str(severity).upper(), caller="user")
 
     @staticmethod
-    def auditUserEvent(  # noqa: N802
+    def auditUserEvent(
         user_event: str, info1: str | None = None, info2: str | None = None
     ) -> int | None:
         """Write a USER-EVENT audit row when the ``audit`` option asks for user events."""
@@ -146,7 +146,7 @@ class UserApi:
     # ------------------------------------------------------------------ options and system
 
     @staticmethod
-    def getOption(*names: Any) -> Any:  # noqa: N802
+    def getOption(*names: Any) -> Any:
         opts = context.runtime().options
         flat: list[str] = []
         for n in names:
@@ -158,18 +158,18 @@ class UserApi:
         return {n: opts.get(n) for n in flat}
 
     @staticmethod
-    def getQorusOptions(*names: Any) -> dict[str, Any]:  # noqa: N802
+    def getQorusOptions(*names: Any) -> dict[str, Any]:
         opts = context.runtime().options
         if names:
             return {n: opts.get(n) for n in names}
         return dict(opts.items())
 
     @staticmethod
-    def getSessionId() -> int:  # noqa: N802
+    def getSessionId() -> int:
         return context.runtime().sessionid
 
     @staticmethod
-    def getSystemInfo() -> dict[str, Any]:  # noqa: N802
+    def getSystemInfo() -> dict[str, Any]:
         rt = context.runtime()
         return {
             "instance-key": rt.options.get("instance-key"),

@@ -64,10 +64,10 @@ class QorusAsyncStep(QorusStepBase):
     def end(self, queue_data: Any) -> None:
         return None
 
-    def submitAsyncKey(self, key: str) -> None:  # noqa: N802 - Qorus API name
+    def submitAsyncKey(self, key: str) -> None:
         raise _not_yet("ASYNC steps")
 
-    def skipAsyncStep(self) -> None:  # noqa: N802
+    def skipAsyncStep(self) -> None:
         raise _not_yet("ASYNC steps")
 
 
@@ -82,10 +82,10 @@ class QorusSubworkflowStep(QorusStepBase):
     def primary(self) -> None:
         raise NotImplementedError(f"{type(self).__name__} does not define primary()")
 
-    def bindSubworkflow(self, wf: Any, order: Any) -> int:  # noqa: N802
+    def bindSubworkflow(self, wf: Any, order: Any) -> int:
         raise _not_yet("SUBWORKFLOW steps")
 
-    def skipSubworkflow(self) -> None:  # noqa: N802
+    def skipSubworkflow(self) -> None:
         raise _not_yet("SUBWORKFLOW steps")
 
 
@@ -100,13 +100,13 @@ class QorusEventStep(QorusStepBase):
     def primary(self) -> None:
         raise NotImplementedError(f"{type(self).__name__} does not define primary()")
 
-    def bindEvent(self, key: str) -> None:  # noqa: N802
+    def bindEvent(self, key: str) -> None:
         raise _not_yet("EVENT steps")
 
-    def bindEventUnposted(self, key: str) -> None:  # noqa: N802
+    def bindEventUnposted(self, key: str) -> None:
         raise _not_yet("EVENT steps")
 
-    def skipEvent(self) -> None:  # noqa: N802
+    def skipEvent(self) -> None:
         raise _not_yet("EVENT steps")
 
 
@@ -123,7 +123,7 @@ class QorusWorkflow:
     errinfo, opt)`` for every error raised by a step.
     """
 
-    def oneTimeInit(self) -> None:  # noqa: N802
+    def oneTimeInit(self) -> None:
         return None
 
     def attach(self) -> None:
@@ -132,7 +132,7 @@ class QorusWorkflow:
     def detach(self, status: str, external_order_instanceid: str | None) -> None:
         return None
 
-    def errorHandler(self, errcode: str, errinfo: Any, opt: Any = None) -> None:  # noqa: N802
+    def errorHandler(self, errcode: str, errinfo: Any, opt: Any = None) -> None:
         return None
 
 

@@ -39,15 +39,15 @@ class WorkflowApi(UserApi):
     # ------------------------------------------------------------------ order data
 
     @staticmethod
-    def getStaticData(field: Any = None) -> Any:  # noqa: N802
+    def getStaticData(field: Any = None) -> Any:
         return _pick(context.require().staticdata, field)
 
     @staticmethod
-    def getDynamicData(field: Any = None) -> Any:  # noqa: N802
+    def getDynamicData(field: Any = None) -> Any:
         return _pick(context.require().dynamicdata, field)
 
     @staticmethod
-    def updateDynamicData(new_data: Mapping[str, Any]) -> None:  # noqa: N802
+    def updateDynamicData(new_data: Mapping[str, Any]) -> None:
         if not isinstance(new_data, Mapping):
             raise QorusError("updateDynamicData() needs a hash", code="DYNAMIC-DATA-ERROR")
         ctx = context.require()
@@ -55,7 +55,7 @@ class WorkflowApi(UserApi):
         ctx.dynamic_dirty = True
 
     @staticmethod
-    def deleteDynamicDataKey(key: Any) -> None:  # noqa: N802
+    def deleteDynamicDataKey(key: Any) -> None:
         ctx = context.require()
         for k in key if isinstance(key, list | tuple) else [key]:
             if k in ctx.dynamicdata:
@@ -63,25 +63,25 @@ class WorkflowApi(UserApi):
                 ctx.dynamic_dirty = True
 
     @staticmethod
-    def getTempData(field: Any = None) -> Any:  # noqa: N802
+    def getTempData(field: Any = None) -> Any:
         return _pick(context.require().tempdata, field)
 
     @staticmethod
-    def updateTempData(new_data: Mapping[str, Any]) -> None:  # noqa: N802
+    def updateTempData(new_data: Mapping[str, Any]) -> None:
         context.require().tempdata.update(dict(new_data))
 
     @staticmethod
-    def deleteTempDataKey(key: Any) -> None:  # noqa: N802
+    def deleteTempDataKey(key: Any) -> None:
         ctx = context.require()
         for k in key if isinstance(key, list | tuple) else [key]:
             ctx.tempdata.pop(k, None)
 
     @staticmethod
-    def getSensitiveData(*args: Any) -> Any:  # noqa: N802
+    def getSensitiveData(*args: Any) -> Any:
         raise _not_yet("sensitive data")
 
     @staticmethod
-    def updateSensitiveData(*args: Any) -> None:  # noqa: N802
+    def updateSensitiveData(*args: Any) -> None:
         raise _not_yet("sensitive data")
 
     # ------------------------------------------------------------------ order keys
@@ -122,19 +122,19 @@ class WorkflowApi(UserApi):
             ctx.key_changes.append((name, values, replace))
 
     @staticmethod
-    def setOrderKeys(keys: Mapping[str, Any], truncate: bool = False) -> None:  # noqa: N802
+    def setOrderKeys(keys: Mapping[str, Any], truncate: bool = False) -> None:
         WorkflowApi._set_keys(keys, True)
 
     @staticmethod
-    def setOrderKey(key: str, value: Any, truncate: bool = False) -> None:  # noqa: N802
+    def setOrderKey(key: str, value: Any, truncate: bool = False) -> None:
         WorkflowApi._set_keys({key: value}, True)
 
     @staticmethod
-    def appendOrderKeys(keys: Mapping[str, Any], truncate: bool = False) -> None:  # noqa: N802
+    def appendOrderKeys(keys: Mapping[str, Any], truncate: bool = False) -> None:
         WorkflowApi._set_keys(keys, False)
 
     @staticmethod
-    def getOrderKeys(field: str | None = None) -> Any:  # noqa: N802
+    def getOrderKeys(field: str | None = None) -> Any:
         keys = WorkflowApi._keys(context.require())
         flat = {k: (v[0] if len(v) == 1 else list(v)) for k, v in keys.items()}
         return flat if field is None else flat.get(field)
@@ -142,7 +142,7 @@ class WorkflowApi(UserApi):
     # ------------------------------------------------------------------ errors and status
 
     @staticmethod
-    def stepError(err: str, info: Any = None, retry_delay_secs: int | None = None) -> None:  # noqa: N802
+    def stepError(err: str, info: Any = None, retry_delay_secs: int | None = None) -> None:
         """Raise an error against the running step without stopping it (as in Qorus)."""
         ctx = context.require()
         desc = info if isinstance(info, str) else ""
@@ -151,33 +151,33 @@ class WorkflowApi(UserApi):
         )
 
     @staticmethod
-    def stepWarning(err: str, info: Any = None) -> None:  # noqa: N802
+    def stepWarning(err: str, info: Any = None) -> None:
         ctx = context.require()
         desc = info if isinstance(info, str) else ""
         ctx.errors.append(context.PendingError(str(err), desc, info, None, warning_only=True))
 
     @staticmethod
-    def setRetryDelay(secs: int) -> None:  # noqa: N802
+    def setRetryDelay(secs: int) -> None:
         context.require().retry_delay = int(secs)
 
     @staticmethod
-    def setCustomStatus(stat: str) -> None:  # noqa: N802
+    def setCustomStatus(stat: str) -> None:
         if not isinstance(stat, str) or len(stat) != 1:
             raise QorusError("a custom status is one character", code="CUSTOM-STATUS-ERROR")
         context.require().custom_status = stat
 
     @staticmethod
-    def setBlocked() -> None:  # noqa: N802
+    def setBlocked() -> None:
         """Block the order when the running step ends."""
         context.require().blocked = True
 
     @staticmethod
-    def rescheduleOrder(scheduled: datetime | str) -> None:  # noqa: N802
+    def rescheduleOrder(scheduled: datetime | str) -> None:
         """Set the order's scheduled date when the running step ends."""
         context.require().reschedule = orders.parse_timestamp(scheduled, "scheduled")
 
     @staticmethod
-    def reprioritizeOrder(prio: int) -> None:  # noqa: N802
+    def reprioritizeOrder(prio: int) -> None:
         ctx = context.require()
         orders_ops.set_priority(
             ctx.runtime.engine, ctx.workflow_instanceid, prio, events=ctx.runtime.events
@@ -186,15 +186,15 @@ class WorkflowApi(UserApi):
     # ------------------------------------------------------------------ information
 
     @staticmethod
-    def getWfiid() -> int:  # noqa: N802
+    def getWfiid() -> int:
         return context.require().workflow_instanceid
 
     @staticmethod
-    def parentWfiid() -> int | None:  # noqa: N802
+    def parentWfiid() -> int | None:
         return context.require().parent_workflow_instanceid
 
     @staticmethod
-    def getStepInfo() -> dict[str, Any]:  # noqa: N802
+    def getStepInfo() -> dict[str, Any]:
         ctx = context.require()
         return {
             "stepid": ctx.stepid,
@@ -205,7 +205,7 @@ class WorkflowApi(UserApi):
         }
 
     @staticmethod
-    def getWorkflowInfo() -> dict[str, Any]:  # noqa: N802
+    def getWorkflowInfo() -> dict[str, Any]:
         ctx = context.require()
         return {
             "workflowid": ctx.workflowid,
@@ -217,22 +217,25 @@ class WorkflowApi(UserApi):
     # ------------------------------------------------------------------ notes
 
     @staticmethod
-    def addOrderNote(note: str) -> dict[str, Any]:  # noqa: N802
+    def addOrderNote(note: str) -> dict[str, Any]:
         ctx = context.require()
         return orders_ops.add_note(
-            ctx.runtime.engine, ctx.workflow_instanceid, note, username="%SYS%",
+            ctx.runtime.engine,
+            ctx.workflow_instanceid,
+            note,
+            username="%SYS%",
             events=ctx.runtime.events,
         )
 
     @staticmethod
-    def getOrderNotes(count: int | None = None) -> list[dict[str, Any]]:  # noqa: N802
+    def getOrderNotes(count: int | None = None) -> list[dict[str, Any]]:
         ctx = context.require()
         return orders_ops.get_notes(ctx.runtime.engine, ctx.workflow_instanceid, count)
 
     # ------------------------------------------------------------------ options
 
     @staticmethod
-    def getOption(*names: Any) -> Any:  # noqa: N802
+    def getOption(*names: Any) -> Any:
         """Workflow options first (as set by the definition or setOption), then system ones."""
         ctx = context.current()
         wopts = ctx.workflow_options if ctx else {}
@@ -253,15 +256,15 @@ class WorkflowApi(UserApi):
         return {n: one(n) for n in flat}
 
     @staticmethod
-    def setOption(opts: Mapping[str, Any]) -> None:  # noqa: N802
+    def setOption(opts: Mapping[str, Any]) -> None:
         ctx = context.require()
         for k, v in opts.items():
             ctx.workflow_options[k] = {"value": v}
 
     @staticmethod
-    def leaveParentFeedback(key: str, value: Any) -> None:  # noqa: N802
+    def leaveParentFeedback(key: str, value: Any) -> None:
         raise _not_yet("sub-workflow feedback")
 
     @staticmethod
-    def getChildFeedback() -> Any:  # noqa: N802
+    def getChildFeedback() -> Any:
         raise _not_yet("sub-workflow feedback")

@@ -100,7 +100,9 @@ def _dependencies(spec: StepsSpec) -> list[tuple[str, str | None]]:
             return [elem]
         out: list[str] = []
         for branch in elem:
-            out.extend(series(branch, preds) if isinstance(branch, list) else element(branch, preds))
+            out.extend(
+                series(branch, preds) if isinstance(branch, list) else element(branch, preds)
+            )
         return out
 
     series(spec, [])
@@ -145,7 +147,9 @@ def add_workflow(
                 class_name=class_name,
                 code=textwrap.dedent(code) if code else None,
                 classes="[]",
-                options=json.dumps({k: {"desc": k, "value": v} for k, v in (options or {}).items()}),
+                options=json.dumps(
+                    {k: {"desc": k, "value": v} for k, v in (options or {}).items()}
+                ),
                 created=now(),
             )
         )
@@ -168,13 +172,14 @@ def add_workflow(
             insert(t.segment_steps),
             [{"workflowid": wfid, "stepid": ids[s][0], "segmentid": n} for s, n in seg.items()],
         )
-        seg_deps = {
-            (seg[s], seg[p]) for s, p in pairs if p is not None and seg[s] != seg[p]
-        }
+        seg_deps = {(seg[s], seg[p]) for s, p in pairs if p is not None and seg[s] != seg[p]}
         if seg_deps:
             conn.execute(
                 insert(t.segment_dependencies),
-                [{"workflowid": wfid, "segmentid": a, "dependson_segmentid": b} for a, b in seg_deps],
+                [
+                    {"workflowid": wfid, "segmentid": a, "dependson_segmentid": b}
+                    for a, b in seg_deps
+                ],
             )
         if keys:
             conn.execute(

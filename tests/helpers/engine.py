@@ -75,8 +75,6 @@ def make_server(engine: Engine, **options: Any) -> SimpleNamespace:
     )
 
 
-
-
 def statuses(engine: Engine, ids: Iterable[int]) -> dict[int, str]:
     wi = t.workflow_instance
     with engine.connect() as conn:

@@ -55,7 +55,7 @@ def test_retry_then_success_runs_validation(
     assert wait_orders(engine, [wfiid])[wfiid] == "C"
     info = get_order_info(engine, wfiid)
     assert info["dynamicdata"] == {"n": 3}
-    flaky = [s for s in info["StepInstances"] if s["stepname"] == "Flaky"][0]
+    flaky = next(s for s in info["StepInstances"] if s["stepname"] == "Flaky")
     assert flaky["stepstatus"] == "COMPLETE" and flaky["retries"] == 2
     errs = info["ErrorInstances"]
     assert [e["error"] for e in errs] == ["TEMP-ERR", "TEMP-ERR"]
@@ -96,9 +96,7 @@ def test_warnings_do_not_change_status(engine: Engine, manager: WorkflowManager)
                 raise MINOR_THING("a minor problem")
         """,
     )
-    wfid = add_workflow(
-        engine, "WARNER", ["Warner"], errors={"MINOR_THING": {"severity": "MINOR"}}
-    )
+    wfid = add_workflow(engine, "WARNER", ["Warner"], errors={"MINOR_THING": {"severity": "MINOR"}})
     wfiid = run(manager, engine, "WARNER", wfid, {})
     assert wait_orders(engine, [wfiid])[wfiid] == "C"
     info = get_order_info(engine, wfiid)
@@ -124,9 +122,7 @@ def test_undefined_error_is_major_error(engine: Engine, manager: WorkflowManager
 
 def test_business_error_flags_order(engine: Engine, manager: WorkflowManager) -> None:
     noop_step(engine, "Biz", 'wfapi.stepError("CREDIT-REFUSED", "no credit")')
-    wfid = add_workflow(
-        engine, "BIZ", ["Biz"], errors={"CREDIT-REFUSED": {"business": True}}
-    )
+    wfid = add_workflow(engine, "BIZ", ["Biz"], errors={"CREDIT-REFUSED": {"business": True}})
     wfiid = run(manager, engine, "BIZ", wfid, {})
     assert wait_orders(engine, [wfiid])[wfiid] == "E"
     info = get_order_info(engine, wfiid)

@@ -72,7 +72,12 @@ def code_of(fn: Any, *args: Any, **kwargs: Any) -> str:
 def test_create_order_rules(engine: Engine, wf: int) -> None:
     bus = EventBus()
     wfiid = create_order(
-        engine, wf, {"a": 1}, orderkeys={"cust": "c1"}, priority=7, events=bus,
+        engine,
+        wf,
+        {"a": 1},
+        orderkeys={"cust": "c1"},
+        priority=7,
+        events=bus,
         global_unique_key={"ref": "R-1"},
     )
     info = get_order_info(engine, wfiid)
@@ -90,18 +95,25 @@ def test_create_order_rules(engine: Engine, wf: int) -> None:
     assert code_of(create_order, engine, wf, None) == "ORDER-DATA-ERROR"
     assert code_of(create_order, engine, wf, {}, status="COMPLETE") == "ORDER-DATA-ERROR"
     # all or nothing: the second order's bad key leaves no first order behind
-    assert code_of(
-        create_orders, engine, wf, [{"staticdata": {}}, {"staticdata": {}, "orderkeys": {"x": 1}}]
-    ) == "WORKFLOW-KEY-ERROR"
+    assert (
+        code_of(
+            create_orders,
+            engine,
+            wf,
+            [{"staticdata": {}}, {"staticdata": {}, "orderkeys": {"x": 1}}],
+        )
+        == "WORKFLOW-KEY-ERROR"
+    )
     assert count(engine, t.workflow_instance) == before
     # scopes: workflow-specific keys may repeat across workflows, global ones not
     noop_step(engine, "Other1")
     other = add_workflow(engine, "OTHER", ["Other1"], keys=["ref"])
     create_order(engine, wf, {}, workflow_specific_unique_key={"ref": "W-1"})
     create_order(engine, other, {}, workflow_specific_unique_key={"ref": "W-1"})
-    assert code_of(
-        create_order, engine, wf, {}, workflow_specific_unique_key={"ref": "W-1"}
-    ) == "DUPLICATE-ORDER-KEY"
+    assert (
+        code_of(create_order, engine, wf, {}, workflow_specific_unique_key={"ref": "W-1"})
+        == "DUPLICATE-ORDER-KEY"
+    )
     sched = create_order(engine, wf, {}, scheduled=now() + timedelta(days=1))
     blocked = create_order(engine, wf, {}, status="BLOCKED", external_order_instanceid="X-1")
     st = get_order_info(engine, blocked)

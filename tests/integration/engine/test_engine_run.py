@@ -77,7 +77,11 @@ def test_workflow_class_hooks_and_imports(
 ) -> None:
     from tests.helpers.defs import add_class, add_step
 
-    add_class(engine, "Helper", "class Helper:\n    @staticmethod\n    def twice(x):\n        return 2 * x\n")
+    add_class(
+        engine,
+        "Helper",
+        "class Helper:\n    @staticmethod\n    def twice(x):\n        return 2 * x\n",
+    )
     add_step(
         engine,
         "ImportStep",
