@@ -1,0 +1,361 @@
+"""Order creation: validation, unique keys, and the rows of a new order, in one transaction.
+
+Used by the engine (``UserApi.createOrder``), the system API (``createOrder``) and the
+benchmark (``create_orders`` inserts a batch with one commit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, select, tuple_
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from qorus_core.db import tables as t
+from qorus_core.db.refdata import now
+from qorus_core.db.unit import ConnOrEngine, EventSink, dumps, unit
+from qorus_core.model.errors import NotFoundError, QorusError
+from qorus_core.model.status import ORDER_STATUS_CODES
+
+DEFAULT_PRIORITY = 500
+MAX_PRIORITY = 999
+
+#: unique-key argument -> scope letter in ``order_unique_keys``
+UNIQUE_SCOPES = {
+    "global_unique_key": "G",  # across every workflow
+    "workflow_specific_unique_key": "W",  # across this workflow id (name and version)
+    "workflow_unique_key": "N",  # across every version of this workflow name
+}
+
+
+def order_data_error(desc: str, **info: Any) -> QorusError:
+    return QorusError(desc, code="ORDER-DATA-ERROR", info=info or None)
+
+
+@dataclass(frozen=True)
+class WorkflowBrief:
+    workflowid: int
+    name: str
+    version: str
+    keys: frozenset[str]
+
+
+def workflow_brief(conn: Connection, workflowid: int) -> WorkflowBrief:
+    row = conn.execute(
+        select(t.workflows.c.name, t.workflows.c.version).where(
+            t.workflows.c.workflowid == workflowid
+        )
+    ).first()
+    if row is None:
+        raise NotFoundError(f"workflow id {workflowid} does not exist", code="WORKFLOW-ERROR")
+    keys = frozenset(
+        r[0]
+        for r in conn.execute(
+            select(t.workflow_keys.c.keyname).where(t.workflow_keys.c.workflowid == workflowid)
+        )
+    )
+    return WorkflowBrief(workflowid, row[0], row[1], keys)
+
+
+def parse_timestamp(value: Any, what: str) -> datetime | None:
+    """A date argument as naive UTC (the storage convention); ISO text or a datetime."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise order_data_error(f"{what}: cannot parse date {value!r}") from None
+    if not isinstance(value, datetime):
+        raise order_data_error(f"{what}: expected a date, got {type(value).__name__}")
+    stamp: datetime = value
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(UTC).replace(tzinfo=None)
+    return stamp
+
+
+def check_priority(value: Any) -> int:
+    if value is None:
+        return DEFAULT_PRIORITY
+    try:
+        prio = int(value)
+    except (TypeError, ValueError):
+        raise order_data_error(
+            f"priority must be an integer 0..{MAX_PRIORITY}, got {value!r}"
+        ) from None
+    if isinstance(value, bool) or not 0 <= prio <= MAX_PRIORITY:
+        raise order_data_error(f"priority must be an integer 0..{MAX_PRIORITY}, got {value!r}")
+    return prio
+
+
+def normalize_keys(
+    brief: WorkflowBrief, keys: Any, what: str = "orderkeys"
+) -> dict[str, list[str]]:
+    """``{key: value | [values]}`` checked against the workflow's keylist."""
+    if keys is None:
+        return {}
+    if not isinstance(keys, Mapping):
+        raise order_data_error(f"{what} must be a hash of key names to values")
+    out: dict[str, list[str]] = {}
+    for name, value in keys.items():
+        if name not in brief.keys:
+            raise QorusError(
+                f"workflow {brief.name} v{brief.version} has no order key {name!r} "
+                f"(keylist: {', '.join(sorted(brief.keys)) or 'empty'})",
+                code="WORKFLOW-KEY-ERROR",
+                info={"key": name},
+            )
+        values = value if isinstance(value, list | tuple) else [value]
+        out[str(name)] = []
+        for v in values:
+            if v is None or isinstance(v, Mapping | list):
+                raise order_data_error(f"{what}: key {name!r} has an invalid value {v!r}")
+            text = str(v)
+            if len(text) > 400:
+                raise order_data_error(f"{what}: key {name!r} value longer than 400 characters")
+            if text not in out[str(name)]:
+                out[str(name)].append(text)
+    return out
+
+
+@dataclass
+class NewOrder:
+    """One validated order, ready to insert."""
+
+    staticdata: dict[str, Any]
+    dynamicdata: dict[str, Any]
+    keys: dict[str, list[str]]
+    unique: list[tuple[str, str, str, str]]  # scope, scope_value, keyname, value
+    priority: int
+    status: str
+    status_orig: str | None
+    scheduled: datetime | None
+    external_id: str | None
+    parent_id: int | None
+
+
+_ORDER_ARGS = frozenset(
+    {
+        "staticdata",
+        "dynamicdata",
+        "orderkeys",
+        "priority",
+        "scheduled",
+        "status",
+        "external_order_instanceid",
+        "parent_workflow_instanceid",
+        "sensitive_data",
+        *UNIQUE_SCOPES,
+    }
+)
+
+
+def validate_order(brief: WorkflowBrief, args: Mapping[str, Any], ts: datetime) -> NewOrder:
+    unknown = sorted(set(args) - _ORDER_ARGS)
+    if unknown:
+        raise order_data_error(f"unknown order argument(s): {', '.join(unknown)}")
+    if args.get("sensitive_data"):
+        raise order_data_error("sensitive_data is not supported yet")
+    static = args.get("staticdata")
+    external = args.get("external_order_instanceid")
+    if static is None and external is None:
+        raise order_data_error("an order needs staticdata or an external_order_instanceid")
+    if static is None:
+        static = {}
+    if not isinstance(static, Mapping):
+        raise order_data_error(f"staticdata must be a hash, got {type(static).__name__}")
+    dynamic = args.get("dynamicdata") or {}
+    if not isinstance(dynamic, Mapping):
+        raise order_data_error(f"dynamicdata must be a hash, got {type(dynamic).__name__}")
+    keys = normalize_keys(brief, args.get("orderkeys"))
+    unique: list[tuple[str, str, str, str]] = []
+    for arg, scope in UNIQUE_SCOPES.items():
+        ukeys = normalize_keys(brief, args.get(arg), arg)
+        scope_value = {"G": "*", "N": brief.name, "W": str(brief.workflowid)}[scope]
+        for name, values in ukeys.items():
+            for v in values:
+                unique.append((scope, scope_value, name, v))
+                if v not in keys.setdefault(name, []):
+                    keys[name].append(v)
+    scheduled = parse_timestamp(args.get("scheduled"), "scheduled")
+    base = "S" if scheduled is not None and scheduled > ts else "Y"
+    status_arg = str(args.get("status") or "READY").upper()
+    if status_arg in ("READY", "Y"):
+        status, orig = base, None
+    elif status_arg in ("BLOCKED", "B"):
+        status, orig = "B", base
+    else:
+        raise order_data_error(f"status must be READY or BLOCKED, got {args.get('status')!r}")
+    parent = args.get("parent_workflow_instanceid")
+    if external is not None and len(str(external)) > 240:
+        raise order_data_error("external_order_instanceid longer than 240 characters")
+    return NewOrder(
+        staticdata=dict(static),
+        dynamicdata=dict(dynamic),
+        keys=keys,
+        unique=unique,
+        priority=check_priority(args.get("priority")),
+        status=status,
+        status_orig=orig,
+        scheduled=scheduled,
+        external_id=None if external is None else str(external),
+        parent_id=None if parent is None else int(parent),
+    )
+
+
+def create_order(
+    target: ConnOrEngine,
+    workflowid: int,
+    staticdata: Mapping[str, Any] | None = None,
+    *,
+    events: EventSink | None = None,
+    **args: Any,
+) -> int:
+    """Create one order; returns its ``workflow_instanceid``. Arguments as in createOrder."""
+    if staticdata is not None:
+        args["staticdata"] = staticdata
+    return create_orders(target, workflowid, [args], events=events)[0]
+
+
+def create_orders(
+    target: ConnOrEngine,
+    workflowid: int,
+    orders: Sequence[Mapping[str, Any]],
+    *,
+    events: EventSink | None = None,
+) -> list[int]:
+    """Create several orders of one workflow in one transaction (all or none)."""
+    if not orders:
+        return []
+    ts = now()
+    with unit(target, events) as (conn, pending):
+        brief = workflow_brief(conn, workflowid)
+        new = [validate_order(brief, a, ts) for a in orders]
+        _check_parents(conn, new)
+        _check_unique(conn, new)
+        wi = t.workflow_instance
+        rows = [
+            {
+                "workflowid": workflowid,
+                "workflowstatus": o.status,
+                "workflowstatus_orig": o.status_orig,
+                "status_sessionid": 0,
+                "parent_workflow_instanceid": o.parent_id,
+                "subworkflow": False,
+                "synchronous": False,
+                "priority": o.priority,
+                "scheduled": o.scheduled,
+                "retries": 0,
+                "errors": 0,
+                "warnings": 0,
+                "note_count": 0,
+                "business_error": False,
+                "started": ts,
+                "modified": ts,
+            }
+            for o in new
+        ]
+        result = conn.execute(
+            insert(wi).returning(wi.c.workflow_instanceid, sort_by_parameter_order=True), rows
+        )
+        ids = [int(r[0]) for r in result]
+        conn.execute(
+            insert(t.order_instance),
+            [
+                {
+                    "workflow_instanceid": i,
+                    "external_order_instanceid": o.external_id,
+                    "staticdata": dumps(o.staticdata),
+                    "dynamicdata": dumps(o.dynamicdata),
+                    "created": ts,
+                    "modified": ts,
+                }
+                for i, o in zip(ids, new, strict=True)
+            ],
+        )
+        key_rows = [
+            {
+                "workflow_instanceid": i,
+                "keyname": k,
+                "value": v,
+                "workflowid": workflowid,
+                "created": ts,
+            }
+            for i, o in zip(ids, new, strict=True)
+            for k, vals in o.keys.items()
+            for v in vals
+        ]
+        if key_rows:
+            conn.execute(insert(t.order_instance_keys), key_rows)
+        unique_rows = [
+            {"scope": s, "scope_value": sv, "keyname": k, "value": v, "workflow_instanceid": i}
+            for i, o in zip(ids, new, strict=True)
+            for s, sv, k, v in o.unique
+        ]
+        if unique_rows:
+            try:
+                conn.execute(insert(t.order_unique_keys), unique_rows)
+            except IntegrityError:
+                raise QorusError(
+                    "a unique order key given is already taken", code="DUPLICATE-ORDER-KEY"
+                ) from None
+        for i, o in zip(ids, new, strict=True):
+            pending.append(
+                (
+                    "WORKFLOW_DATA_SUBMITTED",
+                    {
+                        "name": brief.name,
+                        "version": brief.version,
+                        "workflowid": workflowid,
+                        "workflow_instanceid": i,
+                        "status": _status_name(o.status),
+                    },
+                )
+            )
+    return ids
+
+
+def _status_name(code: str) -> str:
+    return {v: k for k, v in ORDER_STATUS_CODES.items()}[code]
+
+
+def _check_parents(conn: Connection, new: list[NewOrder]) -> None:
+    parents = {o.parent_id for o in new if o.parent_id is not None}
+    if not parents:
+        return
+    wi = t.workflow_instance
+    found = set(
+        conn.execute(
+            select(wi.c.workflow_instanceid).where(wi.c.workflow_instanceid.in_(parents))
+        ).scalars()
+    )
+    missing = sorted(parents - found)
+    if missing:
+        raise order_data_error(f"parent_workflow_instanceid {missing[0]} does not exist")
+
+
+def _check_unique(conn: Connection, new: list[NewOrder]) -> None:
+    wanted = [u for o in new for u in o.unique]
+    if not wanted:
+        return
+    if len(set(wanted)) != len(wanted):
+        raise QorusError("the same unique order key is given twice", code="DUPLICATE-ORDER-KEY")
+    uk = t.order_unique_keys
+    for chunk_start in range(0, len(wanted), 200):
+        chunk = wanted[chunk_start : chunk_start + 200]
+        row = conn.execute(
+            select(uk.c.scope, uk.c.keyname, uk.c.value, uk.c.workflow_instanceid).where(
+                tuple_(uk.c.scope, uk.c.scope_value, uk.c.keyname, uk.c.value).in_(chunk)
+            )
+        ).first()
+        if row is not None:
+            scope = {"G": "global", "N": "workflow-specific", "W": "workflow"}[row[0]]
+            raise QorusError(
+                f"{scope} unique key {row[1]}={row[2]!r} is already used by order {row[3]}",
+                code="DUPLICATE-ORDER-KEY",
+                info={"key": row[1], "value": row[2], "workflow_instanceid": int(row[3])},
+            )

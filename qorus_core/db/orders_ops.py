@@ -1,0 +1,517 @@
+"""Operations on orders with the real product's allowed-status rules and error codes.
+
+Each function takes an Engine (it runs its own transaction and posts its events after the
+commit) or a Connection (the caller's transaction), locks the order row, checks the status,
+changes it and records a system event. An order that is IN-PROGRESS belongs to the engine and
+is refused. The ``*_orders`` bulk forms run one transaction per order and report per order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from qorus_core.db import tables as t
+from qorus_core.db.orders import (
+    check_priority,
+    normalize_keys,
+    parse_timestamp,
+    workflow_brief,
+)
+from qorus_core.db.refdata import now
+from qorus_core.db.unit import ConnOrEngine, EventSink, PendingEvents, dumps, unit
+from qorus_core.model.errors import NotFoundError, QorusError, ValidationError
+from qorus_core.model.status import ORDER_STATUS_NAMES
+
+wi = t.workflow_instance
+si = t.step_instance
+
+
+def _name(code: str | None) -> str | None:
+    return ORDER_STATUS_NAMES.get(code or "", code)
+
+
+def _lock_order(conn: Connection, wfiid: Any, code: str) -> dict[str, Any]:
+    try:
+        ident = int(wfiid)
+    except (TypeError, ValueError):
+        raise ValidationError(f"invalid workflow_instanceid {wfiid!r}", code=code) from None
+    q = (
+        select(wi, t.workflows.c.name, t.workflows.c.version)
+        .join(t.workflows, t.workflows.c.workflowid == wi.c.workflowid)
+        .where(wi.c.workflow_instanceid == ident)
+    )
+    if conn.dialect.name != "sqlite":
+        q = q.with_for_update(of=wi)
+    row = conn.execute(q).first()
+    if row is None:
+        raise NotFoundError(f"workflow order {ident} does not exist", code=code)
+    return dict(row._mapping)
+
+
+def _refuse_in_progress(order: dict[str, Any], code: str, what: str) -> None:
+    if order["workflowstatus"] == "I":
+        raise QorusError(
+            f"cannot {what} order {order['workflow_instanceid']}: it is IN-PROGRESS "
+            f"(owned by session {order['status_sessionid']})",
+            code=code,
+        )
+
+
+def _status_event(pending: PendingEvents, order: dict[str, Any], new: str) -> None:
+    pending.append(
+        (
+            "WORKFLOW_STATUS_CHANGED",
+            {
+                "name": order["name"],
+                "version": order["version"],
+                "workflowid": order["workflowid"],
+                "workflow_instanceid": order["workflow_instanceid"],
+                "old": _name(order["workflowstatus"]),
+                "new": _name(new),
+            },
+        )
+    )
+
+
+def _set(conn: Connection, order: dict[str, Any], **values: Any) -> None:
+    values.setdefault("modified", now())
+    conn.execute(
+        update(wi).where(wi.c.workflow_instanceid == order["workflow_instanceid"]).values(**values)
+    )
+
+
+def _result(order: dict[str, Any], new: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "workflow_instanceid": order["workflow_instanceid"],
+        "old_status": _name(order["workflowstatus"]),
+        "workflow_status": _name(new),
+        **extra,
+    }
+
+
+# ---------------------------------------------------------------------- status operations
+
+
+def retry_order(
+    target: ConnOrEngine, wfiid: int, *, events: EventSink | None = None
+) -> dict[str, Any]:
+    """ERROR, ASYNC-WAITING or RETRY -> RETRY, due now; failed steps become RETRY."""
+    with unit(target, events) as (conn, pending):
+        order = _lock_order(conn, wfiid, "RETRY-ERROR")
+        if order["workflowstatus"] not in ("E", "A", "R"):
+            raise QorusError(
+                f"order {order['workflow_instanceid']} has status "
+                f"{_name(order['workflowstatus'])}; only ERROR, ASYNC-WAITING or RETRY orders "
+                "can be retried",
+                code="STATUS-ERROR",
+            )
+        if order["status_sessionid"]:
+            raise QorusError(
+                f"order {order['workflow_instanceid']} is managed by session "
+                f"{order['status_sessionid']}",
+                code="SESSION-ERROR",
+            )
+        steps = conn.execute(
+            update(si)
+            .where(
+                si.c.workflow_instanceid == order["workflow_instanceid"],
+                si.c.stepstatus.in_(("E", "R")),
+            )
+            .values(stepstatus="R")
+        ).rowcount
+        ts = now()
+        _set(conn, order, workflowstatus="R", retry_trigger=ts, modified=ts)
+        _status_event(pending, order, "R")
+        return _result(order, "R", steps_updated=steps, workflow_updated=True)
+
+
+def cancel_order(
+    target: ConnOrEngine, wfiid: int, *, events: EventSink | None = None
+) -> dict[str, Any]:
+    """Any status but IN-PROGRESS, COMPLETE and CANCELED -> CANCELED (the old one kept)."""
+    with unit(target, events) as (conn, pending):
+        order = _lock_order(conn, wfiid, "CANCEL-WORKFLOW-ERROR")
+        status = order["workflowstatus"]
+        if status in ("I", "C", "X"):
+            raise QorusError(
+                f"order {order['workflow_instanceid']} has status {_name(status)} and cannot be "
+                "canceled",
+                code="CANCEL-WORKFLOW-ERROR",
+            )
+        orig = order["workflowstatus_orig"] if status == "B" else status
+        _set(conn, order, workflowstatus="X", workflowstatus_orig=orig)
+        _status_event(pending, order, "X")
+        return _result(order, "X")
+
+
+def uncancel_order(
+    target: ConnOrEngine, wfiid: int, *, events: EventSink | None = None
+) -> dict[str, Any]:
+    """CANCELED -> the status the order had before it was canceled."""
+    return _restore(target, wfiid, "X", "CANCEL-WORKFLOW-ERROR", "uncancel", events)
+
+
+def block_order(
+    target: ConnOrEngine, wfiid: int, *, events: EventSink | None = None
+) -> dict[str, Any]:
+    """Any status but IN-PROGRESS, COMPLETE, CANCELED and BLOCKED -> BLOCKED."""
+    with unit(target, events) as (conn, pending):
+        order = _lock_order(conn, wfiid, "BLOCK-WORKFLOW-ERROR")
+        status = order["workflowstatus"]
+        if status in ("I", "C", "X", "B"):
+            raise QorusError(
+                f"order {order['workflow_instanceid']} has status {_name(status)} and cannot be "
+                "blocked",
+                code="BLOCK-WORKFLOW-ERROR",
+            )
+        _set(conn, order, workflowstatus="B", workflowstatus_orig=status)
+        _status_event(pending, order, "B")
+        return _result(order, "B")
+
+
+def unblock_order(
+    target: ConnOrEngine, wfiid: int, *, events: EventSink | None = None
+) -> dict[str, Any]:
+    """BLOCKED -> the status the order had before it was blocked."""
+    return _restore(target, wfiid, "B", "BLOCK-WORKFLOW-ERROR", "unblock", events)
+
+
+def _restore(
+    target: ConnOrEngine, wfiid: int, expect: str, code: str, what: str, events: EventSink | None
+) -> dict[str, Any]:
+    with unit(target, events) as (conn, pending):
+        order = _lock_order(conn, wfiid, code)
+        if order["workflowstatus"] != expect:
+            raise QorusError(
+                f"order {order['workflow_instanceid']} has status "
+                f"{_name(order['workflowstatus'])}; only {_name(expect)} orders can be {what}ed",
+                code=code,
+            )
+        orig = order["workflowstatus_orig"]
+        if not orig:
+            raise QorusError(
+                f"order {order['workflow_instanceid']} has no original status to restore", code=code
+            )
+        ts = now()
+        values: dict[str, Any] = {"workflowstatus": orig, "workflowstatus_orig": None}
+        if orig == "R":
+            values["retry_trigger"] = ts
+        _set(conn, order, **values)
+        _status_event(pending, order, orig)
+        return _result(order, orig)
+
+
+def set_error(
+    target: ConnOrEngine, wfiid: int, *, events: EventSink | None = None
+) -> dict[str, Any]:
+    """RETRY, CANCELED, BLOCKED or ASYNC-WAITING -> ERROR; RETRY steps become ERROR."""
+    with unit(target, events) as (conn, pending):
+        order = _lock_order(conn, wfiid, "WORKFLOW-STATUS-ERROR")
+        if order["workflowstatus"] not in ("R", "X", "B", "A"):
+            raise QorusError(
+                f"order {order['workflow_instanceid']} has status "
+                f"{_name(order['workflowstatus'])}; only RETRY, CANCELED, BLOCKED or ASYNC-WAITING "
+                "orders can be set to ERROR",
+                code="WORKFLOW-STATUS-ERROR",
+            )
+        steps = conn.execute(
+            update(si)
+            .where(
+                si.c.workflow_instanceid == order["workflow_instanceid"],
+                si.c.stepstatus.in_(("R", "A")),
+            )
+            .values(stepstatus="E")
+        ).rowcount
+        _set(conn, order, workflowstatus="E", workflowstatus_orig=None, retry_trigger=None)
+        _status_event(pending, order, "E")
+        return _result(order, "E", steps_updated=steps)
+
+
+def reschedule_order(
+    target: ConnOrEngine, wfiid: int, scheduled: Any, *, events: EventSink | None = None
+) -> dict[str, Any]:
+    """READY or SCHEDULED (or BLOCKED / CANCELED from one of them): a new scheduled date."""
+    with unit(target, events) as (conn, pending):
+        order = _lock_order(conn, wfiid, "WORKFLOW-STATUS-ERROR")
+        status, orig = order["workflowstatus"], order["workflowstatus_orig"]
+        held = status in ("B", "X")
+        if (status not in ("Y", "S")) and not (held and orig in ("Y", "S")):
+            raise QorusError(
+                f"order {order['workflow_instanceid']} has status {_name(status)}; only READY or "
+                "SCHEDULED orders (or BLOCKED / CANCELED ones that were) can be rescheduled",
+                code="WORKFLOW-STATUS-ERROR",
+            )
+        when = parse_timestamp(scheduled, "scheduled")
+        new = "S" if when is not None and when > now() else "Y"
+        if held:
+            _set(conn, order, scheduled=when, workflowstatus_orig=new)
+            return _result(order, status, scheduled=when)
+        _set(conn, order, scheduled=when, workflowstatus=new)
+        if new != status:
+            _status_event(pending, order, new)
+        return _result(order, new, scheduled=when)
+
+
+def set_priority(
+    target: ConnOrEngine, wfiid: int, priority: Any, *, events: EventSink | None = None
+) -> dict[str, Any]:
+    """Any status but COMPLETE: a new priority 0..999 (0 is the highest)."""
+    prio = check_priority(priority)
+    with unit(target, events) as (conn, pending):
+        order = _lock_order(conn, wfiid, "WORKFLOW-STATUS-ERROR")
+        if order["workflowstatus"] == "C":
+            raise QorusError(
+                f"order {order['workflow_instanceid']} is COMPLETE; its priority cannot change",
+                code="WORKFLOW-STATUS-ERROR",
+            )
+        _set(conn, order, priority=prio)
+        pending.append(("WORKFLOW_INFO_CHANGED", _info(order, priority=prio)))
+        return {"workflow_instanceid": order["workflow_instanceid"], "priority": prio}
+
+
+def skip_step(
+    target: ConnOrEngine,
+    wfiid: int,
+    stepid: int,
+    ind: int = 0,
+    *,
+    noretry: bool = False,
+    events: EventSink | None = None,
+) -> dict[str, Any]:
+    """Mark an ERROR / RETRY / ASYNC-WAITING / EVENT-WAITING step COMPLETE (skipped); the order
+    is then retried so that the rest of the workflow runs (unless ``noretry``)."""
+    with unit(target, events) as (conn, pending):
+        order = _lock_order(conn, wfiid, "SKIP-STEP-ERROR")
+        _refuse_in_progress(order, "SESSION-ERROR", "skip a step of")
+        step = conn.execute(
+            select(t.steps.c.steptype)
+            .join(t.workflow_steps, t.workflow_steps.c.stepid == t.steps.c.stepid)
+            .where(
+                t.workflow_steps.c.workflowid == order["workflowid"],
+                t.steps.c.stepid == int(stepid),
+            )
+        ).first()
+        if step is None:
+            raise QorusError(
+                f"step id {stepid} is not a step of workflow {order['name']}",
+                code="SKIP-STEP-ERROR",
+            )
+        if step[0] == "SUBWORKFLOW":
+            raise QorusError("a SUBWORKFLOW step cannot be skipped", code="SKIP-STEP-ERROR")
+        key = and_(
+            si.c.workflow_instanceid == order["workflow_instanceid"],
+            si.c.stepid == int(stepid),
+            si.c.ind == int(ind),
+        )
+        row = conn.execute(select(si.c.stepstatus).where(key)).first()
+        if row is None:
+            raise QorusError(
+                f"step id {stepid} (ind {ind}) has not run in order {order['workflow_instanceid']}",
+                code="SKIP-STEP-ERROR",
+            )
+        if row[0] not in ("E", "R", "V", "A"):
+            raise QorusError(
+                f"step id {stepid} has status {_name(row[0])} and cannot be skipped",
+                code="STEP-STATUS-ERROR",
+            )
+        ts = now()
+        conn.execute(update(si).where(key).values(stepstatus="C", skip=True, completed=ts))
+        new = order["workflowstatus"]
+        if not noretry and new in ("E", "R", "A", "V"):
+            new = "R"
+            _set(conn, order, workflowstatus="R", retry_trigger=ts)
+            _status_event(pending, order, "R")
+        return _result(order, new, stepid=int(stepid), ind=int(ind))
+
+
+# ---------------------------------------------------------------------- data
+
+
+def _info(order: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "name": order["name"],
+        "version": order["version"],
+        "workflowid": order["workflowid"],
+        "workflow_instanceid": order["workflow_instanceid"],
+        **extra,
+    }
+
+
+def _update_data(
+    target: ConnOrEngine, wfiid: int, data: Any, column: str, events: EventSink | None
+) -> dict[str, Any]:
+    if not isinstance(data, Mapping):
+        raise QorusError(f"{column} must be a hash", code="ORDER-DATA-ERROR")
+    with unit(target, events) as (conn, pending):
+        order = _lock_order(conn, wfiid, "WORKFLOW-ORDER-ERROR")
+        _refuse_in_progress(order, "SESSION-ERROR", f"update the {column} of")
+        ts = now()
+        conn.execute(
+            update(t.order_instance)
+            .where(t.order_instance.c.workflow_instanceid == order["workflow_instanceid"])
+            .values({column: dumps(dict(data)), "modified": ts})
+        )
+        _set(conn, order, modified=ts)
+        pending.append(("WORKFLOW_DATA_UPDATED", _info(order, datatype=column)))
+        return {"workflow_instanceid": order["workflow_instanceid"], column: dict(data)}
+
+
+def update_static_data(
+    target: ConnOrEngine, wfiid: int, data: Mapping[str, Any], *, events: EventSink | None = None
+) -> dict[str, Any]:
+    """Replace an order's static data (not while it is IN-PROGRESS)."""
+    return _update_data(target, wfiid, data, "staticdata", events)
+
+
+def update_dynamic_data(
+    target: ConnOrEngine, wfiid: int, data: Mapping[str, Any], *, events: EventSink | None = None
+) -> dict[str, Any]:
+    """Replace an order's dynamic data (not while it is IN-PROGRESS)."""
+    return _update_data(target, wfiid, data, "dynamicdata", events)
+
+
+def update_keys(
+    target: ConnOrEngine, wfiid: int, keys: Mapping[str, Any], *, events: EventSink | None = None
+) -> dict[str, Any]:
+    """Replace the values of the given order keys (checked against the keylist)."""
+    with unit(target, events) as (conn, pending):
+        order = _lock_order(conn, wfiid, "WORKFLOW-ORDER-ERROR")
+        _refuse_in_progress(order, "SESSION-ERROR", "update the keys of")
+        norm = normalize_keys(workflow_brief(conn, order["workflowid"]), keys)
+        k = t.order_instance_keys
+        ts = now()
+        for name, values in norm.items():
+            conn.execute(
+                delete(k).where(
+                    k.c.workflow_instanceid == order["workflow_instanceid"], k.c.keyname == name
+                )
+            )
+            if values:
+                conn.execute(
+                    insert(k),
+                    [
+                        {
+                            "workflow_instanceid": order["workflow_instanceid"],
+                            "keyname": name,
+                            "value": v,
+                            "workflowid": order["workflowid"],
+                            "created": ts,
+                        }
+                        for v in values
+                    ],
+                )
+        _set(conn, order, modified=ts)
+        pending.append(("WORKFLOW_DATA_UPDATED", _info(order, datatype="keys")))
+        return {"workflow_instanceid": order["workflow_instanceid"], "keys": norm}
+
+
+# ---------------------------------------------------------------------- notes
+
+
+def add_note(
+    target: ConnOrEngine,
+    wfiid: int,
+    note: str,
+    *,
+    username: str | None = None,
+    events: EventSink | None = None,
+) -> dict[str, Any]:
+    if not isinstance(note, str) or not note.strip():
+        raise ValidationError("a note needs some text", code="ORDER-NOTE-ERROR")
+    with unit(target, events) as (conn, pending):
+        order = _lock_order(conn, wfiid, "ORDER-NOTE-ERROR")
+        ts = now()
+        res = conn.execute(
+            insert(t.order_instance_notes).values(
+                workflow_instanceid=order["workflow_instanceid"],
+                username=username,
+                note=note[:4000],
+                created=ts,
+                modified=ts,
+            )
+        )
+        conn.execute(
+            update(wi)
+            .where(wi.c.workflow_instanceid == order["workflow_instanceid"])
+            .values(note_count=wi.c.note_count + 1)
+        )
+        pk = res.inserted_primary_key
+        pending.append(("WORKFLOW_INFO_CHANGED", _info(order, note_added=True)))
+        return {
+            "noteid": int(pk[0]) if pk else None,
+            "workflow_instanceid": order["workflow_instanceid"],
+            "username": username,
+            "note": note,
+            "created": ts,
+        }
+
+
+def get_notes(target: ConnOrEngine, wfiid: int, count: int | None = None) -> list[dict[str, Any]]:
+    n = t.order_instance_notes
+    q = select(n).where(n.c.workflow_instanceid == int(wfiid)).order_by(n.c.noteid.desc())
+    if count:
+        q = q.limit(int(count))
+    with unit(target, None) as (conn, _):
+        exists = conn.execute(
+            select(func.count()).select_from(wi).where(wi.c.workflow_instanceid == int(wfiid))
+        ).scalar()
+        if not exists:
+            raise NotFoundError(f"workflow order {wfiid} does not exist", code="ORDER-NOTE-ERROR")
+        return [dict(r._mapping) for r in conn.execute(q)]
+
+
+# ---------------------------------------------------------------------- bulk forms
+
+Op = Callable[..., dict[str, Any]]
+
+
+def bulk(
+    op: Op,
+    target: ConnOrEngine,
+    ids: Iterable[Any],
+    *,
+    events: EventSink | None = None,
+    **kwargs: Any,
+) -> list[dict[str, Any]]:
+    """Apply ``op`` to each order in its own transaction; per order a result or its error."""
+    out: list[dict[str, Any]] = []
+    for wfiid in ids:
+        try:
+            out.append(op(target, wfiid, events=events, **kwargs))
+        except QorusError as exc:
+            out.append({"workflow_instanceid": wfiid, "error": exc.to_dict()})
+    return out
+
+
+def retry_orders(
+    target: ConnOrEngine, ids: Iterable[Any], *, events: EventSink | None = None
+) -> list[dict[str, Any]]:
+    return bulk(retry_order, target, ids, events=events)
+
+
+def cancel_orders(
+    target: ConnOrEngine, ids: Iterable[Any], *, events: EventSink | None = None
+) -> list[dict[str, Any]]:
+    return bulk(cancel_order, target, ids, events=events)
+
+
+def uncancel_orders(
+    target: ConnOrEngine, ids: Iterable[Any], *, events: EventSink | None = None
+) -> list[dict[str, Any]]:
+    return bulk(uncancel_order, target, ids, events=events)
+
+
+def block_orders(
+    target: ConnOrEngine, ids: Iterable[Any], *, events: EventSink | None = None
+) -> list[dict[str, Any]]:
+    return bulk(block_order, target, ids, events=events)
+
+
+def unblock_orders(
+    target: ConnOrEngine, ids: Iterable[Any], *, events: EventSink | None = None
+) -> list[dict[str, Any]]:
+    return bulk(unblock_order, target, ids, events=events)

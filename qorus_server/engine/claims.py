@@ -1,0 +1,143 @@
+"""Claiming due orders for an execution instance, and handing back unstarted ones.
+
+One transaction claims a batch: due orders of the workflow (READY, SCHEDULED whose date has
+come, RETRY whose retry trigger has come) by priority then id, marked IN-PROGRESS with the
+session id, with their data and step rows read in the same transaction. PostgreSQL and MariaDB
+use ``FOR UPDATE SKIP LOCKED`` so several nodes share one database; SQLite's ``BEGIN
+IMMEDIATE`` already makes the claim exclusive.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from qorus_core.db import tables as t
+from qorus_core.db.refdata import now
+
+wi = t.workflow_instance
+oi = t.order_instance
+si = t.step_instance
+
+
+@dataclass
+class StepRow:
+    status: str
+    retries: int
+    skip: bool = False
+    custom_status: str | None = None
+    exists: bool = True
+
+
+@dataclass
+class ClaimedOrder:
+    workflow_instanceid: int
+    status: str  # the status before the claim (Y, S or R)
+    priority: int
+    parent_workflow_instanceid: int | None
+    external_order_instanceid: str | None = None
+    staticdata: dict[str, Any] = field(default_factory=dict)
+    dynamicdata: dict[str, Any] = field(default_factory=dict)
+    steps: dict[tuple[int, int], StepRow] = field(default_factory=dict)
+
+
+def _load(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    value = json.loads(text)
+    return value if isinstance(value, dict) else {}
+
+
+def claim_batch(
+    conn: Connection, workflowid: int, sessionid: int, limit: int
+) -> list[ClaimedOrder]:
+    """Claim up to ``limit`` due orders in the caller's transaction; their data come along."""
+    ts = now()
+    due = or_(
+        wi.c.workflowstatus == "Y",
+        and_(wi.c.workflowstatus == "S", wi.c.scheduled <= ts),
+        and_(
+            wi.c.workflowstatus == "R",
+            or_(wi.c.retry_trigger.is_(None), wi.c.retry_trigger <= ts),
+        ),
+    )
+    q = (
+        select(
+            wi.c.workflow_instanceid,
+            wi.c.workflowstatus,
+            wi.c.priority,
+            wi.c.parent_workflow_instanceid,
+        )
+        .where(wi.c.workflowid == workflowid, wi.c.status_sessionid == 0, due)
+        .order_by(wi.c.priority, wi.c.workflow_instanceid)
+        .limit(limit)
+    )
+    if conn.dialect.name != "sqlite":
+        q = q.with_for_update(skip_locked=True)
+    rows = conn.execute(q).all()
+    if not rows:
+        return []
+    orders = {int(r[0]): ClaimedOrder(int(r[0]), r[1], int(r[2]), r[3] and int(r[3])) for r in rows}
+    ids = list(orders)
+    conn.execute(
+        update(wi)
+        .where(wi.c.workflow_instanceid.in_(ids))
+        .values(workflowstatus="I", status_sessionid=sessionid, modified=ts)
+    )
+    for wfiid, ext, static, dynamic in conn.execute(
+        select(
+            oi.c.workflow_instanceid,
+            oi.c.external_order_instanceid,
+            oi.c.staticdata,
+            oi.c.dynamicdata,
+        ).where(oi.c.workflow_instanceid.in_(ids))
+    ):
+        o = orders[int(wfiid)]
+        o.external_order_instanceid = ext
+        o.staticdata = _load(static)
+        o.dynamicdata = _load(dynamic)
+    # fresh orders have no step rows; only look for those that ran before
+    again = [i for i, o in orders.items() if o.status not in ("Y", "S")]
+    if again:
+        for wfiid, stepid, ind, status, retries, skip, custom in conn.execute(
+            select(
+                si.c.workflow_instanceid,
+                si.c.stepid,
+                si.c.ind,
+                si.c.stepstatus,
+                si.c.retries,
+                si.c.skip,
+                si.c.custom_status,
+            ).where(si.c.workflow_instanceid.in_(again))
+        ):
+            orders[int(wfiid)].steps[(int(stepid), int(ind))] = StepRow(
+                status, int(retries), bool(skip), custom
+            )
+    return [orders[i] for i in ids]
+
+
+def release(engine: Engine, sessionid: int, claimed: list[ClaimedOrder]) -> int:
+    """Give claimed but unstarted orders back with the status they had; returns how many."""
+    if not claimed:
+        return 0
+    by_status: dict[str, list[int]] = {}
+    for o in claimed:
+        by_status.setdefault(o.status, []).append(o.workflow_instanceid)
+    count = 0
+    ts = now()
+    with engine.begin() as conn:
+        for status, ids in by_status.items():
+            count += conn.execute(
+                update(wi)
+                .where(
+                    wi.c.workflow_instanceid.in_(ids),
+                    wi.c.status_sessionid == sessionid,
+                    wi.c.workflowstatus == "I",
+                )
+                .values(workflowstatus=status, status_sessionid=0, modified=ts)
+            ).rowcount
+    return count

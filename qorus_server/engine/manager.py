@@ -1,0 +1,293 @@
+"""The workflow manager: the server component that owns execution instances.
+
+``start(server)`` binds the running system (engine, options, events, session, logs) and starts
+``autostart`` instances of enabled workflows when ``autostart-interfaces`` is on; ``stop()``
+stops them all. Operations (start, stop, setAutostart, enable, disable, reset) change the
+database first, then the running instances. The manager listens to the event bus so that an
+order made due by any operation (retry, unblock, a new order) wakes its instances at once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select, update
+
+from qorus_core.db import tables as t
+from qorus_core.db.refdata import now
+from qorus_core.db.wfdefs import WorkflowDef, find_workflow, load_workflow
+from qorus_core.model.errors import QorusError
+from qorus_server.engine.codecache import CodeCache
+from qorus_server.engine.instance import MODES, ExecutionInstance
+from qorus_server.userapi import install
+from qorus_server.userapi.context import (
+    LoggerFactory,
+    Runtime,
+    bind_runtime,
+    default_logger_factory,
+    unbind_runtime,
+)
+
+_WAKE_STATUSES = frozenset({"READY", "RETRY", "SCHEDULED"})
+
+
+def _logger_factory(server: Any, given: LoggerFactory | None) -> LoggerFactory:
+    if given is not None:
+        return given
+    logs = getattr(server, "logs", None)
+    if logs is not None:
+        fn = getattr(logs, "get_logger", None)
+        if callable(fn):
+            return fn  # type: ignore[no-any-return]
+        if callable(logs):
+            return logs  # type: ignore[no-any-return]
+    return default_logger_factory
+
+
+class WorkflowManager:
+    def __init__(
+        self,
+        *,
+        logger_factory: LoggerFactory | None = None,
+        poll_interval: float = 2.0,
+        batch_per_worker: int = 25,
+    ) -> None:
+        self._logger_factory = logger_factory
+        self.poll_interval = poll_interval
+        self.batch_per_worker = batch_per_worker
+        self.runtime: Runtime | None = None
+        self.codecache: CodeCache | None = None
+        self._instances: dict[int, ExecutionInstance] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.RLock()
+        self._unsubscribe: Callable[[], None] | None = None
+        self.log = logging.getLogger("qorus.engine")
+
+    # ------------------------------------------------------------------ life cycle
+
+    def start(self, server: Any) -> None:
+        install()
+        runtime = Runtime(
+            engine=server.engine,
+            options=server.options,
+            sessionid=int(server.sessionid),
+            events=getattr(server, "events", None),
+            omq=getattr(server, "omq", None),
+            get_logger=_logger_factory(server, self._logger_factory),
+            on_new_order=self.notify,
+        )
+        self.runtime = runtime
+        self.codecache = CodeCache(server.engine)
+        self.log = runtime.get_logger("system", "engine")
+        bind_runtime(runtime)
+        events = runtime.events
+        if events is not None and hasattr(events, "subscribe"):
+            self._unsubscribe = events.subscribe(self._on_event)
+        if runtime.options.get("autostart-interfaces"):
+            self.autostart()
+
+    def autostart(self) -> list[dict[str, Any]]:
+        """Start ``autostart`` instances of every enabled workflow; failures are logged."""
+        rt = self._rt()
+        wf = t.workflows
+        with rt.engine.connect() as conn:
+            rows = conn.execute(
+                select(wf.c.workflowid, wf.c.autostart).where(
+                    wf.c.enabled.is_(True), wf.c.deprecated.is_(False), wf.c.autostart > 0
+                )
+            ).all()
+        started = []
+        for wfid, count in rows:
+            for _ in range(max(0, int(count) - len(self._running(int(wfid))))):
+                try:
+                    started.append(self._start(int(wfid), "NORMAL"))
+                except QorusError as exc:
+                    self.log.error("cannot autostart workflow id %d: %s", wfid, exc.desc)
+                    break
+        return started
+
+    def stop(self) -> None:
+        with self._lock:
+            instances = list(self._instances.values())
+            self._instances.clear()
+        for inst in instances:
+            inst.stop()
+            self._post("WORKFLOW_STOP", inst)
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if self.runtime is not None:
+            self.runtime.stop_event.set()
+            unbind_runtime(self.runtime)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _rt(self) -> Runtime:
+        if self.runtime is None:
+            raise QorusError("the workflow manager is not started", code="SYSTEM-ERROR")
+        return self.runtime
+
+    def _running(self, workflowid: int) -> list[ExecutionInstance]:
+        with self._lock:
+            return [i for i in self._instances.values() if i.wdef.workflowid == workflowid]
+
+    def workflowid(self, name: str | int, version: str | None = None) -> int:
+        with self._rt().engine.connect() as conn:
+            return find_workflow(conn, name, version)
+
+    def _load(self, workflowid: int) -> WorkflowDef:
+        with self._rt().engine.connect() as conn:
+            return load_workflow(conn, workflowid)
+
+    def _post(self, event: str, inst: ExecutionInstance) -> None:
+        rt = self.runtime
+        if rt is not None and rt.events is not None:
+            info = inst.info()
+            info["starttime"] = str(info["starttime"])
+            rt.events.post(event, info, caller="engine")
+
+    def _start(self, workflowid: int, mode: str) -> dict[str, Any]:
+        rt = self._rt()
+        assert self.codecache is not None
+        if mode not in MODES:
+            raise QorusError(
+                f"execution mode {mode!r} is not supported (use {' or '.join(MODES)})",
+                code="WORKFLOW-START-ERROR",
+            )
+        wdef = self._load(workflowid)
+        if not wdef.enabled:
+            raise QorusError(f"workflow {wdef.label()} is disabled", code="WORKFLOW-START-ERROR")
+        inst = ExecutionInstance(
+            next(self._ids),
+            rt,
+            wdef,
+            self.codecache,
+            mode=mode,
+            poll_interval=self.poll_interval,
+            batch_per_worker=self.batch_per_worker,
+        )
+        with self._lock:
+            self._instances[inst.execid] = inst
+        inst.start()
+        self._post("WORKFLOW_START", inst)
+        return inst.info()
+
+    # ------------------------------------------------------------------ operations
+
+    def start_workflow(
+        self, name: str | int, version: str | None = None, mode: str = "NORMAL"
+    ) -> dict[str, Any]:
+        """Start one more execution instance; its info (``executionID``, status, mode ...)."""
+        return self._start(self.workflowid(name, version), str(mode).upper())
+
+    def stop_workflow(self, name: str | int, version: str | None = None) -> list[int]:
+        """Stop every execution instance of the workflow; the ids stopped."""
+        return self._stop_instances(self._running(self.workflowid(name, version)))
+
+    def stop_execution(self, execid: int) -> None:
+        with self._lock:
+            inst = self._instances.get(int(execid))
+        if inst is None:
+            raise QorusError(
+                f"execution instance {execid} does not exist", code="WORKFLOW-STOP-ERROR"
+            )
+        self._stop_instances([inst])
+
+    def stop_all(self) -> list[int]:
+        with self._lock:
+            return self._stop_instances(list(self._instances.values()))
+
+    def _stop_instances(self, instances: list[ExecutionInstance]) -> list[int]:
+        with self._lock:
+            for inst in instances:
+                self._instances.pop(inst.execid, None)
+        for inst in instances:
+            inst.stop()
+            self._post("WORKFLOW_STOP", inst)
+        return [i.execid for i in instances]
+
+    def _update_workflow(self, workflowid: int, **values: Any) -> None:
+        with self._rt().engine.begin() as conn:
+            conn.execute(
+                update(t.workflows)
+                .where(t.workflows.c.workflowid == workflowid)
+                .values(modified=now(), **values)
+            )
+
+    def set_autostart(
+        self, name: str | int, autostart: int, version: str | None = None
+    ) -> dict[str, Any]:
+        """Store the new autostart and start or stop instances to match it."""
+        count = int(autostart)
+        if count < 0:
+            raise QorusError("autostart must be 0 or more", code="WORKFLOW-AUTOSTART-ERROR")
+        wfid = self.workflowid(name, version)
+        self._update_workflow(wfid, autostart=count)
+        running = self._running(wfid)
+        if len(running) > count:
+            self._stop_instances(running[count:])
+        elif self._load(wfid).enabled and self._rt().options.get("autostart-interfaces"):
+            for _ in range(count - len(running)):
+                self._start(wfid, "NORMAL")
+        return {"workflowid": wfid, "autostart": count, "running": len(self._running(wfid))}
+
+    def enable(self, name: str | int, version: str | None = None) -> None:
+        wfid = self.workflowid(name, version)
+        self._update_workflow(wfid, enabled=True)
+        wdef = self._load(wfid)
+        if self._rt().options.get("autostart-interfaces"):
+            for _ in range(max(0, wdef.autostart - len(self._running(wfid)))):
+                self._start(wfid, "NORMAL")
+
+    def disable(self, name: str | int, version: str | None = None) -> None:
+        wfid = self.workflowid(name, version)
+        self._update_workflow(wfid, enabled=False)
+        self._stop_instances(self._running(wfid))
+
+    def reset(self, name: str | int, version: str | None = None) -> dict[str, Any]:
+        """Reload the definition and recompile the code of a workflow without a restart."""
+        wfid = self.workflowid(name, version)
+        assert self.codecache is not None
+        self.codecache.reset(wfid)
+        wdef = self._load(wfid)
+        running = self._running(wfid)
+        for inst in running:
+            inst.reset(wdef)
+        rt = self._rt()
+        if rt.events is not None:
+            rt.events.post(
+                "WORKFLOW_CACHE_RESET",
+                {"workflowid": wfid, "name": wdef.name, "version": wdef.version},
+                caller="engine",
+            )
+        return {
+            "workflowid": wfid,
+            "name": wdef.name,
+            "version": wdef.version,
+            "reset": len(running),
+        }
+
+    def list_executions(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [i.info() for i in self._instances.values()]
+
+    # ------------------------------------------------------------------ wake-ups
+
+    def notify(self, workflowid: int) -> None:
+        """Wake the execution instances of a workflow (an order became due)."""
+        for inst in self._running(workflowid):
+            inst.wake()
+
+    def _on_event(self, event: Any) -> None:
+        info = getattr(event, "info", None) or {}
+        wfid = info.get("workflowid")
+        if wfid is None:
+            return
+        if event.eventstr == "WORKFLOW_DATA_SUBMITTED" or (
+            event.eventstr == "WORKFLOW_STATUS_CHANGED" and info.get("new") in _WAKE_STATUSES
+        ):
+            self.notify(int(wfid))

@@ -1,0 +1,486 @@
+"""Running one claimed order: its steps in dependency order, one commit per step.
+
+Each step's status, the order's dynamic data, its key changes, its error instances and — when
+nothing more can run — the order's final status commit together in one transaction. Every
+step commit also checks that this session still owns the order, so an order taken away (a
+stale session recovered by another node) is dropped rather than processed twice.
+
+No IN-PROGRESS row is written before a step runs (it would double the commits). After a crash
+or a retry, every step that may have run (a step of a RETRY order whose predecessors are
+COMPLETE and which is not COMPLETE itself) therefore runs ``validation()`` before ``primary()``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, insert, select, update
+from sqlalchemy.engine import Connection
+
+from qorus_core.db import tables as t
+from qorus_core.db.refdata import now
+from qorus_core.db.unit import dumps
+from qorus_core.db.wfdefs import StepDef
+from qorus_core.model.status import ORDER_STATUS_NAMES, STATUS_RANK
+from qorus_server.engine.claims import ClaimedOrder, StepRow
+from qorus_server.engine.env import RunEnv
+from qorus_server.engine.errors import ResolvedError, from_exception, resolve
+from qorus_server.engine.workerdb import WorkerDb
+from qorus_server.userapi import context
+from qorus_server.userapi.context import OrderContext, PendingError
+
+wi = t.workflow_instance
+oi = t.order_instance
+si = t.step_instance
+
+_VALIDATION_RESULTS = {"COMPLETE": "C", "ERROR": "E", "RETRY": "R"}
+
+# Hot-path statements, built once (building a statement per step costs more than running it).
+_STEP_COLS = (
+    "stepid",
+    "ind",
+    "stepstatus",
+    "retries",
+    "skip",
+    "custom_status",
+    "started",
+    "completed",
+)
+_STEP_PARAMS = {
+    "stepid": bindparam("p_stepid", type_=si.c.stepid.type),
+    "ind": bindparam("p_ind", type_=si.c.ind.type),
+    "stepstatus": bindparam("p_status", type_=si.c.stepstatus.type),
+    "retries": bindparam("p_retries", type_=si.c.retries.type),
+    "skip": bindparam("p_skip", type_=si.c.skip.type),
+    "custom_status": bindparam("p_custom", type_=si.c.custom_status.type),
+    "started": bindparam("p_started", type_=si.c.started.type),
+    "completed": bindparam("p_completed", type_=si.c.completed.type),
+}
+_OWNED = and_(
+    wi.c.workflow_instanceid == bindparam("p_wfiid"),
+    wi.c.status_sessionid == bindparam("p_session"),
+    wi.c.workflowstatus == "I",
+)
+#: insert a step row only while this session owns the order (the ownership check for free)
+_INSERT_STEP_OWNED = (
+    insert(si)
+    .from_select(
+        ["workflow_instanceid", *_STEP_COLS],
+        select(wi.c.workflow_instanceid, *(_STEP_PARAMS[c] for c in _STEP_COLS)).where(_OWNED),
+    )
+    .execution_options(preserve_rowcount=True)
+)
+_INSERT_STEP = insert(si).values(
+    workflow_instanceid=bindparam("p_wfiid"), **{c: _STEP_PARAMS[c] for c in _STEP_COLS}
+)
+_UPDATE_STEP = (
+    update(si)
+    .where(
+        si.c.workflow_instanceid == bindparam("p_wfiid"),
+        si.c.stepid == bindparam("p_stepid"),
+        si.c.ind == bindparam("p_ind"),
+    )
+    .values(
+        stepstatus=bindparam("p_status"),
+        retries=bindparam("p_retries"),
+        custom_status=bindparam("p_custom"),
+        started=bindparam("p_started"),
+        completed=bindparam("p_completed"),
+    )
+)
+_UPDATE_DYNAMIC = (
+    update(oi)
+    .where(oi.c.workflow_instanceid == bindparam("p_wfiid"))
+    .values(dynamicdata=bindparam("p_data"), modified=bindparam("p_ts"))
+)
+_TOUCH_OWNED = update(wi).where(_OWNED).values(modified=bindparam("p_ts"))
+#: the common end of an order: COMPLETE with nothing else to record
+_COMPLETE_OWNED = (
+    update(wi)
+    .where(_OWNED)
+    .values(
+        workflowstatus="C",
+        status_sessionid=0,
+        modified=bindparam("p_ts"),
+        completed=bindparam("p_ts"),
+        retry_trigger=None,
+    )
+)
+
+
+class LostOwnership(Exception):
+    """The order no longer belongs to this session; stop working on it."""
+
+
+@dataclass
+class StepOutcome:
+    stepid: int
+    ind: int
+    status: str
+    retries: int
+    started: datetime
+    errors: list[ResolvedError]
+    retry_delay: int | None
+
+
+class OrderRunner:
+    """Runs orders of one workflow for one execution instance (shared by its workers)."""
+
+    def __init__(self, env: RunEnv, db: WorkerDb) -> None:
+        self.env = env
+        self.db = db
+
+    # ------------------------------------------------------------------ order
+
+    def run(self, order: ClaimedOrder) -> str | None:
+        """Process a claimed order until nothing more can run; its final status code, or
+        None when the order was lost to another session."""
+        env = self.env
+        wdef = env.wdef
+        ctx = OrderContext(
+            runtime=env.runtime,
+            logger=env.logger,
+            workflowid=wdef.workflowid,
+            workflow_name=wdef.name,
+            workflow_version=wdef.version,
+            workflow_instanceid=order.workflow_instanceid,
+            parent_workflow_instanceid=order.parent_workflow_instanceid,
+            staticdata=order.staticdata,
+            dynamicdata=order.dynamicdata,
+            workflow_options=env.options,
+            workflow_keys=wdef.keys,
+        )
+        token = context.set_current(ctx)
+        final: str | None = None
+        try:
+            if env.wfobj is not None:
+                env.call_hook("attach")
+            final = self._run_steps(ctx, order)
+        except LostOwnership:
+            env.logger.warning(
+                "order %d was taken over by another session; dropped", order.workflow_instanceid
+            )
+            final = None
+        finally:
+            if env.wfobj is not None:
+                env.call_hook(
+                    "detach",
+                    ORDER_STATUS_NAMES.get(final or "", ""),
+                    order.external_order_instanceid,
+                )
+            context.reset_current(token)
+        return final
+
+    def _runnable(self, steps: dict[tuple[int, int], StepRow], ran: set[int]) -> StepDef | None:
+        wdef = self.env.wdef
+        for sid in wdef.order:
+            if sid in ran:
+                continue
+            row = steps.get((sid, 0))
+            if row is not None and row.status in ("C", "E"):
+                continue
+            step = wdef.steps[sid]
+            if all((d, 0) in steps and steps[(d, 0)].status == "C" for d in step.depends_on):
+                return step
+        return None
+
+    def _run_steps(self, ctx: OrderContext, order: ClaimedOrder) -> str:
+        steps = order.steps
+        ran: set[int] = set()
+        final: str | None = None
+        # the steps that may have run before: runnable now in an order that comes back in RETRY
+        frontier: set[int] = set()
+        if order.status == "R":
+            while (s := self._runnable(steps, ran | frontier)) is not None:
+                frontier.add(s.stepid)
+        step = self._runnable(steps, ran)
+        if step is None:
+            # nothing can run (e.g. every step was skipped): settle the order's status
+            final = self._derive(steps)
+            with self.db.tx() as conn:
+                self._finish(conn, ctx, order, final, [], None)
+            self._post_status(order, final)
+            return final
+        while step is not None:
+            prev = steps.get((step.stepid, 0))
+            outcome = self._run_step(ctx, step, prev, step.stepid in frontier)
+            ran.add(step.stepid)
+            steps[(step.stepid, 0)] = StepRow(
+                outcome.status, outcome.retries, False, ctx.custom_status, True
+            )
+            step = self._runnable(steps, ran)
+            final = None if step is not None else self._derive(steps)
+            with self.db.tx() as conn:
+                self._commit_step(conn, ctx, order, outcome, prev, final is not None)
+                if final is not None:
+                    self._finish(conn, ctx, order, final, [outcome], outcome.retry_delay)
+            ctx.dynamic_dirty = False
+            ctx.key_changes.clear()
+        assert final is not None
+        self._post_status(order, final)
+        return final
+
+    def _derive(self, steps: dict[tuple[int, int], StepRow]) -> str:
+        """The order's status from its steps' statuses by rank."""
+        wdef = self.env.wdef
+        if all((sid, 0) in steps and steps[(sid, 0)].status == "C" for sid in wdef.steps):
+            return "C"
+        names = [ORDER_STATUS_NAMES[r.status] for r in steps.values() if r.status != "C"]
+        if not names:
+            return "N"
+        best = max(names, key=lambda s: STATUS_RANK.get(s, 0))
+        return {"ERROR": "E", "RETRY": "R"}.get(best, "N")
+
+    # ------------------------------------------------------------------ one step
+
+    def _run_step(
+        self, ctx: OrderContext, step: StepDef, prev: StepRow | None, validate: bool
+    ) -> StepOutcome:
+        env = self.env
+        retries = prev.retries if prev is not None else 0
+        ctx.begin_step(step.stepid, step.name, step.version, 0, retries)
+        started = now()
+        status = "C"
+        try:
+            obj = env.codecache.step_class(env.wdef, step)()
+            run_primary = True
+            if validate:
+                result = obj.validation()
+                code = _VALIDATION_RESULTS.get(str(result).upper()) if result is not None else "R"
+                if code is None:
+                    raise ValueError(f"validation() returned {result!r}")
+                env.logger.info(
+                    "order %d step %s: validation() returned %s",
+                    ctx.workflow_instanceid,
+                    step.name,
+                    ORDER_STATUS_NAMES[code],
+                )
+                if code == "C":
+                    run_primary = False
+                elif code == "E":
+                    run_primary = False
+                    if not ctx.errors:
+                        ctx.errors.append(
+                            PendingError(
+                                "VALIDATION-ERROR", "validation() returned ERROR", None, None
+                            )
+                        )
+            if run_primary:
+                obj.primary()
+        except Exception as exc:
+            ctx.errors.append(from_exception(exc))
+        resolved = [resolve(env.wdef, e) for e in ctx.errors]
+        delay: int | None = ctx.retry_delay
+        for r in resolved:
+            env.call_hook("errorHandler", r.error, r.info if r.info is not None else r.description)
+            level = logging.ERROR if r.changes_status else logging.WARNING
+            env.logger.log(
+                level,
+                "order %d step %s: %s %s: %s",
+                ctx.workflow_instanceid,
+                step.name,
+                r.severity,
+                r.error,
+                r.description,
+            )
+            if not r.changes_status:
+                continue
+            if not r.retry:
+                status = "E"
+            elif status != "E":
+                status = "R"
+            if r.retry_delay is not None:
+                delay = r.retry_delay
+        if status == "R":
+            if retries >= env.max_retries:
+                env.logger.error(
+                    "order %d step %s: max-retries (%d) reached; ERROR",
+                    ctx.workflow_instanceid,
+                    step.name,
+                    env.max_retries,
+                )
+                status = "E"
+            else:
+                retries += 1
+        return StepOutcome(step.stepid, 0, status, retries, started, resolved, delay)
+
+    # ------------------------------------------------------------------ commits
+
+    def _commit_step(
+        self,
+        conn: Connection,
+        ctx: OrderContext,
+        order: ClaimedOrder,
+        out: StepOutcome,
+        prev: StepRow | None,
+        final: bool,
+    ) -> None:
+        """Write the step's row, data, keys and errors; unless ``final`` (where the order
+        update checks it), make sure this session still owns the order."""
+        wfiid = order.workflow_instanceid
+        ts = now()
+        params = {
+            "p_wfiid": wfiid,
+            "p_stepid": out.stepid,
+            "p_ind": out.ind,
+            "p_status": out.status,
+            "p_retries": out.retries,
+            "p_skip": False,
+            "p_custom": ctx.custom_status,
+            "p_started": out.started,
+            "p_completed": ts if out.status == "C" else None,
+        }
+        if prev is None and not final:
+            params["p_session"] = self.env.runtime.sessionid
+            if conn.execute(_INSERT_STEP_OWNED, params).rowcount != 1:
+                raise LostOwnership()
+        else:
+            conn.execute(_INSERT_STEP if prev is None else _UPDATE_STEP, params)
+            if not final:
+                self._check_owner(conn, order)
+        if ctx.dynamic_dirty:
+            conn.execute(
+                _UPDATE_DYNAMIC, {"p_wfiid": wfiid, "p_data": dumps(ctx.dynamicdata), "p_ts": ts}
+            )
+        if ctx.key_changes:
+            self._write_keys(conn, ctx)
+        if out.errors:
+            conn.execute(
+                insert(t.error_instance),
+                [
+                    {
+                        "workflow_instanceid": wfiid,
+                        "stepid": out.stepid,
+                        "ind": out.ind,
+                        "severity": e.severity,
+                        "retry": e.retry and e.changes_status,
+                        "error": e.error[:240],
+                        "description": (e.description or "")[:4000],
+                        "info": _info_text(e.info),
+                        "business_error": e.business,
+                        "created": ts,
+                    }
+                    for e in out.errors
+                ],
+            )
+
+    def _write_keys(self, conn: Connection, ctx: OrderContext) -> None:
+        k = t.order_instance_keys
+        wfiid = ctx.workflow_instanceid
+        ts = now()
+        for name, values, replace in ctx.key_changes:
+            if replace:
+                conn.execute(delete(k).where(k.c.workflow_instanceid == wfiid, k.c.keyname == name))
+                current: list[str] = []
+            else:
+                current = list(
+                    conn.execute(
+                        k.select()
+                        .with_only_columns(k.c.value)
+                        .where(k.c.workflow_instanceid == wfiid, k.c.keyname == name)
+                    ).scalars()
+                )
+            new = [v for v in values if v not in current]
+            if new:
+                conn.execute(
+                    insert(k),
+                    [
+                        {
+                            "workflow_instanceid": wfiid,
+                            "keyname": name,
+                            "value": v,
+                            "workflowid": ctx.workflowid,
+                            "created": ts,
+                        }
+                        for v in new
+                    ],
+                )
+
+    def _owned(self, order: ClaimedOrder) -> dict[str, Any]:
+        return {"p_wfiid": order.workflow_instanceid, "p_session": self.env.runtime.sessionid}
+
+    def _check_owner(self, conn: Connection, order: ClaimedOrder) -> None:
+        res = conn.execute(_TOUCH_OWNED, {**self._owned(order), "p_ts": now()})
+        if res.rowcount != 1:
+            raise LostOwnership()
+
+    def _finish(
+        self,
+        conn: Connection,
+        ctx: OrderContext,
+        order: ClaimedOrder,
+        final: str,
+        outcomes: list[StepOutcome],
+        delay: int | None,
+    ) -> None:
+        ts = now()
+        errors = sum(1 for o in outcomes for e in o.errors if e.changes_status)
+        warnings = sum(1 for o in outcomes for e in o.errors if not e.changes_status)
+        plain = not (errors or warnings or ctx.custom_status or ctx.reschedule or ctx.blocked)
+        if final == "C" and plain:
+            if conn.execute(_COMPLETE_OWNED, {**self._owned(order), "p_ts": ts}).rowcount != 1:
+                raise LostOwnership()
+            return
+        values: dict[str, Any] = {
+            "workflowstatus": final,
+            "status_sessionid": 0,
+            "modified": ts,
+        }
+        if errors:
+            values["errors"] = wi.c.errors + errors
+        if warnings:
+            values["warnings"] = wi.c.warnings + warnings
+        if any(e.business and e.changes_status for o in outcomes for e in o.errors):
+            values["business_error"] = True
+        if final == "C":
+            values["completed"] = ts
+            values["retry_trigger"] = None
+        elif final == "R":
+            secs = delay if delay is not None else self.env.recover_delay
+            values["retry_trigger"] = ts + timedelta(seconds=max(int(secs), 0))
+            values["retries"] = wi.c.retries + 1
+        if ctx.custom_status is not None:
+            values["custom_status"] = ctx.custom_status
+        if ctx.reschedule is not None:
+            values["scheduled"] = ctx.reschedule
+        if ctx.blocked and final != "C":
+            values["workflowstatus"] = "B"
+            values["workflowstatus_orig"] = final
+        res = conn.execute(update(wi).where(_OWNED).values(**values), self._owned(order))
+        if res.rowcount != 1:
+            raise LostOwnership()
+        if final == "R":
+            self.env.note_retry(values["retry_trigger"])
+
+    def _post_status(self, order: ClaimedOrder, final: str) -> None:
+        events = self.env.runtime.events
+        if events is None:
+            return
+        wdef = self.env.wdef
+        events.post(
+            "WORKFLOW_STATUS_CHANGED",
+            {
+                "name": wdef.name,
+                "version": wdef.version,
+                "workflowid": wdef.workflowid,
+                "workflow_instanceid": order.workflow_instanceid,
+                "old": "IN-PROGRESS",
+                "new": ORDER_STATUS_NAMES[final],
+            },
+            caller="engine",
+        )
+
+
+def _info_text(info: Any) -> str | None:
+    if info is None:
+        return None
+    if isinstance(info, str):
+        return info
+    try:
+        return json.dumps(info, default=str)
+    except (TypeError, ValueError):
+        return str(info)

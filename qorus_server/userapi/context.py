@@ -1,0 +1,156 @@
+"""Who is calling: the running system (``Runtime``) and the order a step works on
+(``OrderContext``), kept in a context variable so ``wfapi.getDynamicData()`` works from any
+code a step calls, in any worker thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from qorus_core.db.unit import EventSink
+from qorus_core.model.errors import QorusError
+from qorus_core.omqdir import OmqDir
+from qorus_core.options import Options
+
+LoggerFactory = Callable[[str, str], logging.Logger]
+
+
+def default_logger_factory(kind: str, name: str) -> logging.Logger:
+    """Used until the server passes its own (``qorus_server.logs.get_logger``)."""
+    return logging.getLogger(f"qorus.{kind}.{name}")
+
+
+@dataclass
+class Runtime:
+    """The parts of the running system that interface code may reach."""
+
+    engine: Engine
+    options: Options
+    sessionid: int
+    events: EventSink | None = None
+    omq: OmqDir | None = None
+    get_logger: LoggerFactory = default_logger_factory
+    #: called with a workflowid after an order was created, to wake its execution instances
+    on_new_order: Callable[[int], None] | None = None
+    stop_event: threading.Event = field(default_factory=threading.Event)
+
+    def system_logger(self) -> logging.Logger:
+        return self.get_logger("system", "qorus")
+
+
+@dataclass
+class PendingError:
+    """An error raised against the running step (by an exception or ``stepError``)."""
+
+    error: str
+    description: str
+    info: Any
+    retry_delay: int | None
+    warning_only: bool = False
+
+
+@dataclass
+class OrderContext:
+    """The order a worker is processing and the step it runs, with what the step changed."""
+
+    runtime: Runtime
+    logger: logging.Logger
+    workflowid: int
+    workflow_name: str
+    workflow_version: str
+    workflow_instanceid: int
+    parent_workflow_instanceid: int | None
+    staticdata: dict[str, Any]
+    dynamicdata: dict[str, Any]
+    workflow_options: dict[str, Any]
+    workflow_keys: tuple[str, ...] = ()
+    tempdata: dict[str, Any] = field(default_factory=dict)
+    dynamic_dirty: bool = False
+    #: order keys to write with the step's commit: (name, values, replace)
+    key_changes: list[tuple[str, list[str], bool]] = field(default_factory=list)
+    keys: dict[str, list[str]] | None = None
+    # the running step
+    stepid: int = 0
+    stepname: str = ""
+    stepversion: str = ""
+    ind: int = 0
+    step_retries: int = 0
+    errors: list[PendingError] = field(default_factory=list)
+    retry_delay: int | None = None
+    custom_status: str | None = None
+    blocked: bool = False
+    reschedule: datetime | None = None
+
+    def begin_step(self, stepid: int, name: str, version: str, ind: int, retries: int) -> None:
+        self.stepid, self.stepname, self.stepversion = stepid, name, version
+        self.ind, self.step_retries = ind, retries
+        self.errors = []
+        self.retry_delay = None
+        self.custom_status = None
+
+
+_current: ContextVar[OrderContext | None] = ContextVar("qorus_order_context", default=None)
+#: the log of the interface whose code runs outside any order (e.g. ``oneTimeInit()``)
+_interface_logger: ContextVar[logging.Logger | None] = ContextVar("qorus_logger", default=None)
+_runtime: list[Runtime] = []
+
+
+def current() -> OrderContext | None:
+    return _current.get()
+
+
+def require() -> OrderContext:
+    ctx = _current.get()
+    if ctx is None:
+        raise QorusError(
+            "this WorkflowApi call needs a running workflow order (call it from step code)",
+            code="WORKFLOW-CONTEXT-ERROR",
+        )
+    return ctx
+
+
+def interface_logger() -> logging.Logger | None:
+    return _interface_logger.get()
+
+
+def set_interface_logger(logger: logging.Logger | None) -> Any:
+    return _interface_logger.set(logger)
+
+
+def reset_interface_logger(token: Any) -> None:
+    _interface_logger.reset(token)
+
+
+def set_current(ctx: OrderContext | None) -> Any:
+    return _current.set(ctx)
+
+
+def reset_current(token: Any) -> None:
+    _current.reset(token)
+
+
+def bind_runtime(runtime: Runtime) -> None:
+    """Make ``runtime`` the process's system for API calls made outside any order."""
+    _runtime[:] = [runtime]
+
+
+def unbind_runtime(runtime: Runtime) -> None:
+    if _runtime and _runtime[0] is runtime:
+        _runtime.clear()
+
+
+def runtime() -> Runtime:
+    ctx = _current.get()
+    if ctx is not None:
+        return ctx.runtime
+    if not _runtime:
+        raise QorusError("no Qorus system is running in this process", code="SYSTEM-ERROR")
+    return _runtime[0]

@@ -1,0 +1,193 @@
+"""``UserApi``: logging, order creation, options and system information for interface code."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import insert
+
+from qorus_core.db import orders, orders_ops, wfdefs
+from qorus_core.db import tables as t
+from qorus_core.db.refdata import AUDIT_CODE_BY_NAME, now
+
+from . import context
+from .fmt import qore_sprintf
+
+TRACE = 5
+logging.addLevelName(TRACE, "TRACE")
+
+
+def _log(level: int, fmt: Any, args: tuple[Any, ...]) -> None:
+    ctx = context.current()
+    if ctx is not None:
+        logger = ctx.logger
+    elif (wlog := context.interface_logger()) is not None:
+        logger = wlog
+    else:
+        try:
+            logger = context.runtime().system_logger()
+        except Exception:
+            logger = logging.getLogger("qorus.user")
+    if not logger.isEnabledFor(level):
+        return
+    text = qore_sprintf(fmt, *args) if isinstance(fmt, str) and args else str(fmt)
+    logger.log(level, text)
+
+
+class UserApi:
+    """Static methods, as in Qorus (``UserApi.logInfo("x: %y", x)``)."""
+
+    @staticmethod
+    def logFatal(fmt: str, *args: Any) -> None:
+        _log(logging.CRITICAL, fmt, args)
+
+    @staticmethod
+    def logError(fmt: str, *args: Any) -> None:
+        _log(logging.ERROR, fmt, args)
+
+    @staticmethod
+    def logWarn(fmt: str, *args: Any) -> None:
+        _log(logging.WARNING, fmt, args)
+
+    @staticmethod
+    def logInfo(fmt: str, *args: Any) -> None:
+        _log(logging.INFO, fmt, args)
+
+    @staticmethod
+    def logDebug(fmt: str, *args: Any) -> None:
+        _log(logging.DEBUG, fmt, args)
+
+    @staticmethod
+    def logTrace(fmt: str, *args: Any) -> None:
+        _log(TRACE, fmt, args)
+
+    # ------------------------------------------------------------------ orders
+
+    @staticmethod
+    def createOrder(
+        name: str,
+        version: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        status: str = "READY",
+    ) -> int:
+        """Create an order of workflow ``name`` (latest version unless given); its id."""
+        rt = context.runtime()
+        args = dict(params or {})
+        args.setdefault("status", status)
+        with rt.engine.connect() as conn:
+            wfid = wfdefs.find_workflow(conn, name, version)
+        wfiid = orders.create_orders(rt.engine, wfid, [args], events=rt.events)[0]
+        if rt.on_new_order is not None:
+            rt.on_new_order(wfid)
+        return wfiid
+
+    @staticmethod
+    def cancelOrder(wfiid: int) -> dict[str, Any]:
+        rt = context.runtime()
+        return orders_ops.cancel_order(rt.engine, wfiid, events=rt.events)
+
+    @staticmethod
+    def uncancelOrder(wfiid: int) -> dict[str, Any]:
+        rt = context.runtime()
+        return orders_ops.uncancel_order(rt.engine, wfiid, events=rt.events)
+
+    @staticmethod
+    def blockOrder(wfiid: int) -> dict[str, Any]:
+        rt = context.runtime()
+        return orders_ops.block_order(rt.engine, wfiid, events=rt.events)
+
+    @staticmethod
+    def unblockOrder(wfiid: int) -> dict[str, Any]:
+        rt = context.runtime()
+        res = orders_ops.unblock_order(rt.engine, wfiid, events=rt.events)
+        return res
+
+    # ------------------------------------------------------------------ events and audit
+
+    @staticmethod
+    def postUserEvent(severity: str, info: Any = None) -> None:
+        rt = context.runtime()
+        if rt.events is not None:
+            payload = dict(info) if isinstance(info, Mapping) else {"info": info}
+            rt.events.post("USER_EVENT", payload, severity=str(severity).upper(), caller="user")
+
+    @staticmethod
+    def auditUserEvent(
+        user_event: str, info1: str | None = None, info2: str | None = None
+    ) -> int | None:
+        """Write a USER-EVENT audit row when the ``audit`` option asks for user events."""
+        rt = context.runtime()
+        codes = set(rt.options.get("audit") or [])
+        if not codes & {"*", "user-events"}:
+            return None
+        ctx = context.current()
+        with rt.engine.begin() as conn:
+            res = conn.execute(
+                insert(t.audit_events).values(
+                    audit_event_code=AUDIT_CODE_BY_NAME["USER-EVENT"],
+                    audit_user_event=str(user_event)[:80],
+                    workflowid=ctx.workflowid if ctx else None,
+                    workflow_instanceid=ctx.workflow_instanceid if ctx else None,
+                    stepid=ctx.stepid if ctx and ctx.stepid else None,
+                    ind=ctx.ind if ctx and ctx.stepid else None,
+                    who="%SYS%",
+                    source="UserApi",
+                    info1=info1,
+                    info2=info2,
+                    created=now(),
+                )
+            )
+            pk = res.inserted_primary_key
+        return int(pk[0]) if pk else None
+
+    # ------------------------------------------------------------------ options and system
+
+    @staticmethod
+    def getOption(*names: Any) -> Any:
+        opts = context.runtime().options
+        flat: list[str] = []
+        for n in names:
+            flat.extend(n if isinstance(n, list | tuple) else [n])
+        if len(flat) == 1:
+            return opts.get(flat[0])
+        if not flat:
+            return dict(opts.items())
+        return {n: opts.get(n) for n in flat}
+
+    @staticmethod
+    def getQorusOptions(*names: Any) -> dict[str, Any]:
+        opts = context.runtime().options
+        if names:
+            return {n: opts.get(n) for n in names}
+        return dict(opts.items())
+
+    @staticmethod
+    def getSessionId() -> int:
+        return context.runtime().sessionid
+
+    @staticmethod
+    def getSystemInfo() -> dict[str, Any]:
+        rt = context.runtime()
+        return {
+            "instance-key": rt.options.get("instance-key"),
+            "session-id": rt.sessionid,
+            "node": rt.options.get("node"),
+            "omq_dir": str(rt.omq.root) if rt.omq else None,
+        }
+
+    @staticmethod
+    def sleep(secs: float) -> None:
+        """Sleep, but wake early when the system stops."""
+        try:
+            stop = context.runtime().stop_event
+        except Exception:
+            time.sleep(secs)
+            return
+        stop.wait(max(float(secs), 0.0))
+
+    @staticmethod
+    def usleep(usecs: float) -> None:
+        UserApi.sleep(float(usecs) / 1_000_000)

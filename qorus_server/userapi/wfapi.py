@@ -1,0 +1,270 @@
+"""``WorkflowApi`` / ``wfapi``: what step code calls about the order it works on.
+
+Changes to dynamic data, order keys and the custom status are kept with the running step and
+committed together with the step's status (one transaction), never on their own.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from qorus_core.db import orders, orders_ops
+from qorus_core.db import tables as t
+from qorus_core.model.errors import QorusError
+
+from . import context
+from .userapi import UserApi
+
+
+def _pick(data: Mapping[str, Any], field: Any) -> Any:
+    if field is None:
+        return copy.deepcopy(dict(data))
+    if isinstance(field, list | tuple):
+        return {k: copy.deepcopy(data[k]) for k in field if k in data}
+    return copy.deepcopy(data.get(field))
+
+
+def _not_yet(what: str) -> QorusError:
+    return QorusError(f"{what} is not supported by this version yet", code="NOT-SUPPORTED")
+
+
+class WorkflowApi(UserApi):
+    """Static methods, as in Qorus (``wfapi.getStaticData()``); includes every UserApi call."""
+
+    # ------------------------------------------------------------------ order data
+
+    @staticmethod
+    def getStaticData(field: Any = None) -> Any:
+        return _pick(context.require().staticdata, field)
+
+    @staticmethod
+    def getDynamicData(field: Any = None) -> Any:
+        return _pick(context.require().dynamicdata, field)
+
+    @staticmethod
+    def updateDynamicData(new_data: Mapping[str, Any]) -> None:
+        if not isinstance(new_data, Mapping):
+            raise QorusError("updateDynamicData() needs a hash", code="DYNAMIC-DATA-ERROR")
+        ctx = context.require()
+        ctx.dynamicdata.update(copy.deepcopy(dict(new_data)))
+        ctx.dynamic_dirty = True
+
+    @staticmethod
+    def deleteDynamicDataKey(key: Any) -> None:
+        ctx = context.require()
+        for k in key if isinstance(key, list | tuple) else [key]:
+            if k in ctx.dynamicdata:
+                del ctx.dynamicdata[k]
+                ctx.dynamic_dirty = True
+
+    @staticmethod
+    def getTempData(field: Any = None) -> Any:
+        return _pick(context.require().tempdata, field)
+
+    @staticmethod
+    def updateTempData(new_data: Mapping[str, Any]) -> None:
+        context.require().tempdata.update(dict(new_data))
+
+    @staticmethod
+    def deleteTempDataKey(key: Any) -> None:
+        ctx = context.require()
+        for k in key if isinstance(key, list | tuple) else [key]:
+            ctx.tempdata.pop(k, None)
+
+    @staticmethod
+    def getSensitiveData(*args: Any) -> Any:
+        raise _not_yet("sensitive data")
+
+    @staticmethod
+    def updateSensitiveData(*args: Any) -> None:
+        raise _not_yet("sensitive data")
+
+    # ------------------------------------------------------------------ order keys
+
+    @staticmethod
+    def _keys(ctx: context.OrderContext) -> dict[str, list[str]]:
+        if ctx.keys is None:
+            k = t.order_instance_keys
+            with ctx.runtime.engine.connect() as conn:
+                rows = conn.execute(
+                    select(k.c.keyname, k.c.value).where(
+                        k.c.workflow_instanceid == ctx.workflow_instanceid
+                    )
+                ).all()
+            ctx.keys = {}
+            for name, value in rows:
+                ctx.keys.setdefault(name, []).append(value)
+        return ctx.keys
+
+    @staticmethod
+    def _set_keys(keys: Mapping[str, Any], replace: bool) -> None:
+        ctx = context.require()
+        brief = orders.WorkflowBrief(
+            ctx.workflowid,
+            ctx.workflow_name,
+            ctx.workflow_version,
+            frozenset(ctx.workflow_keys),
+        )
+        norm = orders.normalize_keys(brief, keys)
+        current = WorkflowApi._keys(ctx)
+        for name, values in norm.items():
+            if replace:
+                current[name] = list(values)
+            else:
+                current[name] = current.get(name, []) + [
+                    v for v in values if v not in current.get(name, [])
+                ]
+            ctx.key_changes.append((name, values, replace))
+
+    @staticmethod
+    def setOrderKeys(keys: Mapping[str, Any], truncate: bool = False) -> None:
+        WorkflowApi._set_keys(keys, True)
+
+    @staticmethod
+    def setOrderKey(key: str, value: Any, truncate: bool = False) -> None:
+        WorkflowApi._set_keys({key: value}, True)
+
+    @staticmethod
+    def appendOrderKeys(keys: Mapping[str, Any], truncate: bool = False) -> None:
+        WorkflowApi._set_keys(keys, False)
+
+    @staticmethod
+    def getOrderKeys(field: str | None = None) -> Any:
+        keys = WorkflowApi._keys(context.require())
+        flat = {k: (v[0] if len(v) == 1 else list(v)) for k, v in keys.items()}
+        return flat if field is None else flat.get(field)
+
+    # ------------------------------------------------------------------ errors and status
+
+    @staticmethod
+    def stepError(err: str, info: Any = None, retry_delay_secs: int | None = None) -> None:
+        """Raise an error against the running step without stopping it (as in Qorus)."""
+        ctx = context.require()
+        desc = info if isinstance(info, str) else ""
+        ctx.errors.append(
+            context.PendingError(str(err), desc, info, retry_delay_secs, warning_only=False)
+        )
+
+    @staticmethod
+    def stepWarning(err: str, info: Any = None) -> None:
+        ctx = context.require()
+        desc = info if isinstance(info, str) else ""
+        ctx.errors.append(context.PendingError(str(err), desc, info, None, warning_only=True))
+
+    @staticmethod
+    def setRetryDelay(secs: int) -> None:
+        context.require().retry_delay = int(secs)
+
+    @staticmethod
+    def setCustomStatus(stat: str) -> None:
+        if not isinstance(stat, str) or len(stat) != 1:
+            raise QorusError("a custom status is one character", code="CUSTOM-STATUS-ERROR")
+        context.require().custom_status = stat
+
+    @staticmethod
+    def setBlocked() -> None:
+        """Block the order when the running step ends."""
+        context.require().blocked = True
+
+    @staticmethod
+    def rescheduleOrder(scheduled: datetime | str) -> None:
+        """Set the order's scheduled date when the running step ends."""
+        context.require().reschedule = orders.parse_timestamp(scheduled, "scheduled")
+
+    @staticmethod
+    def reprioritizeOrder(prio: int) -> None:
+        ctx = context.require()
+        orders_ops.set_priority(
+            ctx.runtime.engine, ctx.workflow_instanceid, prio, events=ctx.runtime.events
+        )
+
+    # ------------------------------------------------------------------ information
+
+    @staticmethod
+    def getWfiid() -> int:
+        return context.require().workflow_instanceid
+
+    @staticmethod
+    def parentWfiid() -> int | None:
+        return context.require().parent_workflow_instanceid
+
+    @staticmethod
+    def getStepInfo() -> dict[str, Any]:
+        ctx = context.require()
+        return {
+            "stepid": ctx.stepid,
+            "name": ctx.stepname,
+            "version": ctx.stepversion,
+            "ind": ctx.ind,
+            "retries": ctx.step_retries,
+        }
+
+    @staticmethod
+    def getWorkflowInfo() -> dict[str, Any]:
+        ctx = context.require()
+        return {
+            "workflowid": ctx.workflowid,
+            "name": ctx.workflow_name,
+            "version": ctx.workflow_version,
+            "workflow_instanceid": ctx.workflow_instanceid,
+        }
+
+    # ------------------------------------------------------------------ notes
+
+    @staticmethod
+    def addOrderNote(note: str) -> dict[str, Any]:
+        ctx = context.require()
+        return orders_ops.add_note(
+            ctx.runtime.engine,
+            ctx.workflow_instanceid,
+            note,
+            username="%SYS%",
+            events=ctx.runtime.events,
+        )
+
+    @staticmethod
+    def getOrderNotes(count: int | None = None) -> list[dict[str, Any]]:
+        ctx = context.require()
+        return orders_ops.get_notes(ctx.runtime.engine, ctx.workflow_instanceid, count)
+
+    # ------------------------------------------------------------------ options
+
+    @staticmethod
+    def getOption(*names: Any) -> Any:
+        """Workflow options first (as set by the definition or setOption), then system ones."""
+        ctx = context.current()
+        wopts = ctx.workflow_options if ctx else {}
+        flat: list[str] = []
+        for n in names:
+            flat.extend(n if isinstance(n, list | tuple) else [n])
+
+        def one(name: str) -> Any:
+            if name in wopts:
+                value = wopts[name]
+                return value.get("value") if isinstance(value, dict) else value
+            return UserApi.getOption(name)
+
+        if len(flat) == 1:
+            return one(flat[0])
+        if not flat:
+            return {k: (v.get("value") if isinstance(v, dict) else v) for k, v in wopts.items()}
+        return {n: one(n) for n in flat}
+
+    @staticmethod
+    def setOption(opts: Mapping[str, Any]) -> None:
+        ctx = context.require()
+        for k, v in opts.items():
+            ctx.workflow_options[k] = {"value": v}
+
+    @staticmethod
+    def leaveParentFeedback(key: str, value: Any) -> None:
+        raise _not_yet("sub-workflow feedback")
+
+    @staticmethod
+    def getChildFeedback() -> Any:
+        raise _not_yet("sub-workflow feedback")
