@@ -14,32 +14,41 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     UniqueConstraint,
 )
 
+from qorus_core.db.meta import NAMING_CONVENTION, metadata
+from qorus_core.db.meta import created as _created
+from qorus_core.db.meta import modified as _modified
+from qorus_core.db.tables_orders import (
+    audit_events,
+    error_instance,
+    order_instance,
+    order_instance_keys,
+    order_instance_notes,
+    order_unique_keys,
+    queue_data,
+    segment_instance,
+    sensitive_order_data,
+    step_instance,
+    workflow_instance,
+)
+from qorus_core.db.tables_rbac import (
+    group_jobs,
+    group_services,
+    group_workflows,
+    groups,
+    permission_includes,
+    permissions,
+    role_groups,
+    role_permissions,
+    roles,
+    user_roles,
+    users,
+)
 from qorus_core.db.types import ID, LongText, Text4000, Timestamp, identity
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-def _created() -> Column[object]:
-    return Column("created", Timestamp, nullable=False)
-
-
-def _modified() -> Column[object]:
-    return Column("modified", Timestamp, nullable=True)
-
 
 # --------------------------------------------------------------------------- system
 
@@ -363,320 +372,50 @@ job_errors = Table(
     Index(None, "job_instanceid"),
 )
 
-# --------------------------------------------------------------------------- orders
-
-workflow_instance = Table(
-    "workflow_instance",
-    metadata,
-    Column("workflow_instanceid", ID, identity(), primary_key=True),
-    Column("workflowid", ForeignKey("workflows.workflowid"), nullable=False),
-    Column("workflowstatus", String(1), nullable=False),
-    Column("workflowstatus_orig", String(1)),
-    # the session that owns the order while IN-PROGRESS; 0 when nobody does
-    Column("status_sessionid", ID, nullable=False, default=0),
-    Column("parent_workflow_instanceid", ID),
-    Column("subworkflow", Boolean, nullable=False, default=False),
-    Column("synchronous", Boolean, nullable=False, default=False),
-    Column("priority", Integer, nullable=False, default=500),
-    Column("scheduled", Timestamp),
-    # when a RETRY order becomes due again
-    Column("retry_trigger", Timestamp),
-    Column("retries", Integer, nullable=False, default=0),
-    Column("errors", Integer, nullable=False, default=0),
-    Column("warnings", Integer, nullable=False, default=0),
-    Column("note_count", Integer, nullable=False, default=0),
-    Column("business_error", Boolean, nullable=False, default=False),
-    Column("custom_status", String(1)),
-    Column("operator_lock", String(100)),
-    Column("started", Timestamp, nullable=False),
-    Column("completed", Timestamp),
-    _modified(),
-    # the claim query: due orders of one workflow by priority
-    Index(None, "workflowid", "workflowstatus", "priority", "workflow_instanceid"),
-    Index(None, "workflowstatus", "status_sessionid"),
-    Index(None, "parent_workflow_instanceid"),
-    Index(None, "modified"),
-    Index(None, "started"),
-)
-
-order_instance = Table(
-    "order_instance",
-    metadata,
-    Column(
-        "workflow_instanceid",
-        ForeignKey("workflow_instance.workflow_instanceid"),
-        primary_key=True,
-    ),
-    Column("external_order_instanceid", String(240)),
-    Column("staticdata", LongText),
-    Column("dynamicdata", LongText),
-    _created(),
-    _modified(),
-    Index(None, "external_order_instanceid"),
-)
-
-order_instance_keys = Table(
-    "order_instance_keys",
-    metadata,
-    Column(
-        "workflow_instanceid",
-        ForeignKey("workflow_instance.workflow_instanceid"),
-        primary_key=True,
-    ),
-    Column("keyname", String(160), primary_key=True),
-    Column("value", String(400), primary_key=True),
-    Column("workflowid", ID, nullable=False),
-    _created(),
-    Index(None, "keyname", "value"),
-)
-
-order_unique_keys = Table(
-    "order_unique_keys",
-    metadata,
-    # G = global, N = per workflow name, W = per workflow id (name and version)
-    Column("scope", String(1), primary_key=True),
-    Column("scope_value", String(160), primary_key=True),
-    Column("keyname", String(160), primary_key=True),
-    Column("value", String(400), primary_key=True),
-    Column(
-        "workflow_instanceid",
-        ForeignKey("workflow_instance.workflow_instanceid"),
-        nullable=False,
-    ),
-    Index(None, "workflow_instanceid"),
-)
-
-order_instance_notes = Table(
-    "order_instance_notes",
-    metadata,
-    Column("noteid", ID, identity(), primary_key=True),
-    Column(
-        "workflow_instanceid",
-        ForeignKey("workflow_instance.workflow_instanceid"),
-        nullable=False,
-    ),
-    Column("username", String(160)),
-    Column("note", Text4000, nullable=False),
-    _created(),
-    _modified(),
-    Index(None, "workflow_instanceid"),
-)
-
-sensitive_order_data = Table(
-    "sensitive_order_data",
-    metadata,
-    Column(
-        "workflow_instanceid",
-        ForeignKey("workflow_instance.workflow_instanceid"),
-        primary_key=True,
-    ),
-    Column("skey", String(160), primary_key=True),
-    Column("svalue", String(400), primary_key=True),
-    Column("data", LongText, nullable=False),  # encrypted, base64
-    Column("iv", String(80), nullable=False),
-    Column("mac", String(80), nullable=False),
-    Column("meta", LongText),
-    _created(),
-    _modified(),
-)
-
-segment_instance = Table(
-    "segment_instance",
-    metadata,
-    Column(
-        "workflow_instanceid",
-        ForeignKey("workflow_instance.workflow_instanceid"),
-        primary_key=True,
-    ),
-    Column("segmentid", Integer, primary_key=True, autoincrement=False),
-    Column("workflowid", ID, nullable=False),
-    Column("segmentstatus", String(1), nullable=False),
-    Column("custom_status", String(1)),
-    Column("retry_trigger", Timestamp),
-    _created(),
-    _modified(),
-    Index(None, "segmentstatus", "retry_trigger"),
-)
-
-step_instance = Table(
-    "step_instance",
-    metadata,
-    Column(
-        "workflow_instanceid",
-        ForeignKey("workflow_instance.workflow_instanceid"),
-        primary_key=True,
-    ),
-    Column("stepid", ForeignKey("steps.stepid"), primary_key=True),
-    Column("ind", Integer, primary_key=True, autoincrement=False),
-    Column("stepstatus", String(1), nullable=False),
-    Column("retries", Integer, nullable=False, default=0),
-    Column("skip", Boolean, nullable=False, default=False),
-    Column("custom_status", String(1)),
-    Column("started", Timestamp, nullable=False),
-    Column("completed", Timestamp),
-)
-
-error_instance = Table(
-    "error_instance",
-    metadata,
-    Column("error_instanceid", ID, identity(), primary_key=True),
-    Column(
-        "workflow_instanceid",
-        ForeignKey("workflow_instance.workflow_instanceid"),
-        nullable=False,
-    ),
-    Column("stepid", ID),
-    Column("ind", Integer),
-    Column("severity", String(20), nullable=False),
-    Column("retry", Boolean, nullable=False, default=False),
-    Column("error", String(240), nullable=False),
-    Column("description", Text4000),
-    Column("info", LongText),
-    Column("business_error", Boolean, nullable=False, default=False),
-    _created(),
-    Index(None, "workflow_instanceid"),
-)
-
-queue_data = Table(
-    "queue_data",
-    metadata,
-    Column("queue_dataid", ID, identity(), primary_key=True),
-    Column("queueid", ForeignKey("queues.queueid"), nullable=False),
-    Column(
-        "workflow_instanceid",
-        ForeignKey("workflow_instance.workflow_instanceid"),
-        nullable=False,
-    ),
-    Column("stepid", ID, nullable=False),
-    Column("ind", Integer, nullable=False),
-    Column("queuekey", String(240), nullable=False),
-    Column("queue_data_status", String(1), nullable=False),  # W waiting, R received, X canceled
-    Column("data", LongText),
-    _created(),
-    _modified(),
-    UniqueConstraint("queueid", "queuekey"),
-    Index(None, "workflow_instanceid", "stepid", "ind"),
-)
-
-# --------------------------------------------------------------------------- audit
-
-audit_events = Table(
+__all__ = [
+    "NAMING_CONVENTION",
+    "audit_event_codes",
     "audit_events",
-    metadata,
-    Column("audit_eventid", ID, identity(), primary_key=True),
-    Column("related_audit_eventid", ID),
-    Column("workflowid", ID),
-    Column("workflow_instanceid", ID),
-    Column("stepid", ID),
-    Column("ind", Integer),
-    Column("jobid", ID),
-    Column("job_instanceid", ID),
-    Column("serviceid", ID),
-    Column(
-        "audit_event_code",
-        ForeignKey("audit_event_codes.audit_event_code"),
-        nullable=False,
-    ),
-    Column("audit_user_event", String(80)),
-    Column("reason", Text4000),
-    Column("who", Text4000),
-    Column("source", Text4000),
-    Column("info1", Text4000),
-    Column("info2", Text4000),
-    _created(),
-    Index(None, "related_audit_eventid"),
-    Index(None, "workflowid"),
-    Index(None, "workflow_instanceid"),
-    Index(None, "jobid"),
-    Index(None, "job_instanceid"),
-    Index(None, "serviceid"),
-    Index(None, "audit_event_code"),
-    Index(None, "created"),
-)
-
-# --------------------------------------------------------------------------- RBAC
-
-permissions = Table(
-    "permissions",
-    metadata,
-    Column("name", String(80), primary_key=True),
-    Column("permission_type", String(10), nullable=False),  # SYSTEM USER
-    Column("description", String(240)),
-    _created(),
-    _modified(),
-)
-
-permission_includes = Table(
-    "permission_includes",
-    metadata,
-    # an umbrella permission and one permission it includes
-    Column("name", ForeignKey("permissions.name"), primary_key=True),
-    Column("includes", ForeignKey("permissions.name"), primary_key=True),
-)
-
-roles = Table(
-    "roles",
-    metadata,
-    Column("role", String(80), primary_key=True),
-    Column("provider", String(40), nullable=False, default="db"),
-    Column("description", String(240)),
-    _created(),
-    _modified(),
-)
-
-role_permissions = Table(
-    "role_permissions",
-    metadata,
-    Column("role", ForeignKey("roles.role"), primary_key=True),
-    Column("permission", ForeignKey("permissions.name"), primary_key=True),
-)
-
-users = Table(
-    "users",
-    metadata,
-    Column("username", String(160), primary_key=True),
-    Column("name", String(240)),  # the description shown for the user
-    Column("password", String(400)),  # a slow hash, never clear text; NULL for external users
-    Column("provider", String(40), nullable=False, default="db"),
-    _created(),
-    _modified(),
-)
-
-user_roles = Table(
-    "user_roles",
-    metadata,
-    Column("username", ForeignKey("users.username"), primary_key=True),
-    Column("role", ForeignKey("roles.role"), primary_key=True),
-)
-
-groups = Table(
+    "classes",
+    "error_definitions",
+    "error_instance",
+    "global_workflow_errors",
+    "group_jobs",
+    "group_services",
+    "group_workflows",
     "groups",
-    metadata,
-    Column("groupid", ID, identity(), primary_key=True),
-    Column("name", String(80), nullable=False, unique=True),
-    Column("description", Text4000),
-    Column("enabled", Boolean, nullable=False, default=True),
-    _created(),
-    _modified(),
-)
-
-role_groups = Table(
+    "job_errors",
+    "job_instance",
+    "jobs",
+    "metadata",
+    "order_instance",
+    "order_instance_keys",
+    "order_instance_notes",
+    "order_unique_keys",
+    "permission_includes",
+    "permissions",
+    "queue_data",
+    "queues",
     "role_groups",
-    metadata,
-    Column("role", ForeignKey("roles.role"), primary_key=True),
-    Column("groupid", ForeignKey("groups.groupid"), primary_key=True),
-)
-
-
-def _group_members(kind: str, ref: str) -> Table:
-    return Table(
-        f"group_{kind}s",
-        metadata,
-        Column("groupid", ForeignKey("groups.groupid"), primary_key=True),
-        Column(f"{kind}id", ForeignKey(ref), primary_key=True),
-    )
-
-
-group_workflows = _group_members("workflow", "workflows.workflowid")
-group_services = _group_members("service", "services.serviceid")
-group_jobs = _group_members("job", "jobs.jobid")
+    "role_permissions",
+    "roles",
+    "segment_dependencies",
+    "segment_instance",
+    "segment_steps",
+    "sensitive_order_data",
+    "service_methods",
+    "service_state_data",
+    "services",
+    "sessions",
+    "step_instance",
+    "steps",
+    "system_properties",
+    "user_roles",
+    "users",
+    "workflow_errors",
+    "workflow_event_types",
+    "workflow_instance",
+    "workflow_keys",
+    "workflow_steps",
+    "workflows",
+]
