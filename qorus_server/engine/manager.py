@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import now
 from qorus_core.db.wfdefs import WorkflowDef, find_workflow, load_workflow
-from qorus_core.model.errors import QorusError
+from qorus_core.model.errors import NotFoundError, QorusError
 from qorus_server.engine.codecache import CodeCache
 from qorus_server.engine.instance import MODES, ExecutionInstance
 from qorus_server.userapi import install
@@ -49,6 +49,10 @@ def _logger_factory(server: Any, given: LoggerFactory | None) -> LoggerFactory:
 
 
 class WorkflowManager:
+    """The workflow engine component (``server.workflows`` once started)."""
+
+    name = "workflows"
+
     def __init__(
         self,
         *,
@@ -271,9 +275,27 @@ class WorkflowManager:
             "reset": len(running),
         }
 
+    def reset_all(self) -> list[dict[str, Any]]:
+        """Reset every workflow that has compiled code or running instances."""
+        assert self.codecache is not None
+        with self._lock:
+            wfids = {i.wdef.workflowid for i in self._instances.values()}
+        wfids |= set(self.codecache.workflow_ids())
+        return [self.reset(wfid) for wfid in sorted(wfids)]
+
     def list_executions(self) -> list[dict[str, Any]]:
         with self._lock:
             return [i.info() for i in self._instances.values()]
+
+    def execution(self, execid: int) -> dict[str, Any]:
+        """The info of one execution instance; WORKFLOW-EXECUTION-ERROR (404) when unknown."""
+        with self._lock:
+            inst = self._instances.get(int(execid))
+        if inst is None:
+            raise NotFoundError(
+                f"execution instance {execid} does not exist", code="INVALID-WORKFLOW-EXECUTION-ID"
+            )
+        return inst.info()
 
     # ------------------------------------------------------------------ wake-ups
 
