@@ -35,17 +35,28 @@ from qorus_server.userapi.context import (
 _WAKE_STATUSES = frozenset({"READY", "RETRY", "SCHEDULED"})
 
 
+#: the engine's log kinds -> the server's (``qorus_server.logs.Logs.get_logger``)
+_SERVER_LOG_KINDS = {"workflow": "WF", "service": "SVC", "job": "JOB"}
+
+
 def _logger_factory(server: Any, given: LoggerFactory | None) -> LoggerFactory:
+    """Interface logs go to the server's log files (``OMQ-$instance-WF-NAME.log``), the
+    engine's own messages to the system log."""
     if given is not None:
         return given
     logs = getattr(server, "logs", None)
-    if logs is not None:
-        fn = getattr(logs, "get_logger", None)
-        if callable(fn):
-            return fn  # type: ignore[no-any-return]
-        if callable(logs):
-            return logs  # type: ignore[no-any-return]
-    return default_logger_factory
+    get = getattr(logs, "get_logger", None)
+    if logs is None or not callable(get):
+        return default_logger_factory
+
+    def factory(kind: str, name: str) -> logging.Logger:
+        if kind == "system":
+            system: logging.Logger = logs.system
+            return system
+        logger: logging.Logger = get(_SERVER_LOG_KINDS.get(kind, kind), name)
+        return logger
+
+    return factory
 
 
 class WorkflowManager:
