@@ -216,8 +216,12 @@ def test_order_operations(server: Qorus) -> None:
     assert put(server, "orders?action=uncancel", ids=[b])[0]["workflow_status"] == "READY"
     assert put(server, "orders?action=retry", ids=[b])[0]["error"]["err"] == "STATUS-ERROR"
     refused(server, "PUT", "orders?action=retry", 400, "INVALID-ARGUMENT")
-    # a running instance takes both to COMPLETE; the steps ran with the changed data
+    c = create(server, "ACC-SIMPLE", staticdata={"ref": "ops-c"}, status="BLOCKED")
+    assert put(server, f"orders/{c}/setError")["workflow_status"] == "ERROR"
+    assert put(server, f"orders/{c}/retry")["workflow_status"] == "RETRY"
+    # a running instance takes them to COMPLETE; the steps ran with the changed data
     put(server, "workflows/ACC-SIMPLE?action=start")
+    wait_status(server, c, "COMPLETE")
     assert wait_status(server, a, "COMPLETE")["dynamicdata"] == {
         "pre": 1,
         "first": "ops-a2",
