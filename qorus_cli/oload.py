@@ -287,3 +287,7 @@ def _reload(
     if not quiet:
         for r in report.reset:
             console.print(f"reset {r}", highlight=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -52,6 +52,7 @@ from qorus_server import audit, security
 from qorus_server import session as app_session
 from qorus_server.api import REGISTRY
 from qorus_server.api.registry import CallContext, Operation, Registry
+from qorus_server.engine.manager import WorkflowManager
 from qorus_server.events import EventBus
 from qorus_server.http import listeners as http_listeners
 from qorus_server.http.app import RequestTracker, build_app
@@ -80,7 +81,7 @@ class Component(Protocol):
     def stop(self) -> None: ...
 
 
-COMPONENTS: list[Callable[[], Component]] = []
+COMPONENTS: list[Callable[[], Component]] = [WorkflowManager]
 """Factories of the components started at step 6, in order (stopped in reverse)."""
 
 
@@ -429,6 +430,14 @@ class QorusServer:
             )
         except SQLAlchemyError:
             self.log.exception("cannot write the API-CALL audit row of %s", op.name)
+
+    @property
+    def workflows(self) -> WorkflowManager:
+        """The running workflow engine; WORKFLOW-ENGINE-ERROR when it is not running."""
+        for comp in self.components:
+            if isinstance(comp, WorkflowManager):
+                return comp
+        raise QorusError("the workflow engine is not running", code="WORKFLOW-ENGINE-ERROR")
 
     @property
     def system_log_path(self) -> Path | None:

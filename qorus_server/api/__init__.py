@@ -4,7 +4,9 @@ operations to the imports below (the ONE place), never import operation modules 
 
 from __future__ import annotations
 
-from qorus_server.api import system  # noqa: F401  (registers system.* and public.*)
+# each import registers its operations: system.* and public.*, workflows.*, orders.*, exec.*
+from qorus_server.api import exec as exec_ops  # noqa: F401
+from qorus_server.api import orders, system, workflows  # noqa: F401
 from qorus_server.api.registry import REGISTRY, CallContext, Operation, Principal, call, operation
 
 __all__ = ["REGISTRY", "CallContext", "Operation", "Principal", "call", "operation"]

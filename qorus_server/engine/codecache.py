@@ -120,6 +120,11 @@ class CodeCache:
                 self._steps.pop(stepid, None)
             self._workflows.pop(workflowid, None)
 
+    def workflow_ids(self) -> list[int]:
+        """The workflows that have compiled code in the cache."""
+        with self._lock:
+            return sorted(set(self._members) | set(self._workflows))
+
     def clear(self) -> None:
         with self._lock:
             self._steps.clear()

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import now
 from qorus_core.db.wfdefs import WorkflowDef, find_workflow, load_workflow
-from qorus_core.model.errors import QorusError
+from qorus_core.model.errors import NotFoundError, QorusError
 from qorus_server.engine.codecache import CodeCache
 from qorus_server.engine.instance import MODES, ExecutionInstance
 from qorus_server.userapi import install
@@ -35,20 +35,35 @@ from qorus_server.userapi.context import (
 _WAKE_STATUSES = frozenset({"READY", "RETRY", "SCHEDULED"})
 
 
+#: the engine's log kinds -> the server's (``qorus_server.logs.Logs.get_logger``)
+_SERVER_LOG_KINDS = {"workflow": "WF", "service": "SVC", "job": "JOB"}
+
+
 def _logger_factory(server: Any, given: LoggerFactory | None) -> LoggerFactory:
+    """Interface logs go to the server's log files (``OMQ-$instance-WF-NAME.log``), the
+    engine's own messages to the system log."""
     if given is not None:
         return given
     logs = getattr(server, "logs", None)
-    if logs is not None:
-        fn = getattr(logs, "get_logger", None)
-        if callable(fn):
-            return fn  # type: ignore[no-any-return]
-        if callable(logs):
-            return logs  # type: ignore[no-any-return]
-    return default_logger_factory
+    get = getattr(logs, "get_logger", None)
+    if logs is None or not callable(get):
+        return default_logger_factory
+
+    def factory(kind: str, name: str) -> logging.Logger:
+        if kind == "system":
+            system: logging.Logger = logs.system
+            return system
+        logger: logging.Logger = get(_SERVER_LOG_KINDS.get(kind, kind), name)
+        return logger
+
+    return factory
 
 
 class WorkflowManager:
+    """The workflow engine component (``server.workflows`` once started)."""
+
+    name = "workflows"
+
     def __init__(
         self,
         *,
@@ -271,9 +286,27 @@ class WorkflowManager:
             "reset": len(running),
         }
 
+    def reset_all(self) -> list[dict[str, Any]]:
+        """Reset every workflow that has compiled code or running instances."""
+        assert self.codecache is not None
+        with self._lock:
+            wfids = {i.wdef.workflowid for i in self._instances.values()}
+        wfids |= set(self.codecache.workflow_ids())
+        return [self.reset(wfid) for wfid in sorted(wfids)]
+
     def list_executions(self) -> list[dict[str, Any]]:
         with self._lock:
             return [i.info() for i in self._instances.values()]
+
+    def execution(self, execid: int) -> dict[str, Any]:
+        """The info of one execution instance; WORKFLOW-EXECUTION-ERROR (404) when unknown."""
+        with self._lock:
+            inst = self._instances.get(int(execid))
+        if inst is None:
+            raise NotFoundError(
+                f"execution instance {execid} does not exist", code="INVALID-WORKFLOW-EXECUTION-ID"
+            )
+        return inst.info()
 
     # ------------------------------------------------------------------ wake-ups
 

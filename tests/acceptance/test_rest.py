@@ -49,7 +49,13 @@ def api(server: Qorus, path: str) -> str:
 
 
 def test_versions_and_resources(server: Qorus) -> None:
-    assert httpx.get(f"{server.url}/api/latest").json() == ["public", "system"]
+    assert httpx.get(f"{server.url}/api/latest").json() == [
+        "exec",
+        "orders",
+        "public",
+        "system",
+        "workflows",
+    ]
     for prefix in ("latest", "v7", "v3"):
         assert httpx.get(f"{server.url}/api/{prefix}/system/ping").json() == "OK"
     info = httpx.get(f"{server.url}/api/public/info").json()

@@ -1,0 +1,355 @@
+"""Order operations: ``orders`` (search and bulk actions) and ``orders/{id}``.
+
+Each operation is a function of :mod:`qorus_core.db.orders_ops` with its allowed-status rules:
+a refused change answers 409 with the engine's error code (STATUS-ERROR,
+CANCEL-WORKFLOW-ERROR, ...); an unknown order 404; malformed arguments 400. The system events
+of each change wake the engine's instances when an order becomes due.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+
+from qorus_core.db import orders_ops as ops
+from qorus_core.db import orders_query
+from qorus_core.db import tables as t
+from qorus_core.model.errors import ValidationError
+from qorus_server.api.registry import CallContext, operation
+from qorus_server.api.wfcommon import (
+    as_bool,
+    as_hash,
+    as_int,
+    as_list,
+    bad_data_is_400,
+    order_workflow,
+    readonly,
+    search_args,
+    sees,
+)
+
+# ---------------------------------------------------------------------- queries
+
+
+@operation("orders.search", rest=[("GET", "orders", None)])
+def search(ctx: CallContext, **filters: Any) -> list[dict[str, Any]]:
+    """Search orders: ``workflowid``, ``ids``, ``status``/``statuses``, ``keyname``,
+    ``keyvalue``, ``modified``/``date``, ``maxmodified``, ``minstarted``, ``maxstarted``,
+    ``limit`` (100), ``offset``, ``sort``, ``desc``."""
+    args = search_args(filters)
+    test = sees(ctx)
+    with readonly(ctx) as conn, bad_data_is_400():
+        if test is not None:
+            visible = [
+                int(w)
+                for w in conn.execute(select(t.workflows.c.workflowid)).scalars()
+                if test(int(w))
+            ]
+            asked = args.get("workflowid")
+            if asked not in (None, ""):
+                wanted = {str(w) for w in as_list(asked, "workflowid")}
+                visible = [w for w in visible if str(w) in wanted]
+            if not visible:
+                return []
+            args["workflowid"] = visible
+        return orders_query.search_orders(conn, **args)
+
+
+@operation(
+    "orders.info",
+    rest=[("GET", "orders/{id}", None)],
+    rpc="omq.system.get-order-info",
+)
+def info(ctx: CallContext, id: Any) -> dict[str, Any]:
+    """One order with its data, keys, StepInstances, ErrorInstances, notes and audit events."""
+    order_workflow(ctx, id)
+    with readonly(ctx) as conn:
+        return orders_query.get_order_info(conn, id)
+
+
+@operation(
+    "orders.notes",
+    rest=[("GET", "orders/{id}", "notes")],
+    rpc="omq.system.order-notes",
+)
+def notes(ctx: CallContext, id: Any, limit: Any = None) -> list[dict[str, Any]]:
+    """The notes of an order, newest first (``limit``)."""
+    order_workflow(ctx, id)
+    count = None if limit in (None, "") else as_int(limit, "limit", minimum=1)
+    with readonly(ctx) as conn:
+        return ops.get_notes(conn, as_int(id, "id"), count)
+
+
+# ---------------------------------------------------------------------- one order
+
+OrderOp = Callable[..., dict[str, Any]]
+
+
+def _run(ctx: CallContext, id: Any, fn: OrderOp, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    order_workflow(ctx, id)
+    with bad_data_is_400():
+        return fn(ctx.server.engine, as_int(id, "id"), *args, events=ctx.server.events, **kwargs)
+
+
+@operation(
+    "orders.retry",
+    rest=[("PUT", "orders/{id}", "retry")],
+    rpc="omq.system.retry-workflow-instance",
+    permissions=("RETRY-WORKFLOW-ORDER",),
+    audit=True,
+)
+def retry(ctx: CallContext, id: Any) -> dict[str, Any]:
+    """ERROR, ASYNC-WAITING or RETRY -> RETRY, due now."""
+    return _run(ctx, id, ops.retry_order)
+
+
+@operation(
+    "orders.cancel",
+    rest=[("PUT", "orders/{id}", "cancel")],
+    rpc="omq.system.cancel-workflow-instance",
+    permissions=("CANCEL-WORKFLOW-ORDER",),
+    audit=True,
+)
+def cancel(ctx: CallContext, id: Any) -> dict[str, Any]:
+    """-> CANCELED (the status before is kept for uncancel)."""
+    return _run(ctx, id, ops.cancel_order)
+
+
+@operation(
+    "orders.uncancel",
+    rest=[("PUT", "orders/{id}", "uncancel")],
+    rpc="omq.system.uncancel-workflow-instance",
+    permissions=("CANCEL-WORKFLOW-ORDER",),
+    audit=True,
+)
+def uncancel(ctx: CallContext, id: Any) -> dict[str, Any]:
+    """CANCELED -> the status it had before."""
+    return _run(ctx, id, ops.uncancel_order)
+
+
+@operation(
+    "orders.block",
+    rest=[("PUT", "orders/{id}", "block")],
+    rpc="omq.system.block-workflow-instance",
+    permissions=("BLOCK-WORKFLOW-ORDER",),
+    audit=True,
+)
+def block(ctx: CallContext, id: Any) -> dict[str, Any]:
+    """-> BLOCKED (the status before is kept for unblock)."""
+    return _run(ctx, id, ops.block_order)
+
+
+@operation(
+    "orders.unblock",
+    rest=[("PUT", "orders/{id}", "unblock")],
+    rpc="omq.system.unblock-workflow-instance",
+    permissions=("BLOCK-WORKFLOW-ORDER",),
+    audit=True,
+)
+def unblock(ctx: CallContext, id: Any) -> dict[str, Any]:
+    """BLOCKED -> the status it had before."""
+    return _run(ctx, id, ops.unblock_order)
+
+
+@operation(
+    "orders.reschedule",
+    rest=[("PUT", "orders/{id}", "reschedule")],
+    rpc="omq.system.reschedule-order",
+    permissions=("RESCHEDULE-WORKFLOW-ORDER",),
+    audit=True,
+)
+def reschedule(
+    ctx: CallContext, id: Any, date: Any = None, scheduled: Any = None
+) -> dict[str, Any]:
+    """A new scheduled ``date`` (none: due now) for a READY or SCHEDULED order."""
+    return _run(ctx, id, ops.reschedule_order, date if date is not None else scheduled)
+
+
+@operation(
+    "orders.set-priority",
+    rest=[("PUT", "orders/{id}", "setPriority")],
+    rpc="omq.system.reprioritize-order",
+    permissions=("REPRIORITIZE-WORKFLOW-ORDER",),
+    audit=True,
+)
+def set_priority(ctx: CallContext, id: Any, priority: Any = None) -> dict[str, Any]:
+    """A new ``priority`` 0..999 (0 is the highest)."""
+    if priority is None:
+        raise ValidationError("missing argument 'priority' (0..999)")
+    return _run(ctx, id, ops.set_priority, priority)
+
+
+@operation(
+    "orders.set-error",
+    rest=[("PUT", "orders/{id}", "setError")],
+    rpc="omq.system.set-workflow-instance-error",
+    permissions=("SET-WORKFLOW-ORDER-ERROR",),
+    audit=True,
+)
+def set_error(ctx: CallContext, id: Any) -> dict[str, Any]:
+    """RETRY, CANCELED, BLOCKED or ASYNC-WAITING -> ERROR."""
+    return _run(ctx, id, ops.set_error)
+
+
+@operation(
+    "orders.skip-step",
+    rest=[("PUT", "orders/{id}", "skipStep")],
+    rpc="omq.system.skip-step",
+    permissions=("SKIP-STEP",),
+    audit=True,
+)
+def skip_step(
+    ctx: CallContext, id: Any, stepid: Any = None, ind: Any = 0, noretry: Any = False
+) -> dict[str, Any]:
+    """Mark a failed step COMPLETE (skipped); the order is retried unless ``noretry``."""
+    if stepid in (None, ""):
+        raise ValidationError("missing argument 'stepid'")
+    return _run(
+        ctx,
+        id,
+        ops.skip_step,
+        as_int(stepid, "stepid"),
+        as_int(ind or 0, "ind", minimum=0),
+        noretry=as_bool(noretry, "noretry"),
+    )
+
+
+def _newdata(value: Any, name: str, *, required: bool) -> dict[str, Any]:
+    if value is None:
+        if required:
+            raise ValidationError(f"missing argument {name!r} (a hash)")
+        return {}
+    data = as_hash(value, name)
+    if required and not data:
+        raise ValidationError(f"{name} must be a non-empty hash")
+    return data
+
+
+@operation(
+    "orders.static-data",
+    rest=[("PUT", "orders/{id}", "staticData")],
+    rpc="omq.system.replace-static-data",
+    permissions=("EDIT-WORKFLOW-DATA",),
+    audit=True,
+)
+def static_data(ctx: CallContext, id: Any, newdata: Any = None) -> dict[str, Any]:
+    """Replace the static data with ``newdata`` (a non-empty hash)."""
+    return _run(ctx, id, ops.update_static_data, _newdata(newdata, "newdata", required=True))
+
+
+@operation(
+    "orders.dynamic-data",
+    rest=[("PUT", "orders/{id}", "dynamicData")],
+    rpc="omq.system.replace-dynamic-data",
+    permissions=("EDIT-WORKFLOW-DATA",),
+    audit=True,
+)
+def dynamic_data(ctx: CallContext, id: Any, newdata: Any = None) -> dict[str, Any]:
+    """Replace the dynamic data with ``newdata`` (a hash; none clears it)."""
+    return _run(ctx, id, ops.update_dynamic_data, _newdata(newdata, "newdata", required=False))
+
+
+@operation(
+    "orders.update-keys",
+    rest=[("PUT", "orders/{id}", "updateKeys")],
+    permissions=("EDIT-WORKFLOW-DATA",),
+    audit=True,
+)
+def update_keys(ctx: CallContext, id: Any, orderkeys: Any = None) -> dict[str, Any]:
+    """Replace the values of the given ``orderkeys`` (names from the workflow's keylist)."""
+    return _run(ctx, id, ops.update_keys, _newdata(orderkeys, "orderkeys", required=True))
+
+
+@operation(
+    "orders.add-note",
+    rest=[("POST", "orders/{id}", "notes"), ("PUT", "orders/{id}", "notes")],
+    rpc="omq.system.set-order-note",
+    permissions=("SET-ORDER-INFO",),
+    audit=True,
+)
+def add_note(ctx: CallContext, id: Any, note: Any = None) -> dict[str, Any]:
+    """Add a ``note`` to the order; the note as stored."""
+    if not isinstance(note, str) or not note.strip():
+        raise ValidationError("missing argument 'note' (text)", code="ORDER-NOTE-ERROR")
+    return _run(ctx, id, ops.add_note, note, username=ctx.username)
+
+
+# ---------------------------------------------------------------------- bulk forms
+
+
+def _bulk(ctx: CallContext, ids: Any, fn: OrderOp) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    test = sees(ctx)
+    for raw in as_list(ids, "ids"):
+        wfiid = as_int(raw, "ids")
+        if test is not None:
+            try:
+                order_workflow(ctx, wfiid)
+            except Exception as exc:
+                err = getattr(exc, "to_dict", None)
+                out.append({"workflow_instanceid": wfiid, "error": err() if err else str(exc)})
+                continue
+        out.extend(ops.bulk(fn, ctx.server.engine, [wfiid], events=ctx.server.events))
+    return out
+
+
+@operation(
+    "orders.retry-many",
+    rest=[("PUT", "orders", "retry")],
+    rpc="omq.system.retry-workflow-instances",
+    permissions=("RETRY-WORKFLOW-ORDER",),
+    audit=True,
+)
+def retry_many(ctx: CallContext, ids: Any = None) -> list[dict[str, Any]]:
+    """Retry each order of ``ids``; per order its result or error."""
+    return _bulk(ctx, ids, ops.retry_order)
+
+
+@operation(
+    "orders.cancel-many",
+    rest=[("PUT", "orders", "cancel")],
+    rpc="omq.system.cancel-workflow-instances",
+    permissions=("CANCEL-WORKFLOW-ORDER",),
+    audit=True,
+)
+def cancel_many(ctx: CallContext, ids: Any = None) -> list[dict[str, Any]]:
+    """Cancel each order of ``ids``."""
+    return _bulk(ctx, ids, ops.cancel_order)
+
+
+@operation(
+    "orders.uncancel-many",
+    rest=[("PUT", "orders", "uncancel")],
+    rpc="omq.system.uncancel-workflow-instances",
+    permissions=("CANCEL-WORKFLOW-ORDER",),
+    audit=True,
+)
+def uncancel_many(ctx: CallContext, ids: Any = None) -> list[dict[str, Any]]:
+    """Uncancel each order of ``ids``."""
+    return _bulk(ctx, ids, ops.uncancel_order)
+
+
+@operation(
+    "orders.block-many",
+    rest=[("PUT", "orders", "block")],
+    rpc="omq.system.block-workflow-instances",
+    permissions=("BLOCK-WORKFLOW-ORDER",),
+    audit=True,
+)
+def block_many(ctx: CallContext, ids: Any = None) -> list[dict[str, Any]]:
+    """Block each order of ``ids``."""
+    return _bulk(ctx, ids, ops.block_order)
+
+
+@operation(
+    "orders.unblock-many",
+    rest=[("PUT", "orders", "unblock")],
+    rpc="omq.system.unblock-workflow-instances",
+    permissions=("BLOCK-WORKFLOW-ORDER",),
+    audit=True,
+)
+def unblock_many(ctx: CallContext, ids: Any = None) -> list[dict[str, Any]]:
+    """Unblock each order of ``ids``."""
+    return _bulk(ctx, ids, ops.unblock_order)

@@ -1,0 +1,577 @@
+"""Workflow operations: ``workflows`` and ``workflows/{id|name|name:version}``.
+
+A workflow is named by its id, by its name (the latest version) or by ``name:version``. With
+RBAC on, a user sees only the workflows of its interface groups: the list hides the others,
+and operations on them are refused (AUTHORIZATION-ERROR).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select, update
+
+from qorus_core.db import orders, orders_query
+from qorus_core.db import tables as t
+from qorus_core.db.refdata import now
+from qorus_core.db.unit import loads
+from qorus_core.model.errors import NotFoundError, OptionError, QorusError, ValidationError
+from qorus_core.options import check_value, lookup
+from qorus_server.api.registry import CallContext, operation
+from qorus_server.api.wfcommon import (
+    as_hash,
+    as_int,
+    as_list,
+    bad_data_is_400,
+    manager,
+    readonly,
+    resolve,
+    search_args,
+    sees,
+)
+from qorus_server.engine.instance import MODES
+
+#: system options a workflow may override with its own value (``setOptions``)
+WORKFLOW_LEVEL_OPTIONS = frozenset(
+    {
+        "max-retries",
+        "max-async-retries",
+        "recover_delay",
+        "async_delay",
+        "detach-delay",
+        "workflow-workers",
+    }
+)
+
+
+def _running(ctx: CallContext) -> dict[int, list[dict[str, Any]]]:
+    out: dict[int, list[dict[str, Any]]] = {}
+    for info in manager(ctx).list_executions():
+        out.setdefault(int(info["workflowid"]), []).append(info)
+    return out
+
+
+def _label(ctx: CallContext, wfid: int) -> tuple[str, str]:
+    with readonly(ctx) as conn:
+        row = conn.execute(
+            select(t.workflows.c.name, t.workflows.c.version).where(
+                t.workflows.c.workflowid == wfid
+            )
+        ).first()
+    assert row is not None
+    return str(row[0]), str(row[1])
+
+
+# ---------------------------------------------------------------------- queries
+
+
+@operation("workflows.list", rest=[("GET", "workflows", None)])
+def list_workflows(ctx: CallContext) -> list[dict[str, Any]]:
+    """Every visible workflow with its order counts by status and running instances."""
+    with readonly(ctx) as conn:
+        rows = orders_query.list_workflows(conn)
+    test = sees(ctx)
+    running = _running(ctx)
+    out = []
+    for wf in rows:
+        if test is not None and not test(wf["workflowid"]):
+            continue
+        wf["exec_count"] = len(running.get(wf["workflowid"], []))
+        out.append(wf)
+    return out
+
+
+@operation(
+    "workflows.info",
+    rest=[("GET", "workflows/{id}", None)],
+    rpc="omq.system.get-workflow-metadata",
+)
+def workflow_info(ctx: CallContext, id: str, version: Any = None) -> dict[str, Any]:
+    """One workflow: definition, order counts by status, steps, keylist, options, instances."""
+    wfid = resolve(ctx, id, version)
+    with readonly(ctx) as conn:
+        info = orders_query.workflow_info(conn, wfid)
+    info["exec"] = _running(ctx).get(wfid, [])
+    info["exec_count"] = len(info["exec"])
+    return info
+
+
+@operation("workflows.orders", rest=[("GET", "workflows/{id}/orders", None)])
+def workflow_orders(ctx: CallContext, id: str, **filters: Any) -> list[dict[str, Any]]:
+    """The orders search (``GET orders``) limited to this workflow."""
+    wfid = resolve(ctx, id, filters.pop("version", None))
+    filters.pop("workflowid", None)
+    with readonly(ctx) as conn, bad_data_is_400():
+        return orders_query.search_orders(conn, workflowid=wfid, **search_args(filters))
+
+
+@operation("workflows.errors", rest=[("GET", "workflows/{id}/errors", None)])
+def workflow_errors(ctx: CallContext, id: str, version: Any = None) -> list[dict[str, Any]]:
+    """The workflow's own error definitions (from its errors file)."""
+    wfid = resolve(ctx, id, version)
+    we = t.workflow_errors
+    with readonly(ctx) as conn:
+        rows = conn.execute(select(we).where(we.c.workflowid == wfid).order_by(we.c.error))
+        out = []
+        for r in rows:
+            m = dict(r._mapping)
+            m["business"] = bool(m.get("business"))
+            out.append(m)
+        return out
+
+
+@operation("workflows.stepinfo", rest=[("GET", "workflows/{id}/stepinfo", None)])
+def workflow_stepinfo(ctx: CallContext, id: str, version: Any = None) -> list[dict[str, Any]]:
+    """The steps of the workflow with their types, classes and predecessors."""
+    wfid = resolve(ctx, id, version)
+    ws, st = t.workflow_steps, t.steps
+    with readonly(ctx) as conn:
+        steps: dict[int, dict[str, Any]] = {}
+        for r in conn.execute(
+            select(
+                st.c.stepid,
+                st.c.name,
+                st.c.version,
+                st.c.steptype,
+                st.c.arraytype,
+                st.c.class_name,
+                st.c.language,
+                ws.c.dependson_stepid,
+            )
+            .join(ws, ws.c.stepid == st.c.stepid)
+            .where(ws.c.workflowid == wfid)
+            .order_by(st.c.stepid, ws.c.dependson_stepid)
+        ):
+            m = r._mapping
+            entry = steps.setdefault(
+                int(m["stepid"]),
+                {
+                    "stepid": int(m["stepid"]),
+                    "name": m["name"],
+                    "version": m["version"],
+                    "steptype": m["steptype"],
+                    "arraytype": m["arraytype"],
+                    "class_name": m["class_name"],
+                    "language": m["language"],
+                    "dependson": [],
+                },
+            )
+            if int(m["dependson_stepid"]):
+                entry["dependson"].append(int(m["dependson_stepid"]))
+        return list(steps.values())
+
+
+# ---------------------------------------------------------------------- orders
+
+
+@operation(
+    "workflows.create-order",
+    rest=[("POST", "workflows/{id}", "createOrder")],
+    rpc="omq.system.create-order",
+    permissions=("SUBMIT-ORDER",),
+    audit=True,
+    success_status=201,
+)
+def create_order(
+    ctx: CallContext, id: Any = None, name: Any = None, version: Any = None, **fields: Any
+) -> dict[str, Any]:
+    """Create an order (201 ``{workflow_instanceid}``); the running instances wake at once."""
+    ref = id if id is not None else name
+    if ref is None:
+        raise ValidationError("createOrder needs the workflow (path id or 'name')")
+    wfid = resolve(ctx, ref, version)
+    s = ctx.server
+    with bad_data_is_400():
+        wfiid = orders.create_orders(s.engine, wfid, [fields], events=s.events)[0]
+    manager(ctx).notify(wfid)
+    return {"workflow_instanceid": wfiid}
+
+
+# ---------------------------------------------------------------------- one workflow
+
+
+@operation(
+    "workflows.start",
+    rest=[("PUT", "workflows/{id}", "start")],
+    rpc="omq.system.start-workflow",
+    permissions=("START-WORKFLOW",),
+    audit=True,
+)
+def start(
+    ctx: CallContext,
+    id: str,
+    version: Any = None,
+    mode: Any = "NORMAL",
+    count: Any = 1,
+    options: Any = None,
+) -> dict[str, Any]:
+    """Start execution instances (``count``, ``mode``); ``{name, version, ids, exec}``."""
+    wfid = resolve(ctx, id, version)
+    mode_name = str(mode or "NORMAL").upper()
+    if mode_name not in MODES:
+        raise ValidationError(f"mode must be {' or '.join(MODES)}, got {mode!r}")
+    n = as_int(count, "count", minimum=1)
+    if options:
+        _set_options(ctx, wfid, as_hash(options, "options"))
+    wm = manager(ctx)
+    ids = [int(wm.start_workflow(wfid, None, mode_name)["executionID"]) for _ in range(n)]
+    name, ver = _label(ctx, wfid)
+    return {
+        "workflowid": wfid,
+        "name": name,
+        "version": ver,
+        "ids": ids,
+        "exec": _running(ctx).get(wfid, []),
+    }
+
+
+@operation(
+    "workflows.stop",
+    rest=[("PUT", "workflows/{id}", "stop")],
+    rpc="omq.system.stop-workflow",
+    permissions=("STOP-WORKFLOW",),
+    audit=True,
+)
+def stop(ctx: CallContext, id: str, version: Any = None) -> dict[str, Any]:
+    """Stop every execution instance of the workflow; ``{count, ids, msg}``."""
+    wfid = resolve(ctx, id, version)
+    ids = manager(ctx).stop_workflow(wfid)
+    return {"workflowid": wfid, "count": len(ids), "ids": ids, "msg": stopped_msg(len(ids))}
+
+
+def stopped_msg(count: int) -> str:
+    return (
+        f"{count} workflow execution instance{'s' if count != 1 else ''} "
+        f"{'have' if count != 1 else 'has'} been stopped"
+    )
+
+
+def _update_result(ctx: CallContext, wfid: int, info: str) -> dict[str, Any]:
+    name, ver = _label(ctx, wfid)
+    return {"workflowid": wfid, "name": name, "version": ver, "info": f"{name} v{ver} {info}"}
+
+
+@operation(
+    "workflows.enable",
+    rest=[("PUT", "workflows/{id}", "enable")],
+    rpc="omq.system.enable-workflow",
+    permissions=("WORKFLOW-EXEC-CONTROL",),
+    audit=True,
+)
+def enable(ctx: CallContext, id: str, version: Any = None) -> dict[str, Any]:
+    """Enable the workflow (its autostart instances start)."""
+    wfid = resolve(ctx, id, version)
+    manager(ctx).enable(wfid)
+    return _update_result(ctx, wfid, "is enabled")
+
+
+@operation(
+    "workflows.disable",
+    rest=[("PUT", "workflows/{id}", "disable")],
+    rpc="omq.system.disable-workflow",
+    permissions=("WORKFLOW-EXEC-CONTROL",),
+    audit=True,
+)
+def disable(ctx: CallContext, id: str, version: Any = None) -> dict[str, Any]:
+    """Disable the workflow (its instances stop; none can start)."""
+    wfid = resolve(ctx, id, version)
+    manager(ctx).disable(wfid)
+    return _update_result(ctx, wfid, "is disabled")
+
+
+@operation(
+    "workflows.reset",
+    rest=[("PUT", "workflows/{id}", "reset")],
+    rpc="omq.system.reset-workflow",
+    permissions=("RESET-WORKFLOW",),
+    audit=True,
+)
+def reset(ctx: CallContext, id: str, version: Any = None) -> str:
+    """Reload the definition and recompile the code (no restart)."""
+    wfid = resolve(ctx, id, version)
+    res = manager(ctx).reset(wfid)
+    return f"workflow {res['name']}/{res['version']} has been deleted from the cache"
+
+
+def _autostart(ctx: CallContext, wfid: int, value: int) -> dict[str, Any]:
+    if value < 0:
+        raise QorusError(
+            f"autostart cannot be negative (got {value})", code="WORKFLOW-SETAUTOSTART-ERROR"
+        )
+    wm = manager(ctx)
+    before = len(_running(ctx).get(wfid, []))
+    with readonly(ctx) as conn:
+        old = conn.execute(
+            select(t.workflows.c.autostart).where(t.workflows.c.workflowid == wfid)
+        ).scalar()
+    res = wm.set_autostart(wfid, value)
+    name, ver = _label(ctx, wfid)
+    return {
+        "workflowid": wfid,
+        "updated": old != value,
+        "autostart": value,
+        "info": f"{name} v{ver} ({wfid}) autostart = {value}",
+        "started": int(res["running"]) - before,
+    }
+
+
+@operation(
+    "workflows.set-autostart",
+    rest=[("PUT", "workflows/{id}", "setAutostart")],
+    rpc="omq.system.set-workflow-autostart",
+    permissions=("WORKFLOW-EXEC-CONTROL",),
+    audit=True,
+)
+def set_autostart(
+    ctx: CallContext, id: str, autostart: Any = None, version: Any = None
+) -> dict[str, Any]:
+    """Store a new autostart count and start or stop instances to match it."""
+    if autostart is None:
+        raise ValidationError("missing argument 'autostart'", code="WORKFLOW-SETAUTOSTART-ERROR")
+    return _autostart(ctx, resolve(ctx, id, version), as_int(autostart, "autostart"))
+
+
+def _current_autostart(ctx: CallContext, wfid: int) -> int:
+    with readonly(ctx) as conn:
+        return int(
+            conn.execute(
+                select(t.workflows.c.autostart).where(t.workflows.c.workflowid == wfid)
+            ).scalar_one()
+        )
+
+
+@operation(
+    "workflows.inc-autostart",
+    rest=[("PUT", "workflows/{id}", "incAutostart")],
+    permissions=("WORKFLOW-EXEC-CONTROL",),
+    audit=True,
+)
+def inc_autostart(ctx: CallContext, id: str, version: Any = None) -> dict[str, Any]:
+    """Autostart plus one (one more instance starts)."""
+    wfid = resolve(ctx, id, version)
+    return _autostart(ctx, wfid, _current_autostart(ctx, wfid) + 1)
+
+
+@operation(
+    "workflows.dec-autostart",
+    rest=[("PUT", "workflows/{id}", "decAutostart")],
+    permissions=("WORKFLOW-EXEC-CONTROL",),
+    audit=True,
+)
+def dec_autostart(ctx: CallContext, id: str, version: Any = None) -> dict[str, Any]:
+    """Autostart minus one (one instance stops); refused at zero."""
+    wfid = resolve(ctx, id, version)
+    cur = _current_autostart(ctx, wfid)
+    if cur == 0:
+        raise QorusError(
+            f"autostart of workflow {id} is already 0", code="WORKFLOW-SETAUTOSTART-ERROR"
+        )
+    return _autostart(ctx, wfid, cur - 1)
+
+
+def _set_options(ctx: CallContext, wfid: int, values: dict[str, Any]) -> dict[str, Any]:
+    wf = t.workflows
+    engine = ctx.server.engine
+    with engine.begin() as conn:
+        row = conn.execute(select(wf.c.options).where(wf.c.workflowid == wfid)).first()
+        if row is None:
+            raise NotFoundError(f"workflow id {wfid} does not exist", code="WORKFLOW-ERROR")
+        current: dict[str, Any] = dict(loads(row[0]))
+        for name, value in values.items():
+            if name in current:
+                entry = current[name] if isinstance(current[name], dict) else {}
+                current[name] = {**entry, "value": value}
+                continue
+            try:
+                spec = lookup(name)
+            except OptionError:
+                spec = None
+            if spec is None or spec.name not in WORKFLOW_LEVEL_OPTIONS:
+                raise QorusError(
+                    f"{name!r} is not an option of this workflow, nor a system option a "
+                    f"workflow may override ({', '.join(sorted(WORKFLOW_LEVEL_OPTIONS))})",
+                    code="WORKFLOW-OPTION-ERROR",
+                )
+            try:
+                checked = check_value(spec, value)
+            except OptionError as exc:
+                raise ValidationError(exc.desc, code="WORKFLOW-OPTION-ERROR") from None
+            current[spec.name] = {"desc": spec.desc, "value": checked}
+        conn.execute(
+            update(wf)
+            .where(wf.c.workflowid == wfid)
+            .values(options=json.dumps(current), modified=now())
+        )
+    manager(ctx).reset(wfid)
+    return {k: (v.get("value") if isinstance(v, dict) else v) for k, v in current.items()}
+
+
+@operation(
+    "workflows.set-options",
+    rest=[("PUT", "workflows/{id}", "setOptions")],
+    permissions=("WORKFLOW-OPTION-CONTROL",),
+    audit=True,
+)
+def set_options(
+    ctx: CallContext, id: str, options: Any = None, version: Any = None
+) -> dict[str, Any]:
+    """Set persistent workflow options (``options`` hash); the options in force."""
+    if not options:
+        raise ValidationError("missing argument 'options' (a hash of option = value)")
+    wfid = resolve(ctx, id, version)
+    return _set_options(ctx, wfid, as_hash(options, "options"))
+
+
+# ---------------------------------------------------------------------- every workflow
+
+
+def _each(
+    ctx: CallContext, ids: Any, what: str, fn: Any, ok_key: str
+) -> tuple[int, list[dict[str, Any]]]:
+    """Apply ``fn(wfid)`` to each workflow of ``ids``; per workflow a result or the error."""
+    details = []
+    total = 0
+    for arg in as_list(ids, "ids"):
+        try:
+            wfid = resolve(ctx, arg)
+            n, info = fn(wfid)
+        except QorusError as exc:
+            details.append({"arg": arg, ok_key: False, "info": exc.desc, "err": exc.code})
+            continue
+        name, ver = _label(ctx, wfid)
+        total += n
+        details.append(
+            {"arg": arg, ok_key: True, "workflowid": wfid, "name": name, "version": ver, **info}
+        )
+    return total, details
+
+
+@operation(
+    "workflows.start-many",
+    rest=[("PUT", "workflows", "start")],
+    permissions=("START-WORKFLOW",),
+    audit=True,
+)
+def start_many(ctx: CallContext, ids: Any = None) -> list[dict[str, Any]]:
+    """Start one execution instance of each workflow in ``ids``."""
+
+    def one(wfid: int) -> tuple[int, dict[str, Any]]:
+        execid = int(manager(ctx).start_workflow(wfid)["executionID"])
+        return 1, {"exec_id": execid, "info": f"started with execution ID {execid}"}
+
+    return _each(ctx, ids, "start", one, "started")[1]
+
+
+@operation(
+    "workflows.stop-many",
+    rest=[("PUT", "workflows", "stop")],
+    permissions=("STOP-WORKFLOW",),
+    audit=True,
+)
+def stop_many(ctx: CallContext, ids: Any = None) -> dict[str, Any]:
+    """Stop the execution instances of each workflow in ``ids``."""
+
+    def one(wfid: int) -> tuple[int, dict[str, Any]]:
+        stopped = manager(ctx).stop_workflow(wfid)
+        return len(stopped), {"count": len(stopped), "ids": stopped}
+
+    count, details = _each(ctx, ids, "stop", one, "stopped")
+    return {"count": count, "details": details, "msg": stopped_msg(count)}
+
+
+@operation(
+    "workflows.enable-many",
+    rest=[("PUT", "workflows", "enable")],
+    permissions=("WORKFLOW-EXEC-CONTROL",),
+    audit=True,
+)
+def enable_many(ctx: CallContext, ids: Any = None) -> list[dict[str, Any]]:
+    """Enable each workflow in ``ids``."""
+
+    def one(wfid: int) -> tuple[int, dict[str, Any]]:
+        manager(ctx).enable(wfid)
+        return 1, {"info": "enabled"}
+
+    return _each(ctx, ids, "enable", one, "enabled")[1]
+
+
+@operation(
+    "workflows.disable-many",
+    rest=[("PUT", "workflows", "disable")],
+    permissions=("WORKFLOW-EXEC-CONTROL",),
+    audit=True,
+)
+def disable_many(ctx: CallContext, ids: Any = None) -> list[dict[str, Any]]:
+    """Disable each workflow in ``ids``."""
+
+    def one(wfid: int) -> tuple[int, dict[str, Any]]:
+        manager(ctx).disable(wfid)
+        return 1, {"info": "disabled"}
+
+    return _each(ctx, ids, "disable", one, "disabled")[1]
+
+
+@operation(
+    "workflows.reset-many",
+    rest=[("PUT", "workflows", "reset")],
+    permissions=("RESET-WORKFLOW",),
+    audit=True,
+)
+def reset_many(ctx: CallContext, ids: Any = None) -> list[dict[str, Any]]:
+    """Reset each workflow in ``ids``."""
+
+    def one(wfid: int) -> tuple[int, dict[str, Any]]:
+        res = manager(ctx).reset(wfid)
+        return 1, {"count": res["reset"], "info": "reset"}
+
+    return _each(ctx, ids, "reset", one, "reset")[1]
+
+
+@operation(
+    "workflows.set-autostart-many",
+    rest=[("PUT", "workflows", "setAutostart")],
+    permissions=("WORKFLOW-EXEC-CONTROL",),
+    audit=True,
+)
+def set_autostart_many(
+    ctx: CallContext, ids: Any = None, autostart: Any = None
+) -> list[dict[str, Any]]:
+    """Set the autostart of each workflow in ``ids``."""
+    if autostart is None:
+        raise ValidationError("missing argument 'autostart'", code="WORKFLOW-SETAUTOSTART-ERROR")
+    value = as_int(autostart, "autostart")
+
+    def one(wfid: int) -> tuple[int, dict[str, Any]]:
+        return 1, _autostart(ctx, wfid, value)
+
+    return _each(ctx, ids, "setAutostart", one, "updated")[1]
+
+
+@operation(
+    "workflows.reset-all",
+    rest=[("PUT", "workflows", "resetAll")],
+    rpc="omq.system.reset-all-workflows",
+    permissions=("RESET-WORKFLOW",),
+    audit=True,
+)
+def reset_all(ctx: CallContext) -> list[dict[str, Any]]:
+    """Reset every cached or running workflow the caller sees."""
+    test = sees(ctx)
+    wm = manager(ctx)
+    if test is None:
+        res = wm.reset_all()
+    else:
+        wanted = {i["workflowid"] for i in wm.list_executions()}
+        assert wm.codecache is not None
+        wanted |= set(wm.codecache.workflow_ids())
+        res = [wm.reset(w) for w in sorted(wanted) if test(w)]
+    return [
+        {
+            "workflowid": r["workflowid"],
+            "name": r["name"],
+            "version": r["version"],
+            "count": r["reset"],
+        }
+        for r in res
+    ]

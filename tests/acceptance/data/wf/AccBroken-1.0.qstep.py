@@ -1,0 +1,6 @@
+from wf import QorusNormalStep
+
+
+class AccBroken(QorusNormalStep):
+    def primary(self):
+        raise ValueError("the step is broken")

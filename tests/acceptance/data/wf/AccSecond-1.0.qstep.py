@@ -1,0 +1,6 @@
+from wf import QorusNormalStep
+
+
+class AccSecond(QorusNormalStep):
+    def primary(self):
+        wfapi.updateDynamicData({"second": True})
