@@ -20,7 +20,7 @@ from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from qorus_cli.common import console, fail, load_env
+from qorus_cli.common import console, fail, guarded, load_env
 from qorus_core.client import QorusClient, QorusRestError, ServerUnreachable
 from qorus_core.db import schema
 from qorus_core.db.engine import check_connection, mask
@@ -54,6 +54,7 @@ SKUS = [("SKU-1", 19.9), ("SKU-2", 4.5), ("SKU-3", 120.0), ("SKU-4", 7.25)]
     show_envvar=True,
     help="Seconds to wait for the orders to finish.",
 )
+@guarded(TOOL, 2)
 def main(qorus_dir: str | None, orders: int, timeout: float) -> None:
     """Set up $OMQ_DIR, the schema and the demo release, start qorus, run demo orders."""
     omq, options = load_env(qorus_dir)
@@ -62,8 +63,10 @@ def main(qorus_dir: str | None, orders: int, timeout: float) -> None:
     client = QorusClient.from_env(omq, options=options)
     _ensure_server(omq, client)
     _ensure_running(client)
+    start = time.monotonic()
     ids = _submit(client, orders)
-    counts, elapsed = _watch(client, ids, timeout)
+    counts = _watch(client, ids, start + timeout)
+    elapsed = time.monotonic() - start
     _summary(client, ids, counts, elapsed)
 
 
@@ -76,7 +79,7 @@ def _prepare_schema(omq: OmqDir, options: Options) -> None:
     )
     release = _release_file()
     result = load(engine, [str(release)])
-    changed = [o for o in result.outcomes if o.result != "unchanged"]
+    changed = [o for o in result.outcomes if o.status != "unchanged"]
     console.print(
         f"[green]✓[/] demo release {release.parent}: {len(result.outcomes)} definitions"
         + (f", {len(changed)} new or updated" if changed else ", all current")
@@ -127,11 +130,9 @@ def _ensure_running(client: QorusClient) -> None:
 
 
 def _order(run: str, i: int) -> dict[str, Any]:
-    lines = [
-        {"sku": sku, "qty": 1 + (i + k) % 3, "price": price}
-        for k, (sku, price) in enumerate(SKUS[: 1 + i % len(SKUS)])
-    ]
-    total = round(sum(ln["qty"] * ln["price"] for ln in lines), 2)
+    picked = [(sku, 1 + (i + k) % 3, price) for k, (sku, price) in enumerate(SKUS[: 1 + i % 4])]
+    lines = [{"sku": sku, "qty": qty, "price": price} for sku, qty, price in picked]
+    total = round(sum(qty * price for _, qty, price in picked), 2)
     return {
         "order_id": f"{run}-{i:04d}",
         "customer_id": f"C{i % 17:03d}",
@@ -171,7 +172,7 @@ def _statuses(client: QorusClient, ids: list[int]) -> dict[int, str]:
 
 
 def _view(counts: Counter[str], total: int, bar: Progress) -> Group:
-    table = Table(title=f"{WORKFLOW} orders", title_justify="left")
+    table = Table(title=f"{total} {WORKFLOW} orders", title_justify="left", min_width=36)
     table.add_column("status")
     table.add_column("orders", justify="right")
     for status, n in sorted(counts.items()):
@@ -180,8 +181,7 @@ def _view(counts: Counter[str], total: int, bar: Progress) -> Group:
     return Group(bar, table)
 
 
-def _watch(client: QorusClient, ids: list[int], timeout: float) -> tuple[Counter[str], float]:
-    start = time.monotonic()
+def _watch(client: QorusClient, ids: list[int], deadline: float) -> Counter[str]:
     bar = Progress(
         TextColumn("orders final"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
     )
@@ -193,10 +193,10 @@ def _watch(client: QorusClient, ids: list[int], timeout: float) -> tuple[Counter
             done = sum(n for s, n in counts.items() if s in FINAL)
             bar.update(task, completed=done)
             live.update(_view(counts, len(ids), bar))
-            if done >= len(ids) or time.monotonic() - start > timeout:
+            if done >= len(ids) or time.monotonic() > deadline:
                 break
             time.sleep(0.25)
-    return counts, time.monotonic() - start
+    return counts
 
 
 def _summary(client: QorusClient, ids: list[int], counts: Counter[str], elapsed: float) -> None:
@@ -204,21 +204,33 @@ def _summary(client: QorusClient, ids: list[int], counts: Counter[str], elapsed:
     console.print()
     console.print(
         f"[bold]{complete} of {len(ids)} orders COMPLETE[/] in {elapsed:.1f} s "
-        f"({len(ids) / max(elapsed, 0.001):.0f} orders/s)"
+        f"from the first submission ({len(ids) / max(elapsed, 0.001):.0f} orders/s end to end)"
     )
     if complete != len(ids):
         console.print(f"[yellow]not complete:[/] {dict(counts)}")
     url = client.url
+    hints = [
+        (f"qrest workflows/{WORKFLOW}", "the workflow and its order counts"),
+        (f"qrest orders/{ids[0]}", "one order with its steps"),
+        ("qrest orders statuses=ERROR", "orders in ERROR"),
+        ("qrest exec", "running workflow execution instances"),
+        ("qrest put system/shutdown", "stop the server"),
+    ]
+    width = max(len(cmd) for cmd, _ in hints) + 3
     console.print(
         "\nThe server keeps running. Try it with qrest"
-        + ("" if url == "http://localhost:8001" else f" (add -u {url})")
-        + ":\n"
-        f"  qrest workflows/{WORKFLOW}            the workflow and its order counts\n"
-        f"  qrest orders/{ids[0]}                      one order with its steps\n"
-        f"  qrest orders statuses=ERROR          orders in ERROR\n"
-        f"  qrest post workflows/{WORKFLOW}/createOrder staticdata='{{order_id: X1, "
-        "customer_id: C1, lines: [{sku: SKU-1, qty: 1, price: 2.5}], total: 2.5}'\n"
-        "  qrest put system/shutdown            stop the server"
+        + ("" if url == "http://localhost:8001" else f" (add -u {url} or set QORUS_URL)")
+        + ":",
+        highlight=False,
+    )
+    for cmd, what in hints:
+        console.print(f"  {cmd.ljust(width)}{what}", highlight=False)
+    console.print(
+        f"  qrest post workflows/{WORKFLOW}/createOrder \\\n"
+        "      staticdata='{order_id: X1, customer_id: C1, "
+        "lines: [{sku: SKU-1, qty: 1, price: 2.5}], total: 2.5}'",
+        highlight=False,
+        markup=False,
     )
     if complete != len(ids):
         sys.exit(1)

@@ -207,6 +207,9 @@ class RestEndpoint:
             if not isinstance(body, dict):
                 raise ValidationError("the request body must be a hash of arguments")
             args.update(body)
+        if action is None and isinstance(args.get("action"), str):
+            # the action may come with the other arguments in the body (`qrest put X action=Y`)
+            action = args.pop("action")
         match = server.router.resolve(request.method, segs, action)
         op = match.op
         args.update(match.params)

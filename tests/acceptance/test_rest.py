@@ -106,6 +106,11 @@ def test_action_forms_are_equal(server: Qorus) -> None:
     assert [r.status_code for r in (r1, r2, r3)] == [200, 200, 200]
     opt = httpx.get(api(server, "system/options/max-async-retries")).json()
     assert opt["value"] == 13 and opt["source"] == "runtime"
+    # the action may also come in the body with the other arguments
+    r4 = httpx.put(api(server, "system/options"), json={"action": "set", "max-async-retries": 14})
+    assert r4.status_code == 200
+    opt = httpx.get(api(server, "system/options/max-async-retries")).json()
+    assert opt["value"] == 14
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,6 @@
 """The demo release loaded by the real loader and run by the engine: the oload storage contract
 and the engine agree (step code, library classes from ``classes:``, the parallel branch, the
-errors file, keys, workflow options).
-
-ReserveStock calls the ``order-inventory`` service through ``UserApi.callRestApi``, which needs
-the services component (a later issue): here it fails, and the operator path the product
-offers for that (skipStep, which retries the order) takes the orders to COMPLETE.
+errors file with its business and RETRY errors, keys, workflow options).
 """
 
 from __future__ import annotations
@@ -49,35 +45,30 @@ def test_demo_orders_run(engine: Engine, server: SimpleNamespace, manager: Workf
         ]
         for n in range(1, 6)
     ]
-    bad = api("workflows.create-order", id="ORDER-FULFILMENT", staticdata={"order_id": 99})
-    wait_orders(engine, [*ids, bad["workflow_instanceid"]], final="E")
+    bad = api("workflows.create-order", id="ORDER-FULFILMENT", staticdata={"order_id": 99})[
+        "workflow_instanceid"
+    ]
+    back = api(
+        "workflows.create-order",
+        id="ORDER-FULFILMENT",
+        staticdata=order(7, lines=[{"sku": "SKU-9", "qty": 1, "price": 11.0, "backorder": True}]),
+    )["workflow_instanceid"]
+    assert wait_orders(engine, ids, final="C") == dict.fromkeys(ids, "C")
+    assert wait_orders(engine, [bad], final="E") == {bad: "E"}
+    assert wait_orders(engine, [back], final="R") == {back: "R"}
 
-    info = api("orders.info", id=bad["workflow_instanceid"])
+    info = api("orders.info", id=bad)
     [e] = info["ErrorInstances"]
     assert e["error"] == "INVALID-ORDER" and e["business_error"] is True
     assert info["business_error"] is True
 
-    stepid = None
-    for wfiid in ids:
-        info = api("orders.info", id=wfiid)
-        steps = {s["stepname"]: s["stepstatus"] for s in info["StepInstances"]}
-        # ValidateOrder ran with the library class OrderRules and set the keys
-        assert steps["ValidateOrder"] == "COMPLETE"
-        assert info["keys"] == {
-            "order_id": str(info["staticdata"]["order_id"]),
-            "customer_id": str(info["staticdata"]["customer_id"]),
-        }
-        # the parallel branch ran beside the failing ReserveStock
-        assert steps["ChargePayment"] == steps["IssueInvoice"] == "COMPLETE"
-        assert steps["ReserveStock"] == "ERROR" and "ShipOrder" not in steps
-        [reserve] = [s for s in info["StepInstances"] if s["stepname"] == "ReserveStock"]
-        stepid = reserve["stepid"]
-        assert api("orders.skip-step", id=wfiid, stepid=stepid)["workflow_status"] == "RETRY"
-    assert wait_orders(engine, ids) == dict.fromkeys(ids, "C")
     for wfiid in ids:
         info = api("orders.info", id=wfiid)
         n = info["staticdata"]["order_id"]
+        # ValidateOrder ran with the library class OrderRules and set the keys
+        assert info["keys"] == {"order_id": str(n), "customer_id": str(100 + n)}
         dd = info["dynamicdata"]
+        assert dd["reservation"] == f"RES-{n}"
         assert dd["payment_ref"] == f"PAY-{n}"
         assert dd["invoice"]["number"] == f"INV-{n}"
         assert dd["shipment"] == {"carrier": "demo-carrier", "tracking": f"DEMO-CARRIER-{n}"}
@@ -88,5 +79,18 @@ def test_demo_orders_run(engine: Engine, server: SimpleNamespace, manager: Workf
             "IssueInvoice": "COMPLETE",
             "ShipOrder": "COMPLETE",
         }
+
+    # the back-ordered order waits in RETRY (STOCK-UNAVAILABLE, retry-delay 60 s) beside the
+    # parallel branch that completed; an operator skips the step and the order finishes
+    info = api("orders.info", id=back)
+    steps = {s["stepname"]: s["stepstatus"] for s in info["StepInstances"]}
+    assert steps["ReserveStock"] == "RETRY" and "ShipOrder" not in steps
+    assert steps["ChargePayment"] == steps["IssueInvoice"] == "COMPLETE"
+    assert [e["error"] for e in info["ErrorInstances"]] == ["STOCK-UNAVAILABLE"]
+    [reserve] = [s for s in info["StepInstances"] if s["stepname"] == "ReserveStock"]
+    api("orders.skip-step", id=back, stepid=reserve["stepid"])
+    assert wait_orders(engine, [back], final="C") == {back: "C"}
+    assert "reservation" not in api("orders.info", id=back)["dynamicdata"]
+
     [wf] = [w for w in api("workflows.list") if w["name"] == "ORDER-FULFILMENT"]
-    assert (wf["COMPLETE"], wf["ERROR"], wf["TOTAL"]) == (5, 1, 6)
+    assert (wf["COMPLETE"], wf["ERROR"], wf["TOTAL"]) == (6, 1, 7)
