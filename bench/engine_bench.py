@@ -3,13 +3,17 @@ commits per order (PostgreSQL ``pg_stat_database.xact_commit`` of the bench data
 
     PYTHONPATH=. python bench/engine_bench.py --db postgresql -n 2000
     PYTHONPATH=. python bench/engine_bench.py --db sqlite -n 2000
-    PYTHONPATH=. python bench/engine_bench.py --db postgresql --dbos /tmp/dbos.json
+    PYTHONPATH=. python bench/engine_bench.py --db postgresql --dbos-python VENV/bin/python
 
 Orders are created in batches (``create_orders``, one commit per batch) before the workflow
 starts; "orders/s" is the processing rate from the start of the execution instance until the
 last order is COMPLETE; "end-to-end" includes creation. Commits per order count everything:
-creation, claims, step commits. With ``--dbos`` the JSON line written by
-``/work/shared/peer-bench/dbos_bench.py`` is read and the ratio printed.
+creation, claims, step commits. With ``--dbos-python`` the peer benchmark
+``../shared/peer-bench/dbos_bench.py`` (DBOS 3.x, three steps, same N, same PostgreSQL) runs in
+that interpreter right after ours, in the same run, and the ratio is printed; ``--dbos FILE``
+reads a JSON line that dbos_bench.py wrote earlier instead. Set the DBOS venv up once:
+
+    python3 -m venv VENV && VENV/bin/pip install "dbos>=3.4,<4" "psycopg[binary]"
 """
 
 from __future__ import annotations
@@ -141,6 +145,27 @@ def run(kind: str, n: int, workers: int, batch: int) -> dict[str, Any]:
         tmp.cleanup()
 
 
+PEER = Path(__file__).resolve().parents[2] / "shared" / "peer-bench" / "dbos_bench.py"
+
+
+def run_dbos(python: str, n: int) -> Path:
+    """Run the DBOS peer benchmark on the same PostgreSQL (database ``bench``) now."""
+    import subprocess
+
+    admin = create_system_engine(pg_url("postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = 'bench'")).first():
+            conn.execute(text("CREATE DATABASE bench"))
+    admin.dispose()
+    out = Path(tempfile.mkdtemp()) / "dbos.json"
+    subprocess.run(
+        [python, str(PEER), "--mode", "start", "-n", str(n), "--json", str(out)],
+        check=True,
+        timeout=1800,
+    )
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
@@ -148,6 +173,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=4, help="workers of the execution instance")
     ap.add_argument("--batch", type=int, default=500, help="orders per creation commit")
     ap.add_argument("--dbos", type=Path, help="JSON line written by dbos_bench.py --json")
+    ap.add_argument("--dbos-python", help="run dbos_bench.py with this interpreter (DBOS venv)")
     args = ap.parse_args()
     kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     results = [run(k, args.n, args.workers, args.batch) for k in kinds]
@@ -159,8 +185,9 @@ def main() -> None:
         if "commits_per_order" in r:
             line += f", {r['commits_per_order']} commits/order"
         print(line)
-    if args.dbos:
-        peer = json.loads(args.dbos.read_text().strip().splitlines()[-1])
+    peer_file = args.dbos or (run_dbos(args.dbos_python, args.n) if args.dbos_python else None)
+    if peer_file:
+        peer = json.loads(peer_file.read_text().strip().splitlines()[-1])
         pg = [r for r in results if r["db"] == "postgresql"]
         if pg:
             print(
