@@ -52,6 +52,7 @@ from qorus_server import audit, security
 from qorus_server import session as app_session
 from qorus_server.api import REGISTRY
 from qorus_server.api.registry import CallContext, Operation, Registry
+from qorus_server.engine.manager import WorkflowManager
 from qorus_server.events import EventBus
 from qorus_server.http import listeners as http_listeners
 from qorus_server.http.app import RequestTracker, build_app
@@ -80,7 +81,7 @@ class Component(Protocol):
     def stop(self) -> None: ...
 
 
-COMPONENTS: list[Callable[[], Component]] = []
+COMPONENTS: list[Callable[[], Component]] = [lambda: WorkflowManager()]
 """Factories of the components started at step 6, in order (stopped in reverse)."""
 
 
@@ -211,6 +212,7 @@ class QorusServer:
             version=self.version,
             auto_recover=bool(self.options.get("auto-recover")),
             heartbeat_interval=interval,
+            stale_timeout=app_session.stale_timeout(self.options),
         )
         try:
             self.sessionid, self.recovered = app_session.acquire(
@@ -218,7 +220,20 @@ class QorusServer:
             )
         except app_session.SessionError as exc:
             raise StartupError(EXIT_SESSION, exc.desc) from None
-        self._heartbeat = app_session.Heartbeat(self.engine, self.sessionid, interval, self.log)
+        app_session.announce(self.engine, self.events, self.recovered)
+        watcher = None
+        if settings.auto_recover:
+            watcher = app_session.StaleSessionWatcher(
+                self.engine, self.sessionid, settings.max_age, self.auditor, self.events, self.log
+            )
+        self._heartbeat = app_session.Heartbeat(
+            self.engine,
+            self.sessionid,
+            interval,
+            self.log,
+            watcher=watcher,
+            on_lost=lambda: self.request_shutdown("the application session was recovered"),
+        )
         self._heartbeat.start()
         self.log.info("application session %d opened", self.sessionid)
 

@@ -42,13 +42,24 @@ def _logger_factory(server: Any, given: LoggerFactory | None) -> LoggerFactory:
     if logs is not None:
         fn = getattr(logs, "get_logger", None)
         if callable(fn):
-            return fn  # type: ignore[no-any-return]
+            # the server's Logs know interface kinds (WF, SVC, JOB); "system" is the system log
+            system = getattr(server, "log", None) or logging.getLogger("qorus.system")
+            kinds = {"workflow": "WF", "service": "SVC", "job": "JOB"}
+
+            def server_logger(kind: str, name: str) -> logging.Logger:
+                if kind == "system":
+                    return system
+                return fn(kinds.get(kind, kind), name)  # type: ignore[no-any-return]
+
+            return server_logger
         if callable(logs):
             return logs  # type: ignore[no-any-return]
     return default_logger_factory
 
 
 class WorkflowManager:
+    name = "workflows"
+
     def __init__(
         self,
         *,
@@ -287,7 +298,7 @@ class WorkflowManager:
         wfid = info.get("workflowid")
         if wfid is None:
             return
-        if event.eventstr == "WORKFLOW_DATA_SUBMITTED" or (
+        if event.eventstr in ("WORKFLOW_DATA_SUBMITTED", "WORKFLOW_RECOVERED") or (
             event.eventstr == "WORKFLOW_STATUS_CHANGED" and info.get("new") in _WAKE_STATUSES
         ):
             self.notify(int(wfid))
