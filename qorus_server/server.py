@@ -7,8 +7,9 @@ Start-up (each failure is one clear message and the real exit code):
 2. log files in ``logdir`` by the templates (exit 4). In daemon mode the process detaches now.
 3. the system datasource opens and its schema is current (exit 3).
 4. with ``rbac-security`` on, some user holds LOGIN and SHUTDOWN (exit 5).
-5. the application session: a live session of this instance key refuses the start; a crashed
-   one is recovered when ``auto-recover`` is on, else refused (exit 7). The heartbeat starts.
+5. the application session of this instance key and node: a live one refuses the start; a
+   crashed one is recovered when ``auto-recover`` is on, else refused (exit 7). The heartbeat
+   starts; with ``auto-recover`` it also recovers other nodes' stale sessions.
 6. components start in the order of :data:`COMPONENTS` (exit 99 on failure).
 7. the HTTP listeners bind (exit 99), the pid file is written, SYSTEM_STARTUP is posted (and
    audited with audit code ``system``).
