@@ -263,11 +263,11 @@ _opt(
 _opt(
     "session-stale-timeout",
     "int",
-    None,
+    0,
     "seconds without a heartbeat after which another node's session counts as dead and a "
-    "live node recovers it (with auto-recover); keep it well above heartbeat-interval",
-    default_text="3 x heartbeat-interval",
-    min=1,
+    "live node recovers it (with auto-recover); keep it well above heartbeat-interval; "
+    "0: three heartbeat intervals",
+    min=0,
     max=86400,
 )
 _opt(
