@@ -6,7 +6,7 @@ import click
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
-from qorus_cli.common import console, fail, guarded, load_env
+from qorus_cli.common import console, err_console, fail, guarded, load_env
 from qorus_core.db import schema
 from qorus_core.db import sessions as sess
 from qorus_core.db.engine import check_connection, mask
@@ -195,28 +195,32 @@ def _print_sessions(rows: list[sess.Session]) -> None:
 
 
 def _recover(engine: Engine, instancekey: str, force: bool) -> None:
+    """Recover the crashed sessions of an instance; live ones (other nodes of a cluster) are
+    left alone, and only refuse when nothing could be recovered."""
     with engine.begin() as conn:
+        sess.lock_sessions(conn)
         active = sess.active_sessions(conn, instancekey)
         if not active:
             console.print(f"no open session for instance {instancekey!r}: nothing to recover")
             return
+        dead, refused = [], []
         for s in active:
             alive = s.process_alive()
+            where = f"session {s.sessionid} of {instancekey!r} (node {s.node})"
             if alive:
-                fail(
-                    TOOL,
-                    f"session {s.sessionid} of {instancekey!r} is alive: "
-                    f"pid {s.pid} on {s.hostname}",
-                    1,
+                refused.append(f"{where} is alive: pid {s.pid} on {s.hostname}")
+            elif alive is None and not force and not s.heartbeat_stale(60):
+                refused.append(
+                    f"{where} runs on {s.hostname} (pid {s.pid}) and its heartbeat is recent; "
+                    "use -f to recover it anyway"
                 )
-            if alive is None and not force and not s.heartbeat_stale(60):
-                fail(
-                    TOOL,
-                    f"session {s.sessionid} of {instancekey!r} runs on {s.hostname} (pid {s.pid}) "
-                    "and its heartbeat is recent; use -f to recover it anyway",
-                    1,
-                )
-        for s in active:
+            else:
+                dead.append(s)
+        if not dead:
+            fail(TOOL, "; ".join(refused), 1)
+        for line in refused:
+            err_console.print(f"{TOOL}: left alone: {line}", highlight=False)
+        for s in dead:
             res = sess.recover_session(conn, s.sessionid)
             console.print(
                 f"recovered session {s.sessionid}: {res.orders} orders, {res.segments} segments, "

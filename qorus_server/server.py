@@ -7,8 +7,9 @@ Start-up (each failure is one clear message and the real exit code):
 2. log files in ``logdir`` by the templates (exit 4). In daemon mode the process detaches now.
 3. the system datasource opens and its schema is current (exit 3).
 4. with ``rbac-security`` on, some user holds LOGIN and SHUTDOWN (exit 5).
-5. the application session: a live session of this instance key refuses the start; a crashed
-   one is recovered when ``auto-recover`` is on, else refused (exit 7). The heartbeat starts.
+5. the application session of this instance key and node: a live one refuses the start; a
+   crashed one is recovered when ``auto-recover`` is on, else refused (exit 7). The heartbeat
+   starts; with ``auto-recover`` it also recovers other nodes' stale sessions.
 6. components start in the order of :data:`COMPONENTS` (exit 99 on failure).
 7. the HTTP listeners bind (exit 99), the pid file is written, SYSTEM_STARTUP is posted (and
    audited with audit code ``system``).
@@ -212,6 +213,7 @@ class QorusServer:
             version=self.version,
             auto_recover=bool(self.options.get("auto-recover")),
             heartbeat_interval=interval,
+            stale_timeout=app_session.stale_timeout(self.options),
         )
         try:
             self.sessionid, self.recovered = app_session.acquire(
@@ -219,7 +221,20 @@ class QorusServer:
             )
         except app_session.SessionError as exc:
             raise StartupError(EXIT_SESSION, exc.desc) from None
-        self._heartbeat = app_session.Heartbeat(self.engine, self.sessionid, interval, self.log)
+        app_session.announce(self.engine, self.events, self.recovered)
+        watcher = None
+        if settings.auto_recover:
+            watcher = app_session.StaleSessionWatcher(
+                self.engine, self.sessionid, settings.max_age, self.auditor, self.events, self.log
+            )
+        self._heartbeat = app_session.Heartbeat(
+            self.engine,
+            self.sessionid,
+            interval,
+            self.log,
+            watcher=watcher,
+            on_lost=lambda: self.request_shutdown("the application session was recovered"),
+        )
         self._heartbeat.start()
         self.log.info("application session %d opened", self.sessionid)
 

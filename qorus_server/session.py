@@ -1,5 +1,13 @@
-"""The application session of a running instance: acquire it (refusing a live one, recovering
-a crashed one), keep its heartbeat, and close it at shutdown.
+"""The application session of a running node: acquire it (refusing a live one, recovering a
+crashed one), keep its heartbeat, take over dead nodes' sessions, and close it at shutdown.
+
+Sessions and nodes: every ``qorus`` process has its own session row, named by its instance
+key and its node (option ``node``, the host name by default). A cluster is several nodes of
+one instance key on one database. At start-up only a session of the same instance key *and*
+node is this process's concern: a live one refuses the start, a crashed one is recovered (with
+``auto-recover``). Sessions of other nodes are left to the stale-session watcher that runs in
+every live node's heartbeat thread: an ACTIVE session of another process whose heartbeat is
+older than ``session-stale-timeout`` is recovered by whichever live node locks it first.
 """
 
 from __future__ import annotations
@@ -8,12 +16,18 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy import select
+from sqlalchemy.engine import Connection, Engine
 
 from qorus_core.db import sessions as sess
+from qorus_core.db import tables as t
+from qorus_core.db.engine import READONLY
 from qorus_core.model.errors import QorusError
+from qorus_core.options import Options
 from qorus_server.audit import Auditor
 
 
@@ -31,52 +45,80 @@ class SessionSettings:
     version: str
     auto_recover: bool
     heartbeat_interval: int
+    stale_timeout: int = 0  # 0: 3 x heartbeat_interval
+
+    @property
+    def max_age(self) -> int:
+        return self.stale_timeout or 3 * self.heartbeat_interval
+
+
+def stale_timeout(options: Options) -> int:
+    """``session-stale-timeout``, else three heartbeat intervals."""
+    value = options.get("session-stale-timeout")
+    return int(value) if value else 3 * int(options.get("heartbeat-interval"))
 
 
 def _describe(s: sess.Session) -> str:
-    return f"session {s.sessionid} on host {s.hostname} pid {s.pid}"
+    return f"session {s.sessionid} of node {s.node} on host {s.hostname} pid {s.pid}"
+
+
+def _who() -> str:
+    return f"{socket.gethostname()} pid {os.getpid()}"
+
+
+def _recover(
+    conn: Connection, old: sess.Session, auditor: Auditor, log: logging.Logger, why: str
+) -> sess.RecoveryResult:
+    """Recover ``old`` in the caller's transaction between the two audit rows."""
+    log.warning("recovering %s: %s", _describe(old), why)
+    auditor.event(
+        "SYSTEM-RECOVERY-START",
+        conn,
+        reason=f"recovering {why} {_describe(old)}",
+        who=_who(),
+        info1=str(old.sessionid),
+    )
+    result = sess.recover_session(conn, old.sessionid)
+    auditor.event(
+        "SYSTEM-RECOVERY-COMPLETE",
+        conn,
+        reason=f"recovered {why} {_describe(old)}",
+        who=_who(),
+        info1=str(old.sessionid),
+        info2=result.as_dict(),
+    )
+    log.warning("recovered %s: %s", _describe(old), result.as_dict())
+    return result
 
 
 def acquire(
     engine: Engine, settings: SessionSettings, auditor: Auditor, log: logging.Logger
 ) -> tuple[int, list[sess.RecoveryResult]]:
-    """Open this instance's session in one transaction; recover or refuse earlier ones."""
+    """Open this node's session in one transaction; recover or refuse its earlier ones.
+
+    The reference row lock makes the check and the insert atomic against another process of
+    the same instance key and node starting at the same moment.
+    """
     recovered: list[sess.RecoveryResult] = []
     with engine.begin() as conn:
+        sess.lock_sessions(conn)
         for old in sess.active_sessions(conn, settings.instancekey):
+            if old.node != settings.node:
+                continue  # another node of the cluster: the stale-session watcher's concern
             alive = old.process_alive()
             if alive is None:  # another host: trust its heartbeat
-                alive = not old.heartbeat_stale(3 * settings.heartbeat_interval)
+                alive = not old.heartbeat_stale(settings.max_age)
             if alive:
                 raise SessionError(
-                    f"instance {settings.instancekey!r} is already running: "
-                    f"{_describe(old)} is alive"
+                    f"instance {settings.instancekey!r} node {settings.node!r} is already "
+                    f"running: {_describe(old)} is alive"
                 )
             if not settings.auto_recover:
                 raise SessionError(
                     f"instance {settings.instancekey!r} has a crashed {_describe(old)}; "
                     "recover it with 'schema-tool --recover' or start with auto-recover=true"
                 )
-            who = f"{socket.gethostname()} pid {os.getpid()}"
-            log.warning("recovering crashed %s", _describe(old))
-            auditor.event(
-                "SYSTEM-RECOVERY-START",
-                conn,
-                reason=f"recovering crashed {_describe(old)}",
-                who=who,
-                info1=str(old.sessionid),
-            )
-            result = sess.recover_session(conn, old.sessionid)
-            auditor.event(
-                "SYSTEM-RECOVERY-COMPLETE",
-                conn,
-                reason=f"recovered crashed {_describe(old)}",
-                who=who,
-                info1=str(old.sessionid),
-                info2=result.as_dict(),
-            )
-            log.warning("recovered %s: %s", _describe(old), result.as_dict())
-            recovered.append(result)
+            recovered.append(_recover(conn, old, auditor, log, "crashed"))
         sessionid = sess.open_session(
             conn,
             instancekey=settings.instancekey,
@@ -87,14 +129,102 @@ def acquire(
     return sessionid, recovered
 
 
-class Heartbeat:
-    """A daemon thread that writes the session heartbeat every ``interval`` seconds."""
+def announce(engine: Engine, events: Any, results: list[sess.RecoveryResult]) -> None:
+    """Post WORKFLOW_RECOVERED once per workflow whose orders were recovered (this also wakes
+    the workflow manager's instances of that workflow)."""
+    wfids = sorted({w for r in results for w in r.workflows})
+    if not wfids or events is None:
+        return
+    wf = t.workflows
+    with engine.connect().execution_options(**{READONLY: True}) as conn:
+        rows = conn.execute(
+            select(wf.c.workflowid, wf.c.name, wf.c.version).where(wf.c.workflowid.in_(wfids))
+        ).all()
+    for wfid, name, version in rows:
+        events.post(
+            "WORKFLOW_RECOVERED",
+            {
+                "name": name,
+                "version": version,
+                "workflowid": int(wfid),
+                "old_statuses": ["IN-PROGRESS"],
+                "new_status": "RETRY",
+            },
+            caller="qorus",
+        )
 
-    def __init__(self, engine: Engine, sessionid: int, interval: int, log: logging.Logger) -> None:
+
+class StaleSessionWatcher:
+    """Recovers other processes' sessions whose heartbeat is stale, and orphaned orders.
+
+    Each candidate is recovered in its own transaction that first locks the reference row and
+    the session row and checks again that it is ACTIVE and stale: when two live nodes see the
+    same dead session, exactly one recovers it.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        sessionid: int,
+        max_age: int,
+        auditor: Auditor,
+        events: Any,
+        log: logging.Logger,
+    ) -> None:
+        self.engine = engine
+        self.sessionid = sessionid
+        self.max_age = max_age
+        self.auditor = auditor
+        self.events = events
+        self.log = log
+
+    def check(self) -> list[sess.RecoveryResult]:
+        with self.engine.connect().execution_options(**{READONLY: True}) as conn:
+            candidates = sess.stale_sessions(conn, self.max_age, exclude=self.sessionid)
+            orphans = sess.has_orphans(conn)
+        results: list[sess.RecoveryResult] = []
+        for cand in candidates:
+            with self.engine.begin() as conn:
+                sess.lock_sessions(conn)
+                old = sess.lock_if_stale(conn, cand.sessionid, self.max_age)
+                if old is None:
+                    continue  # another node was first, or it came back
+                why = f"stale (no heartbeat for {self.max_age} s)"
+                results.append(_recover(conn, old, self.auditor, self.log, why))
+        if orphans or results:
+            with self.engine.begin() as conn:
+                for res in sess.recover_orphans(conn):
+                    self.log.warning(
+                        "recovered %d orders left IN-PROGRESS by closed session %d",
+                        res.orders,
+                        res.sessionid,
+                    )
+                    results.append(res)
+        announce(self.engine, self.events, results)
+        return results
+
+
+class Heartbeat:
+    """A daemon thread that writes the session heartbeat every ``interval`` seconds, then runs
+    the stale-session watcher. When the heartbeat finds its own session recovered by another
+    node (this process was taken for dead), it calls ``on_lost`` once and stops."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        sessionid: int,
+        interval: int,
+        log: logging.Logger,
+        *,
+        watcher: StaleSessionWatcher | None = None,
+        on_lost: Callable[[], None] | None = None,
+    ) -> None:
         self.engine = engine
         self.sessionid = sessionid
         self.interval = interval
         self.log = log
+        self.watcher = watcher
+        self.on_lost = on_lost
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="qorus-heartbeat", daemon=True)
 
@@ -105,13 +235,28 @@ class Heartbeat:
         while not self._stop.wait(self.interval):
             try:
                 with self.engine.begin() as conn:
-                    sess.heartbeat(conn, self.sessionid)
+                    alive = sess.heartbeat(conn, self.sessionid)
             except Exception as exc:  # keep beating: the database may come back
                 self.log.error("session heartbeat failed: %s", exc)
+                continue
+            if not alive:
+                self.log.error(
+                    "application session %d was recovered by another node (its heartbeat was "
+                    "stale); this node stops",
+                    self.sessionid,
+                )
+                if self.on_lost is not None:
+                    self.on_lost()
+                return
+            if self.watcher is not None and not self._stop.is_set():
+                try:
+                    self.watcher.check()
+                except Exception as exc:  # try again at the next beat
+                    self.log.error("stale session check failed: %s", exc)
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread.is_alive():
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout=self.interval + 5)
 
 

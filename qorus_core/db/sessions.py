@@ -1,15 +1,22 @@
-"""Application sessions: one row per running ``qorus`` instance, and crash recovery.
+"""Application sessions: one row per running ``qorus`` process (one per node), and crash
+recovery.
 
-Recovery is the same whether ``schema-tool --recover`` runs it offline or the server runs it at
-start-up: a crashed session's IN-PROGRESS orders, segments and steps become RETRY and lose the
-session id; its IN-PROGRESS job instances become CRASH; the session is closed as RECOVERED.
+Recovery is the same whether ``schema-tool --recover`` runs it offline, the server runs it at
+start-up, or a live node takes over a dead node's session: a crashed session's IN-PROGRESS
+orders, segments and steps become RETRY and lose the session id; its IN-PROGRESS job instances
+become CRASH; the session is closed as RECOVERED.
+
+Every change of the set of sessions (open, recover) first locks the reference row
+(``sessionid = 0``) with ``SELECT ... FOR UPDATE`` (:func:`lock_sessions`), so two processes
+starting at once, or two nodes seeing the same dead session, are serialised by the database;
+SQLite's ``BEGIN IMMEDIATE`` already serialises every write transaction.
 """
 
 from __future__ import annotations
 
 import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -85,6 +92,45 @@ def active_sessions(conn: Connection, instancekey: str | None = None) -> list[Se
     return [_row_to_session(r) for r in conn.execute(q)]
 
 
+def lock_sessions(conn: Connection) -> None:
+    """Serialise session changes across processes until the caller's transaction ends."""
+    conn.execute(
+        select(t.sessions.c.sessionid).where(t.sessions.c.sessionid == 0).with_for_update()
+    ).all()
+
+
+def stale_sessions(conn: Connection, max_age: float, exclude: int | None = None) -> list[Session]:
+    """ACTIVE sessions (of any instance key and node) whose heartbeat is older than
+    ``max_age`` seconds, but ``exclude`` (the caller's own)."""
+    limit = now() - timedelta(seconds=max_age)
+    s = t.sessions.c
+    q = select(t.sessions).where(
+        s.sessionstatus == SESSION_ACTIVE,
+        s.sessionid != 0,
+        (s.heartbeat < limit) | (s.heartbeat.is_(None) & (s.started < limit)),
+    )
+    if exclude is not None:
+        q = q.where(s.sessionid != exclude)
+    return [_row_to_session(r) for r in conn.execute(q.order_by(s.sessionid))]
+
+
+def lock_if_stale(conn: Connection, sessionid: int, max_age: float) -> Session | None:
+    """Lock a session's row and return it when it is still ACTIVE with a stale heartbeat.
+
+    Call after :func:`lock_sessions`, then :func:`recover_session` in the same transaction: of
+    two nodes that both saw the session stale, the second finds it RECOVERED and gets None.
+    """
+    row = conn.execute(
+        select(t.sessions).where(t.sessions.c.sessionid == sessionid).with_for_update()
+    ).first()
+    if row is None:
+        return None
+    current = _row_to_session(row)
+    if current.sessionstatus != SESSION_ACTIVE or not current.heartbeat_stale(max_age):
+        return None
+    return current
+
+
 def open_session(
     conn: Connection, *, instancekey: str, node: str, url: str | None, version: str
 ) -> int:
@@ -107,16 +153,22 @@ def open_session(
     return int(pk[0])
 
 
-def heartbeat(conn: Connection, sessionid: int) -> None:
-    conn.execute(
-        update(t.sessions).where(t.sessions.c.sessionid == sessionid).values(heartbeat=now())
+def heartbeat(conn: Connection, sessionid: int) -> bool:
+    """Write the heartbeat; False when the session is no longer ACTIVE (another node
+    recovered it: this process must stop working)."""
+    res = conn.execute(
+        update(t.sessions)
+        .where(t.sessions.c.sessionid == sessionid, t.sessions.c.sessionstatus == SESSION_ACTIVE)
+        .values(heartbeat=now())
     )
+    return res.rowcount == 1
 
 
 def close_session(conn: Connection, sessionid: int) -> None:
+    """Close an ACTIVE session (a RECOVERED one stays so)."""
     conn.execute(
         update(t.sessions)
-        .where(t.sessions.c.sessionid == sessionid)
+        .where(t.sessions.c.sessionid == sessionid, t.sessions.c.sessionstatus == SESSION_ACTIVE)
         .values(sessionstatus=SESSION_CLOSED, ended=now())
     )
 
@@ -128,9 +180,17 @@ class RecoveryResult:
     segments: int = 0
     steps: int = 0
     jobs: int = 0
+    #: workflow id -> number of its orders turned to RETRY (who to wake, what to announce)
+    workflows: dict[int, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, int]:
-        return dict(self.__dict__)
+        return {
+            "sessionid": self.sessionid,
+            "orders": self.orders,
+            "segments": self.segments,
+            "steps": self.steps,
+            "jobs": self.jobs,
+        }
 
 
 def recover_session(conn: Connection, sessionid: int) -> RecoveryResult:
@@ -138,10 +198,80 @@ def recover_session(conn: Connection, sessionid: int) -> RecoveryResult:
     ts = now()
     wi = t.workflow_instance
     res = RecoveryResult(sessionid)
-    orders = select(wi.c.workflow_instanceid).where(
-        wi.c.status_sessionid == sessionid, wi.c.workflowstatus == IN_PROGRESS
+    _recover_orders(conn, sessionid, res)
+    # orders owned by the session in another status are released too; IN-PROGRESS ones are
+    # left to recover_orphans (only a session still claiming while recovered can make them)
+    conn.execute(
+        update(wi)
+        .where(wi.c.status_sessionid == sessionid, wi.c.workflowstatus != IN_PROGRESS)
+        .values(status_sessionid=0, modified=ts)
     )
-    order_ids = list(conn.execute(orders).scalars())
+    res.jobs = conn.execute(
+        update(t.job_instance)
+        .where(
+            and_(
+                t.job_instance.c.sessionid == sessionid,
+                t.job_instance.c.jobstatus == IN_PROGRESS,
+            )
+        )
+        .values(jobstatus=CRASH, completed=ts, modified=ts)
+    ).rowcount
+    conn.execute(update(t.jobs).where(t.jobs.c.sessionid == sessionid).values(sessionid=0))
+    conn.execute(
+        update(t.sessions)
+        .where(t.sessions.c.sessionid == sessionid)
+        .values(sessionstatus=SESSION_RECOVERED, ended=ts)
+    )
+    return res
+
+
+def _orphan_sessions() -> Any:
+    wi = t.workflow_instance
+    s = t.sessions
+    return (
+        select(wi.c.status_sessionid)
+        .join(s, s.c.sessionid == wi.c.status_sessionid)
+        .where(
+            wi.c.workflowstatus == IN_PROGRESS,
+            wi.c.status_sessionid != 0,
+            s.c.sessionstatus != SESSION_ACTIVE,
+        )
+    )
+
+
+def has_orphans(conn: Connection) -> bool:
+    """Whether some IN-PROGRESS order belongs to a session that is no longer ACTIVE."""
+    return conn.execute(_orphan_sessions().limit(1)).first() is not None
+
+
+def recover_orphans(conn: Connection) -> list[RecoveryResult]:
+    """IN-PROGRESS orders of sessions that are no longer ACTIVE become RETRY.
+
+    A node whose session was recovered while it was only slow (not dead) may claim orders
+    before it notices; its session being closed, no recovery would ever find them. Live nodes
+    run this after each stale-session check (cheap: an index on status and session).
+    """
+    results = []
+    for (sessionid,) in conn.execute(_orphan_sessions().distinct()).all():
+        res = RecoveryResult(int(sessionid))
+        _recover_orders(conn, int(sessionid), res)
+        if res.orders:
+            results.append(res)
+    return results
+
+
+def _recover_orders(conn: Connection, sessionid: int, res: RecoveryResult) -> None:
+    ts = now()
+    wi = t.workflow_instance
+    owned = and_(wi.c.status_sessionid == sessionid, wi.c.workflowstatus == IN_PROGRESS)
+    # lock them first: a commit of the owner still in flight is waited for
+    rows = conn.execute(
+        select(wi.c.workflow_instanceid, wi.c.workflowid).where(owned).with_for_update()
+    ).all()
+    order_ids = []
+    for wfiid, wfid in rows:
+        order_ids.append(int(wfiid))
+        res.workflows[int(wfid)] = res.workflows.get(int(wfid), 0) + 1
     for chunk in _chunks(order_ids, 500):
         res.segments += conn.execute(
             update(t.segment_instance)
@@ -165,30 +295,9 @@ def recover_session(conn: Connection, sessionid: int) -> RecoveryResult:
         ).rowcount
         res.orders += conn.execute(
             update(wi)
-            .where(and_(wi.c.workflow_instanceid.in_(chunk), wi.c.workflowstatus == IN_PROGRESS))
+            .where(owned, wi.c.workflow_instanceid.in_(chunk))
             .values(workflowstatus=RETRY, status_sessionid=0, retry_trigger=ts, modified=ts)
         ).rowcount
-    # orders owned by the session in another status (e.g. being claimed) are released too
-    conn.execute(
-        update(wi).where(wi.c.status_sessionid == sessionid).values(status_sessionid=0, modified=ts)
-    )
-    res.jobs = conn.execute(
-        update(t.job_instance)
-        .where(
-            and_(
-                t.job_instance.c.sessionid == sessionid,
-                t.job_instance.c.jobstatus == IN_PROGRESS,
-            )
-        )
-        .values(jobstatus=CRASH, completed=ts, modified=ts)
-    ).rowcount
-    conn.execute(update(t.jobs).where(t.jobs.c.sessionid == sessionid).values(sessionid=0))
-    conn.execute(
-        update(t.sessions)
-        .where(t.sessions.c.sessionid == sessionid)
-        .values(sessionstatus=SESSION_RECOVERED, ended=ts)
-    )
-    return res
 
 
 def _chunks(ids: list[int], size: int) -> list[list[int]]:

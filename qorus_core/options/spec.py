@@ -111,7 +111,8 @@ _opt(
     "auto-recover",
     "bool",
     True,
-    "recover the orders of a crashed application session when the system starts",
+    "recover a crashed application session: this node's at start-up, and, while running, "
+    "another node's once its heartbeat is older than session-stale-timeout",
 )
 _opt(
     "daemon-mode", "bool", True, "run in the background after start-up; false stays in front", **_S
@@ -258,6 +259,16 @@ _opt(
     "seconds between application session heartbeats",
     min=1,
     max=3600,
+)
+_opt(
+    "session-stale-timeout",
+    "int",
+    0,
+    "seconds without a heartbeat after which another node's session counts as dead and a "
+    "live node recovers it (with auto-recover); keep it well above heartbeat-interval; "
+    "0: three heartbeat intervals",
+    min=0,
+    max=86400,
 )
 _opt(
     "workflow-params",

@@ -320,7 +320,7 @@ class WorkflowManager:
         wfid = info.get("workflowid")
         if wfid is None:
             return
-        if event.eventstr == "WORKFLOW_DATA_SUBMITTED" or (
+        if event.eventstr in ("WORKFLOW_DATA_SUBMITTED", "WORKFLOW_RECOVERED") or (
             event.eventstr == "WORKFLOW_STATUS_CHANGED" and info.get("new") in _WAKE_STATUSES
         ):
             self.notify(int(wfid))

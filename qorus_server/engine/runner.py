@@ -65,12 +65,16 @@ _OWNED = and_(
     wi.c.status_sessionid == bindparam("p_session"),
     wi.c.workflowstatus == "I",
 )
-#: insert a step row only while this session owns the order (the ownership check for free)
+#: insert a step row only while this session owns the order (the ownership check for free);
+#: the read of the order row is a locking one (FOR SHARE) so that it waits for a recovery by
+#: another node in progress instead of reading the order as still owned
 _INSERT_STEP_OWNED = (
     insert(si)
     .from_select(
         ["workflow_instanceid", *_STEP_COLS],
-        select(wi.c.workflow_instanceid, *(_STEP_PARAMS[c] for c in _STEP_COLS)).where(_OWNED),
+        select(wi.c.workflow_instanceid, *(_STEP_PARAMS[c] for c in _STEP_COLS))
+        .where(_OWNED)
+        .with_for_update(read=True),
     )
     .execution_options(preserve_rowcount=True)
 )

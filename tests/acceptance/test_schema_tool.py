@@ -135,6 +135,28 @@ def test_sessions_and_recover(omq_dir: Path, db_url: URL) -> None:
     engine.dispose()
 
 
+def test_recover_leaves_live_nodes_alone(omq_dir: Path, db_url: URL) -> None:
+    from qorus_core.db import sessions as sess
+
+    engine = create_system_engine(db_url)
+    with engine.begin() as conn:
+        live, dead = (
+            sess.open_session(
+                conn, instancekey="qorus-test-instance", node=node, url=None, version="x"
+            )
+            for node in ("live", "dead")
+        )
+        conn.execute(update(t.sessions).where(t.sessions.c.sessionid == dead).values(pid=2**22 + 9))
+    res = run(omq_dir, "--recover")
+    assert res.returncode == 0, res.stderr
+    assert f"recovered session {dead}" in res.stdout
+    assert f"left alone: session {live}" in res.stderr and "is alive" in res.stderr
+    with engine.connect() as conn:
+        status = dict(conn.execute(select(t.sessions.c.node, t.sessions.c.sessionstatus)).all())
+    assert status["live"] == "ACTIVE" and status["dead"] == "RECOVERED"
+    engine.dispose()
+
+
 def test_verbose_status_counts_every_table(omq_dir: Path) -> None:
     res = run(omq_dir, "-v")
     assert res.returncode == 0, res.stderr

@@ -1,0 +1,6 @@
+from wf import QorusNormalStep
+
+
+class ResilMark2(QorusNormalStep):
+    def primary(self):
+        ResilMarker.run("ResilMark2")
