@@ -33,6 +33,17 @@ def qorus_dir_option(*names: str) -> Callable[[F], F]:
     )
 
 
+def datasource_option() -> Callable[[F], F]:
+    """``-D/--datasource``: an offline tool's system datasource instead of ``qorus.systemdb``."""
+    return click.option(
+        "-D",
+        "--datasource",
+        envvar="QORUS_SYSTEMDB",
+        show_envvar=True,
+        help="System datasource to use instead of qorus.systemdb.",
+    )
+
+
 def fail(tool: str, message: str, code: int = 1) -> NoReturn:
     """One clear line on stderr, then exit with ``code``."""
     err_console.print(f"[bold red]{tool}:[/] {message}", highlight=False, soft_wrap=True)

@@ -9,7 +9,15 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from qorus_cli.common import console, err_console, fail, guarded, load_env
+from qorus_cli.common import (
+    console,
+    datasource_option,
+    err_console,
+    fail,
+    guarded,
+    load_env,
+    qorus_dir_option,
+)
 from qorus_core.db import schema
 from qorus_core.db.engine import READONLY, check_connection
 from qorus_core.loader import LoadError, LoadResult, check, load
@@ -46,20 +54,8 @@ class _Bar:
     context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "QORUS_OLOAD"}
 )
 @click.argument("files", nargs=-1, type=click.Path())
-@click.option(
-    "--qorus-dir",
-    envvar="OMQ_DIR",
-    show_envvar=True,
-    type=click.Path(file_okay=False),
-    help="The Qorus directory ($OMQ_DIR); default ~/.qorus.",
-)
-@click.option(
-    "-D",
-    "--datasource",
-    envvar="QORUS_SYSTEMDB",
-    show_envvar=True,
-    help="System datasource to use instead of qorus.systemdb.",
-)
+@qorus_dir_option()
+@datasource_option()
 @click.option(
     "-l",
     "--validate",

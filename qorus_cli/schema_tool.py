@@ -6,7 +6,15 @@ import click
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
-from qorus_cli.common import console, err_console, fail, guarded, load_env
+from qorus_cli.common import (
+    console,
+    datasource_option,
+    err_console,
+    fail,
+    guarded,
+    load_env,
+    qorus_dir_option,
+)
 from qorus_core.db import schema
 from qorus_core.db import sessions as sess
 from qorus_core.db.engine import check_connection, mask
@@ -21,20 +29,8 @@ TOOL = "schema-tool"
         "auto_envvar_prefix": "QORUS_SCHEMA_TOOL",
     }
 )
-@click.option(
-    "--qorus-dir",
-    envvar="OMQ_DIR",
-    show_envvar=True,
-    type=click.Path(file_okay=False),
-    help="The Qorus directory ($OMQ_DIR); default ~/.qorus.",
-)
-@click.option(
-    "-D",
-    "--datasource",
-    envvar="QORUS_SYSTEMDB",
-    show_envvar=True,
-    help="System datasource to use instead of qorus.systemdb.",
-)
+@qorus_dir_option()
+@datasource_option()
 @click.option(
     "-V",
     "-C",

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from qorus_cli import user_tool_show as show
-from qorus_cli.common import console, fail, load_env
+from qorus_cli.common import console, datasource_option, fail, load_env, qorus_dir_option
 from qorus_core import rbac
 from qorus_core.client import QorusClient, QorusRestError, ServerUnreachable
 from qorus_core.db import schema
@@ -336,20 +336,8 @@ def synchronize(url: str | None, options: Options, quiet: bool) -> None:
         "auto_envvar_prefix": "QORUS_USER_TOOL",
     },
 )
-@click.option(
-    "--qorus-dir",
-    envvar="OMQ_DIR",
-    show_envvar=True,
-    type=click.Path(file_okay=False),
-    help="The Qorus directory ($OMQ_DIR); default ~/.qorus.",
-)
-@click.option(
-    "-D",
-    "--datasource",
-    envvar="QORUS_SYSTEMDB",
-    show_envvar=True,
-    help="System datasource to use instead of qorus.systemdb.",
-)
+@qorus_dir_option()
+@datasource_option()
 @_opt(
     "-A", "--add-user", help='Add a user: user,pass,role[,role...][,"desc"] (empty pass: prompt).'
 )

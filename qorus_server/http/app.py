@@ -151,17 +151,22 @@ class RestEndpoint:
     def __init__(self, server: QorusServer) -> None:
         self.server = server
 
-    def _authenticate(self, header: str | None) -> PrincipalLike | None:
-        """RBAC off: nobody. RBAC on: HTTP Basic against the users table."""
+    def _authenticate(self, header: str | None, token: str | None) -> PrincipalLike | None:
+        """RBAC off: nobody. RBAC on: a ``Qorus-Token`` from ``public/login`` or HTTP Basic."""
         if not self.server.options.get("rbac-security"):
             return None
+        engine = self.server.engine
+        if token:
+            with engine.connect().execution_options(**{READONLY: True}) as conn:
+                return security.token_login(conn, token)
         if not header or not header.lower().startswith("basic "):
-            raise AuthenticationError("authentication is required (HTTP Basic)")
+            raise AuthenticationError(
+                "authentication is required (HTTP Basic or a Qorus-Token from public/login)"
+            )
         try:
             user, _, password = base64.b64decode(header[6:]).decode("utf-8").partition(":")
         except (ValueError, UnicodeDecodeError):
             raise AuthenticationError("malformed Authorization header") from None
-        engine = self.server.engine
         with engine.connect().execution_options(**{READONLY: True}) as conn:
             return security.login(conn, user, password)
 
@@ -215,7 +220,11 @@ class RestEndpoint:
         args.update(match.params)
         user = None
         if not op.name.startswith("public."):
-            user = await run_in_threadpool(self._authenticate, request.headers.get("authorization"))
+            user = await run_in_threadpool(
+                self._authenticate,
+                request.headers.get("authorization"),
+                request.headers.get("qorus-token"),
+            )
         client = request.client
         ctx = CallContext(
             server=server,

@@ -43,6 +43,22 @@ def test_rbac_security_end_to_end(omq_dir: Path, start_qorus: Any) -> None:
     res = tool("qrest", "-u", q.url, "system/ping")
     assert res.returncode == 1 and "AUTHENTICATION-ERROR" in res.stdout + res.stderr
 
+    # login tokens: POST public/login, then the Qorus-Token header (qrest -k)
+    base = q.url + "/api"
+    r = httpx.post(f"{base}/public/login", json={"user": "viewer", "pass": "nope"})
+    assert r.status_code == 401
+    r = httpx.post(f"{base}/public/login", json={"user": "viewer", "pass": VIEW_PW})
+    assert r.status_code == 200, r.text
+    token = r.json()["token"]
+    r = httpx.get(f"{api}/system/ping", headers={"Qorus-Token": token})
+    assert r.json() == "OK"
+    r = httpx.get(f"{api}/system/ping", headers={"Qorus-Token": token + "x"})
+    assert r.status_code == 401 and r.json()["err"] == "AUTHENTICATION-ERROR"
+    res = tool("qrest", "-u", q.url, "-k", token, "system/ping")
+    assert res.returncode == 0 and "OK" in res.stdout, res.stderr
+    res = tool("qrest", "-u", q.url, "-k", token, "put", "system/rotateLogFiles")
+    assert res.returncode == 1 and "AUTHORIZATION-ERROR" in res.stdout + res.stderr
+
     # a password changed offline applies after user-tool -s (cached logins are dropped)
     new_pw = "N3w-Secret!"
     res = tool("user_tool", *d, "-d", f"viewer:pass={new_pw}")
