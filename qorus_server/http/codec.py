@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 import yaml
 
 from qorus_core.model.errors import ValidationError
+from qorus_server.http.negotiate import weighted
 
 JSON = "application/json"
 YAML = "application/x-yaml"
@@ -83,16 +84,7 @@ def decode_body(content_type: str | None, raw: bytes) -> Any:
 def choose(accept: str | None) -> str:
     """The answer format for an Accept header: the best of JSON, YAML, XML; JSON by default."""
     best: tuple[float, int, str] | None = None
-    for pos, part in enumerate((accept or "").split(",")):
-        bits = [b.strip() for b in part.split(";")]
-        mime = bits[0].lower()
-        q = 1.0
-        for b in bits[1:]:
-            if b.startswith("q="):
-                try:
-                    q = float(b[2:])
-                except ValueError:
-                    q = 0.0
+    for pos, (mime, q) in enumerate(weighted(accept)):
         kind = kind_of(mime)
         if kind in (JSON, YAML, XML) and q > 0 and (best is None or (q, -pos) > best[:2]):
             best = (q, -pos, kind)

@@ -15,6 +15,8 @@ from collections.abc import Callable
 import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from qorus_server.http.negotiate import weighted
+
 ENCODINGS: dict[str, Callable[[bytes], bytes]] = {
     "gzip": lambda b: gzip.compress(b, compresslevel=6, mtime=0),
     "deflate": lambda b: zlib.compress(b, 6),
@@ -30,16 +32,8 @@ def choose_encoding(accept_encoding: str) -> str | None:
     """The encoding to use, or None for identity."""
     best: tuple[float, int, str] | None = None
     star: float | None = None
-    for part in accept_encoding.split(","):
-        bits = [b.strip() for b in part.split(";")]
-        name = _ALIASES.get(bits[0].lower(), bits[0].lower())
-        q = 1.0
-        for b in bits[1:]:
-            if b.startswith("q="):
-                try:
-                    q = float(b[2:])
-                except ValueError:
-                    q = 0.0
+    for value, q in weighted(accept_encoding):
+        name = _ALIASES.get(value, value)
         if name == "*":
             star = q
         elif name in ENCODINGS and q > 0:

@@ -86,3 +86,16 @@ def test_codec_round_trip() -> None:
     with pytest.raises(Exception) as info:
         codec.decode_body("text/xml", b"<nope")
     assert getattr(info.value, "http_status", None) == 400
+
+
+def test_weighted_header_items() -> None:
+    from qorus_server.http.negotiate import weighted
+
+    assert weighted(None) == []
+    assert weighted("GZIP;q=0.5, br ,deflate;q=bad,") == [
+        ("gzip", 0.5),
+        ("br", 1.0),
+        ("deflate", 0.0),
+    ]
+    assert choose_encoding("deflate;q=bad, identity") is None
+    assert choose_encoding("*;q=0.3") == "gzip"
