@@ -69,6 +69,7 @@ def _summary(m: Any) -> dict[str, Any]:
         "note_count": int(m["note_count"]),
         "business_error": bool(m["business_error"]),
         "operator_lock": m["operator_lock"],
+        "synchronous": bool(m["synchronous"]),
         "external_order_instanceid": m.get("external_order_instanceid"),
     }
 

@@ -204,7 +204,7 @@ def recover_session(conn: Connection, sessionid: int) -> RecoveryResult:
     conn.execute(
         update(wi)
         .where(wi.c.status_sessionid == sessionid, wi.c.workflowstatus != IN_PROGRESS)
-        .values(status_sessionid=0, modified=ts)
+        .values(status_sessionid=0, synchronous=False, modified=ts)
     )
     res.jobs = conn.execute(
         update(t.job_instance)
@@ -296,7 +296,14 @@ def _recover_orders(conn: Connection, sessionid: int, res: RecoveryResult) -> No
         res.orders += conn.execute(
             update(wi)
             .where(owned, wi.c.workflow_instanceid.in_(chunk))
-            .values(workflowstatus=RETRY, status_sessionid=0, retry_trigger=ts, modified=ts)
+            # a recovered synchronous order is processed by normal instances (as in Qorus)
+            .values(
+                workflowstatus=RETRY,
+                status_sessionid=0,
+                synchronous=False,
+                retry_trigger=ts,
+                modified=ts,
+            )
         ).rowcount
 
 

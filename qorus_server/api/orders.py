@@ -17,6 +17,7 @@ from qorus_core.db import orders_ops as ops
 from qorus_core.db import orders_query
 from qorus_core.db import tables as t
 from qorus_core.model.errors import ValidationError
+from qorus_server.api.order_locks import guarded, guarded_bulk
 from qorus_server.api.registry import CallContext, operation
 from qorus_server.api.wfcommon import (
     as_bool,
@@ -90,7 +91,8 @@ OrderOp = Callable[..., dict[str, Any]]
 def _run(ctx: CallContext, id: Any, fn: OrderOp, *args: Any, **kwargs: Any) -> dict[str, Any]:
     order_workflow(ctx, id)
     with bad_data_is_400():
-        return fn(ctx.server.engine, as_int(id, "id"), *args, events=ctx.server.events, **kwargs)
+        # one transaction: the operator lock check, then the change
+        return guarded(ctx, as_int(id, "id"), fn, *args, **kwargs)
 
 
 @operation(
@@ -273,7 +275,10 @@ def add_note(ctx: CallContext, id: Any, note: Any = None) -> dict[str, Any]:
     """Add a ``note`` to the order; the note as stored."""
     if not isinstance(note, str) or not note.strip():
         raise ValidationError("missing argument 'note' (text)", code="ORDER-NOTE-ERROR")
-    return _run(ctx, id, ops.add_note, note, username=ctx.username)
+    order_workflow(ctx, id)  # notes are not changes: an operator lock does not refuse them
+    return ops.add_note(
+        ctx.server.engine, as_int(id, "id"), note, username=ctx.username, events=ctx.server.events
+    )
 
 
 # ---------------------------------------------------------------------- bulk forms
@@ -291,7 +296,7 @@ def _bulk(ctx: CallContext, ids: Any, fn: OrderOp) -> list[dict[str, Any]]:
                 err = getattr(exc, "to_dict", None)
                 out.append({"workflow_instanceid": wfiid, "error": err() if err else str(exc)})
                 continue
-        out.extend(ops.bulk(fn, ctx.server.engine, [wfiid], events=ctx.server.events))
+        out.append(guarded_bulk(ctx, wfiid, fn))
     return out
 
 

@@ -72,7 +72,13 @@ def claim_batch(
             wi.c.priority,
             wi.c.parent_workflow_instanceid,
         )
-        .where(wi.c.workflowid == workflowid, wi.c.status_sessionid == 0, due)
+        .where(
+            wi.c.workflowid == workflowid,
+            wi.c.status_sessionid == 0,
+            # synchronous orders run in the caller's thread (engine.sync), never here
+            wi.c.synchronous.is_(False),
+            due,
+        )
         .order_by(wi.c.priority, wi.c.workflow_instanceid)
         .limit(limit)
     )
@@ -88,6 +94,48 @@ def claim_batch(
         .where(wi.c.workflow_instanceid.in_(ids))
         .values(workflowstatus="I", status_sessionid=sessionid, modified=ts)
     )
+    _read_data(conn, orders)
+    return [orders[i] for i in ids]
+
+
+def claim_order(conn: Connection, wfiid: int, sessionid: int) -> ClaimedOrder | None:
+    """Claim one given order if it is due and unowned (a synchronous execution); its data, or
+    None when it is not due (a RETRY waiting for its trigger, another status, owned)."""
+    ts = now()
+    q = select(
+        wi.c.workflow_instanceid,
+        wi.c.workflowstatus,
+        wi.c.priority,
+        wi.c.parent_workflow_instanceid,
+    ).where(
+        wi.c.workflow_instanceid == wfiid,
+        wi.c.status_sessionid == 0,
+        or_(
+            wi.c.workflowstatus == "Y",
+            and_(
+                wi.c.workflowstatus == "R",
+                or_(wi.c.retry_trigger.is_(None), wi.c.retry_trigger <= ts),
+            ),
+        ),
+    )
+    if conn.dialect.name != "sqlite":
+        q = q.with_for_update()
+    r = conn.execute(q).first()
+    if r is None:
+        return None
+    order = ClaimedOrder(int(r[0]), r[1], int(r[2]), r[3] and int(r[3]))
+    conn.execute(
+        update(wi)
+        .where(wi.c.workflow_instanceid == wfiid)
+        .values(workflowstatus="I", status_sessionid=sessionid, modified=ts)
+    )
+    _read_data(conn, {order.workflow_instanceid: order})
+    return order
+
+
+def _read_data(conn: Connection, orders: dict[int, ClaimedOrder]) -> None:
+    """Fill in the claimed orders' data and the step rows of those that ran before."""
+    ids = list(orders)
     for wfiid, ext, static, dynamic in conn.execute(
         select(
             oi.c.workflow_instanceid,
@@ -117,7 +165,6 @@ def claim_batch(
             orders[int(wfiid)].steps[(int(stepid), int(ind))] = StepRow(
                 status, int(retries), bool(skip), custom
             )
-    return [orders[i] for i in ids]
 
 
 def release(engine: Engine, sessionid: int, claimed: list[ClaimedOrder]) -> int:

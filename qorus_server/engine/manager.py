@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import select, update
@@ -23,6 +23,7 @@ from qorus_core.db.wfdefs import WorkflowDef, find_workflow, load_workflow
 from qorus_core.model.errors import NotFoundError, QorusError
 from qorus_server.engine.codecache import CodeCache
 from qorus_server.engine.instance import MODES, ExecutionInstance
+from qorus_server.engine.sync import SYNCHRONOUS, run_synchronous
 from qorus_server.userapi import install
 from qorus_server.userapi.context import (
     LoggerFactory,
@@ -94,6 +95,8 @@ class WorkflowManager:
             omq=getattr(server, "omq", None),
             get_logger=_logger_factory(server, self._logger_factory),
             on_new_order=self.notify,
+            server=server,
+            exec_sync=self.exec_synchronous,
         )
         self.runtime = runtime
         self.codecache = CodeCache(server.engine)
@@ -148,7 +151,11 @@ class WorkflowManager:
 
     def _running(self, workflowid: int) -> list[ExecutionInstance]:
         with self._lock:
-            return [i for i in self._instances.values() if i.wdef.workflowid == workflowid]
+            return [
+                i
+                for i in self._instances.values()
+                if i.wdef.workflowid == workflowid and i.mode != SYNCHRONOUS
+            ]
 
     def workflowid(self, name: str | int, version: str | None = None) -> int:
         with self._rt().engine.connect() as conn:
@@ -293,6 +300,13 @@ class WorkflowManager:
             wfids = {i.wdef.workflowid for i in self._instances.values()}
         wfids |= set(self.codecache.workflow_ids())
         return [self.reset(wfid) for wfid in sorted(wfids)]
+
+    def exec_synchronous(
+        self, name: str | int, version: str | None, fields: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Create an order and run it to a final status in this thread (mode SYNCHRONOUS);
+        ``{workflow_instanceid, status, dynamicdata[, error]}``."""
+        return run_synchronous(self, self.workflowid(name, version), fields)
 
     def list_executions(self) -> list[dict[str, Any]]:
         with self._lock:

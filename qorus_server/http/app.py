@@ -12,11 +12,9 @@ import asyncio
 import base64
 import contextlib
 import logging
-import re
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
 
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
@@ -39,12 +37,11 @@ from qorus_server.api.registry import CallContext, PrincipalLike
 from qorus_server.http import codec
 from qorus_server.http.compress import CompressionMiddleware
 from qorus_server.http.cors import CorsMiddleware
+from qorus_server.http.dispatch import api_segments, query_args, resolve_call
 
 if TYPE_CHECKING:
     from qorus_server.server import QorusServer
 
-API_VERSION = 7
-_VERSION_RE = re.compile(r"v([1-9])")
 log = logging.getLogger("qorus.http")
 
 
@@ -135,18 +132,6 @@ def _error(request: Request, exc: QorusError) -> Response:
     return resp
 
 
-def query_args(query: str) -> dict[str, Any]:
-    """Query arguments, separated by ``&`` or ``;``; a repeated name gives a list."""
-    out: dict[str, Any] = {}
-    for k, v in parse_qsl(query.replace(";", "&"), keep_blank_values=True):
-        if k in out:
-            prev = out[k]
-            out[k] = [*prev, v] if isinstance(prev, list) else [prev, v]
-        else:
-            out[k] = v
-    return out
-
-
 class RestEndpoint:
     def __init__(self, server: QorusServer) -> None:
         self.server = server
@@ -188,36 +173,22 @@ class RestEndpoint:
     async def _handle(self, request: Request) -> Response:
         server = self.server
         segs = [s for s in request.path_params.get("path", "").split("/") if s]
-        if segs and segs[0] != "public":
-            if segs[0] == "latest" or _VERSION_RE.fullmatch(segs[0]):
-                segs = segs[1:]
-            else:
-                raise NotFoundError(
-                    f"unknown REST API path /api/{'/'.join(segs)}: use /api/latest/... or "
-                    f"/api/v{API_VERSION}/..."
-                )
-        elif not segs:
+        if not segs:
             return _answer(request, {"versions": ["latest", *(f"v{i}" for i in range(1, 8))]})
+        segs = api_segments(segs)
         if not segs:
             if request.method != "GET":
                 raise NotFoundError(f"{request.method} /api/latest is not supported")
             return _answer(request, server.router.resources())
         args = query_args(request.url.query)
         action = args.pop("action", None)
-        if isinstance(action, list):
-            raise ValidationError("more than one action given")
         raw = await request.body()
         body = codec.decode_body(request.headers.get("content-type"), raw)
         if body is not None:
             if not isinstance(body, dict):
                 raise ValidationError("the request body must be a hash of arguments")
             args.update(body)
-        if action is None and isinstance(args.get("action"), str):
-            # the action may come with the other arguments in the body (`qrest put X action=Y`)
-            action = args.pop("action")
-        match = server.router.resolve(request.method, segs, action)
-        op = match.op
-        args.update(match.params)
+        op, args = resolve_call(server.router, request.method, segs, args, action)
         user = None
         if not op.name.startswith("public."):
             user = await run_in_threadpool(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -41,6 +41,10 @@ class Runtime:
     #: called with a workflowid after an order was created, to wake its execution instances
     on_new_order: Callable[[int], None] | None = None
     stop_event: threading.Event = field(default_factory=threading.Event)
+    #: the running server (its registry and REST router, for ``UserApi.callRestApi``)
+    server: Any = None
+    #: runs an order synchronously: (name or id, version, createOrder fields) -> answer
+    exec_sync: Callable[[str | int, str | None, Mapping[str, Any]], dict[str, Any]] | None = None
 
     def system_logger(self) -> logging.Logger:
         return self.get_logger("system", "qorus")

@@ -12,8 +12,9 @@ from sqlalchemy import insert
 from qorus_core.db import orders, orders_ops, wfdefs
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import AUDIT_CODE_BY_NAME, now
+from qorus_core.model.errors import QorusError
 
-from . import context
+from . import context, sysapi
 from .fmt import qore_sprintf
 
 TRACE = 5
@@ -83,6 +84,49 @@ class UserApi:
         if rt.on_new_order is not None:
             rt.on_new_order(wfid)
         return wfiid
+
+    @staticmethod
+    def execSynchronousWorkflow(
+        name: str,
+        version: Any = None,
+        sdata: Mapping[str, Any] | None = None,
+        opts: Mapping[str, Any] | None = None,
+        ddata: Mapping[str, Any] | None = None,
+        priority: int = 500,
+        orderkeys: Mapping[str, Any] | None = None,
+        external_order_instanceid: str | None = None,
+        parent_workflow_instanceid: Any = None,
+    ) -> dict[str, Any]:
+        """Create an order and run it to COMPLETE or ERROR in this thread; ``{workflow_instanceid,
+        status, dynamicdata[, error]}``. ``version`` may be left out (``(name, sdata)``); from
+        step code the calling order becomes the parent unless ``parent_workflow_instanceid`` is
+        given (False: none). ``opts`` is accepted for compatibility and must be empty."""
+        if isinstance(version, Mapping) and sdata is None:
+            version, sdata = None, version
+        if opts:
+            raise QorusError(
+                "execSynchronousWorkflow: workflow options are not supported yet",
+                code="PARAMETER-ERROR",
+            )
+        fields: dict[str, Any] = {"staticdata": dict(sdata or {}), "priority": priority}
+        if ddata:
+            fields["dynamicdata"] = dict(ddata)
+        if orderkeys:
+            fields["orderkeys"] = dict(orderkeys)
+        if external_order_instanceid is not None:
+            fields["external_order_instanceid"] = external_order_instanceid
+        ctx = context.current()
+        if parent_workflow_instanceid is None and ctx is not None:
+            parent_workflow_instanceid = ctx.workflow_instanceid
+        if parent_workflow_instanceid not in (None, False):
+            fields["parent_workflow_instanceid"] = int(parent_workflow_instanceid)
+        return sysapi.exec_synchronous(name, None if version is None else str(version), fields)
+
+    @staticmethod
+    def callRestApi(method: str, path: str, body_args: Mapping[str, Any] | None = None) -> Any:
+        """Call the server's own REST API in-process as the system (no RBAC); its result.
+        ``UserApi.callRestApi("GET", "system/instance-key")``; errors raise QorusError."""
+        return sysapi.call_rest_api(method, path, body_args)
 
     @staticmethod
     def cancelOrder(wfiid: int) -> dict[str, Any]:
@@ -170,13 +214,9 @@ class UserApi:
 
     @staticmethod
     def getSystemInfo() -> dict[str, Any]:
-        rt = context.runtime()
-        return {
-            "instance-key": rt.options.get("instance-key"),
-            "session-id": rt.sessionid,
-            "node": rt.options.get("node"),
-            "omq_dir": str(rt.omq.root) if rt.omq else None,
-        }
+        """``instance-key``, ``session-id``, ``omq-version``, ``omq-schema``, ``hostname``,
+        ``pid``, ``starttime``, ``logfile``, ... (the server's ``GET system`` and more)."""
+        return sysapi.system_info()
 
     @staticmethod
     def sleep(secs: float) -> None:

@@ -1,0 +1,179 @@
+"""Synchronous execution: create an order and run it to a final status in the caller's thread.
+
+``POST workflows/{id}?action=execSynchronous``, ``omq.system.exec-synchronous-workflow`` and
+``UserApi.execSynchronousWorkflow`` come here. The order is created with its ``synchronous``
+flag set, so the workflow's normal execution instances never claim it (see
+:func:`~qorus_server.engine.claims.claim_batch`); an execution instance in mode SYNCHRONOUS
+(listed under ``exec`` while it runs, without worker threads) runs it with the same
+:class:`~qorus_server.engine.runner.OrderRunner` as normal instances, one commit per step, and
+waits out RETRY delays until the order is COMPLETE or ERROR (or BLOCKED by its code, or the
+system stops). The flag is cleared at the end, so a later manual retry of the order is run by
+the normal instances; crash recovery clears it too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+
+from qorus_core.db import orders
+from qorus_core.db import tables as t
+from qorus_core.db.refdata import now
+from qorus_core.db.unit import loads
+from qorus_core.model.errors import QorusError
+from qorus_core.model.status import ORDER_STATUS_NAMES
+from qorus_server.engine.claims import claim_order
+from qorus_server.engine.instance import ExecutionInstance
+from qorus_server.engine.runner import OrderRunner
+from qorus_server.engine.workerdb import WorkerDb
+
+if TYPE_CHECKING:
+    from qorus_server.engine.manager import WorkflowManager
+
+SYNCHRONOUS = "SYNCHRONOUS"
+
+wi = t.workflow_instance
+
+
+class _Buffered:
+    """Keeps the creation's events until its transaction (with the flag set) has committed."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any] | None]] = []
+
+    def post(
+        self,
+        eventstr: str,
+        info: dict[str, Any] | None = None,
+        *,
+        severity: str = "INFO",
+        caller: str = "",
+    ) -> None:
+        self.events.append((eventstr, info))
+
+
+def run_synchronous(
+    manager: WorkflowManager, workflowid: int, fields: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Create an order of ``workflowid`` from createOrder ``fields``, run it to a final status
+    here, and answer ``{workflow_instanceid, status, dynamicdata[, error]}``."""
+    rt = manager._rt()
+    assert manager.codecache is not None
+    wdef = manager._load(workflowid)
+    if not wdef.enabled:
+        raise QorusError(f"workflow {wdef.label()} is disabled", code="WORKFLOW-START-ERROR")
+    # compile and check first: a workflow that cannot run leaves no order behind
+    inst = ExecutionInstance(
+        next(manager._ids), rt, wdef, manager.codecache, mode=SYNCHRONOUS, poll_interval=1.0
+    )
+    inst.status = "running"
+    with manager._lock:
+        manager._instances[inst.execid] = inst
+    try:
+        wfiid = _create(rt.engine, workflowid, fields, rt.events)
+        inst.logger.info(
+            "executing SYNCHRONOUS workflow order instance %d of %s", wfiid, wdef.label()
+        )
+        try:
+            _run(inst, wfiid)
+        finally:
+            with rt.engine.begin() as conn:
+                conn.execute(
+                    update(wi).where(wi.c.workflow_instanceid == wfiid).values(synchronous=False)
+                )
+        answer = result(rt.engine, wfiid)
+        inst.logger.info(
+            "SYNCHRONOUS workflow order instance %d finished with status %s",
+            wfiid,
+            answer["status"],
+        )
+        return answer
+    finally:
+        with manager._lock:
+            manager._instances.pop(inst.execid, None)
+        inst.status = "stopped"
+
+
+def _create(engine: Any, workflowid: int, fields: Mapping[str, Any], events: Any) -> int:
+    later = _Buffered()
+    with engine.begin() as conn:
+        wfiid = orders.create_orders(conn, workflowid, [dict(fields)], events=later)[0]
+        conn.execute(update(wi).where(wi.c.workflow_instanceid == wfiid).values(synchronous=True))
+    if events is not None:
+        for name, info in later.events:
+            events.post(name, info, caller="engine")
+    return wfiid
+
+
+def _due(engine: Any, wfiid: int) -> tuple[str, datetime | None]:
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(wi.c.workflowstatus, wi.c.retry_trigger).where(wi.c.workflow_instanceid == wfiid)
+        ).one()
+    return str(row[0]), row[1]
+
+
+def _run(inst: ExecutionInstance, wfiid: int) -> None:
+    rt = inst.runtime
+    db = WorkerDb(rt.engine)
+    try:
+        while not rt.stop_event.is_set() and not inst._stopping:
+            with db.tx() as conn:
+                order = claim_order(conn, wfiid, rt.sessionid)
+            if order is None:
+                status, trigger = _due(rt.engine, wfiid)
+                if status != "R" or trigger is None:
+                    return  # final (or BLOCKED / CANCELED meanwhile, or owned elsewhere)
+                secs = (trigger - now()).total_seconds()
+                if secs > 0:
+                    rt.stop_event.wait(min(secs + 0.01, 1.0))
+                continue
+            final = OrderRunner(inst.env, db).run(order)
+            inst.processed += 1
+            if final != "R":
+                return
+    finally:
+        db.close()
+
+
+def result(engine: Any, wfiid: int) -> dict[str, Any]:
+    """The answer of a synchronous execution: status, dynamic data, the last error if ERROR."""
+    ei = t.error_instance
+    with engine.connect() as conn:
+        status = conn.execute(
+            select(wi.c.workflowstatus).where(wi.c.workflow_instanceid == wfiid)
+        ).scalar_one()
+        dynamic = conn.execute(
+            select(t.order_instance.c.dynamicdata).where(
+                t.order_instance.c.workflow_instanceid == wfiid
+            )
+        ).scalar_one_or_none()
+        err = None
+        if status == "E":
+            err = conn.execute(
+                select(ei.c.error, ei.c.description, ei.c.info)
+                .where(ei.c.workflow_instanceid == wfiid, ei.c.severity.in_(("FATAL", "MAJOR")))
+                .order_by(ei.c.error_instanceid.desc())
+                .limit(1)
+            ).first()
+    out: dict[str, Any] = {
+        "workflow_instanceid": wfiid,
+        "status": ORDER_STATUS_NAMES.get(status, status),
+        "dynamicdata": loads(dynamic) or None,
+    }
+    if err is not None:
+        out["error"] = {"error": err[0], "description": err[1], "info": _info(err[2])}
+    return out
+
+
+def _info(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text

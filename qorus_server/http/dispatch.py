@@ -1,0 +1,82 @@
+"""From a REST request to an operation call: the path under ``/api`` (version prefix), the
+arguments (query, body, path captures) and the action. Shared by the HTTP layer
+(:mod:`qorus_server.http.app`) and in-process callers (``UserApi.callRestApi``), so a REST
+path means the same operation wherever it is called from.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import parse_qsl
+
+from qorus_core.model.errors import NotFoundError, ValidationError
+from qorus_server.api.registry import Operation
+from qorus_server.http.routes import RestRouter
+
+API_VERSION = 7
+VERSION_RE = re.compile(r"v([1-9])")
+
+
+def query_args(query: str) -> dict[str, Any]:
+    """Query arguments, separated by ``&`` or ``;``; a repeated name gives a list."""
+    out: dict[str, Any] = {}
+    for k, v in parse_qsl(query.replace(";", "&"), keep_blank_values=True):
+        if k in out:
+            prev = out[k]
+            out[k] = [*prev, v] if isinstance(prev, list) else [prev, v]
+        else:
+            out[k] = v
+    return out
+
+
+def is_versioned(segs: Sequence[str]) -> bool:
+    return bool(segs) and (segs[0] == "latest" or VERSION_RE.fullmatch(segs[0]) is not None)
+
+
+def api_segments(segs: Sequence[str]) -> list[str]:
+    """The resource segments of a path under ``/api/``: ``latest/...`` and ``vN/...`` lose their
+    prefix, ``public/...`` is kept; anything else is 404."""
+    if not segs or segs[0] == "public":
+        return list(segs)
+    if is_versioned(segs):
+        return list(segs[1:])
+    raise NotFoundError(
+        f"unknown REST API path /api/{'/'.join(segs)}: use /api/latest/... or "
+        f"/api/v{API_VERSION}/..."
+    )
+
+
+def resolve_call(
+    router: RestRouter,
+    method: str,
+    segs: Sequence[str],
+    args: dict[str, Any],
+    action: Any = None,
+) -> tuple[Operation, dict[str, Any]]:
+    """The operation a request names and its arguments (``args`` plus the path captures).
+
+    ``action`` is the query's; without one, an ``action`` among the (body) arguments is used,
+    as ``qrest put X action=Y`` sends it."""
+    if isinstance(action, list):
+        raise ValidationError("more than one action given")
+    if action is None and isinstance(args.get("action"), str):
+        action = args.pop("action")
+    match = router.resolve(method, segs, action)
+    args.update(match.params)
+    return match.op, args
+
+
+def split_internal_path(path: str) -> tuple[list[str], dict[str, Any]]:
+    """An in-process REST path: ``system/ping``, ``/api/latest/system/ping`` or
+    ``api/v7/orders/1?action=retry``; its resource segments and query arguments."""
+    text, _, query = path.partition("?")
+    segs = [s for s in text.split("/") if s]
+    if segs and segs[0] == "api":
+        segs = api_segments(segs[1:])
+    elif is_versioned(segs):
+        segs = segs[1:]
+    if not segs:
+        raise NotFoundError(f"no REST resource in path {path!r}")
+    return segs, query_args(query)
