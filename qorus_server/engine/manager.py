@@ -94,6 +94,7 @@ class WorkflowManager:
             omq=getattr(server, "omq", None),
             get_logger=_logger_factory(server, self._logger_factory),
             on_new_order=self.notify,
+            sensitive=getattr(server, "sensitive", None),
         )
         self.runtime = runtime
         self.codecache = CodeCache(server.engine)
