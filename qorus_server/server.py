@@ -42,7 +42,8 @@ from typing import Any, Protocol
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from qorus_core.db import schema
+from qorus_core.crypto import SensitiveCipher, SensitiveKeyError
+from qorus_core.db import schema, sensitive
 from qorus_core.db.engine import READONLY, check_connection
 from qorus_core.db.refdata import now
 from qorus_core.model.errors import DatasourceError, OptionError, QorusError, SchemaError
@@ -135,6 +136,8 @@ class QorusServer:
         self.log = logging.getLogger("qorus.system")
         self.auditor: audit.Auditor = None  # type: ignore[assignment]
         self.sessionid: int | None = None
+        #: the cipher of the sensitive-data-key (loaded or created after step 3)
+        self.sensitive: SensitiveCipher | None = None
         self.pid_file = omq.var / f"qorus-{self.instance_key or 'none'}.pid"
         self.shutdown_reason: str | None = None
         self._heartbeat: app_session.Heartbeat | None = None
@@ -190,6 +193,16 @@ class QorusServer:
             raise StartupError(EXIT_DATASOURCE, f"system datasource: {reason}") from None
         self.auditor = audit.Auditor(self.engine, self.options)
         self.log.info("system datasource %s is current", self.engine.url.render_as_string())
+        self.step3_sensitive_key()
+
+    def step3_sensitive_key(self) -> None:
+        """Load the sensitive-data-key, or create it when missing (exit 99 when unusable)."""
+        path = sensitive.key_path(self.options, self.omq)
+        try:
+            self.sensitive, created = sensitive.open_cipher(self.engine, path)
+        except SensitiveKeyError as exc:
+            raise StartupError(EXIT_OTHER, exc.desc) from None
+        self.log.info("sensitive-data-key %s %s", path, "created" if created else "loaded")
 
     def step4_rbac(self) -> None:
         if not self.options.get("rbac-security"):
@@ -441,7 +454,7 @@ class QorusServer:
                 who=ctx.username or "-",
                 source=ctx.source or ctx.transport,
                 info1=op.name,
-                info2=dict(args),
+                info2=_audit_args(args),
             )
         except SQLAlchemyError:
             self.log.exception("cannot write the API-CALL audit row of %s", op.name)
@@ -457,6 +470,14 @@ class QorusServer:
     @property
     def system_log_path(self) -> Path | None:
         return self.logs.system_path if self.logs else None
+
+
+def _audit_args(args: Any) -> dict[str, Any]:
+    """The arguments of an API call as audited: sensitive data reduced to key names."""
+    out = dict(args)
+    if "sensitive_data" in out:
+        out["sensitive_data"] = sensitive.redact(out["sensitive_data"])
+    return out
 
 
 def _report_line(message: str) -> None:

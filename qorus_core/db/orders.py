@@ -15,6 +15,8 @@ from sqlalchemy import insert, select, tuple_
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from qorus_core.crypto import SensitiveCipher
+from qorus_core.db import sensitive
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import now
 from qorus_core.db.unit import ConnOrEngine, EventSink, dumps, unit
@@ -136,6 +138,7 @@ class NewOrder:
     scheduled: datetime | None
     external_id: str | None
     parent_id: int | None
+    sensitive: list[sensitive.SensitiveEntry]
 
 
 _ORDER_ARGS = frozenset(
@@ -158,8 +161,6 @@ def validate_order(brief: WorkflowBrief, args: Mapping[str, Any], ts: datetime) 
     unknown = sorted(set(args) - _ORDER_ARGS)
     if unknown:
         raise order_data_error(f"unknown order argument(s): {', '.join(unknown)}")
-    if args.get("sensitive_data"):
-        raise order_data_error("sensitive_data is not supported yet")
     static = args.get("staticdata")
     external = args.get("external_order_instanceid")
     if static is None and external is None:
@@ -204,6 +205,7 @@ def validate_order(brief: WorkflowBrief, args: Mapping[str, Any], ts: datetime) 
         scheduled=scheduled,
         external_id=None if external is None else str(external),
         parent_id=None if parent is None else int(parent),
+        sensitive=sensitive.parse_order_arg(args.get("sensitive_data")),
     )
 
 
@@ -213,12 +215,13 @@ def create_order(
     staticdata: Mapping[str, Any] | None = None,
     *,
     events: EventSink | None = None,
+    cipher: SensitiveCipher | None = None,
     **args: Any,
 ) -> int:
     """Create one order; returns its ``workflow_instanceid``. Arguments as in createOrder."""
     if staticdata is not None:
         args["staticdata"] = staticdata
-    return create_orders(target, workflowid, [args], events=events)[0]
+    return create_orders(target, workflowid, [args], events=events, cipher=cipher)[0]
 
 
 def create_orders(
@@ -227,14 +230,18 @@ def create_orders(
     orders: Sequence[Mapping[str, Any]],
     *,
     events: EventSink | None = None,
+    cipher: SensitiveCipher | None = None,
 ) -> list[int]:
-    """Create several orders of one workflow in one transaction (all or none)."""
+    """Create several orders of one workflow in one transaction (all or none); orders with
+    ``sensitive_data`` need the ``cipher`` of the sensitive-data-key."""
     if not orders:
         return []
     ts = now()
     with unit(target, events) as (conn, pending):
         brief = workflow_brief(conn, workflowid)
         new = [validate_order(brief, a, ts) for a in orders]
+        if cipher is None and any(o.sensitive for o in new):
+            raise sensitive.no_key_error()
         _check_parents(conn, new)
         _check_unique(conn, new)
         wi = t.workflow_instance
@@ -277,6 +284,10 @@ def create_orders(
                 for i, o in zip(ids, new, strict=True)
             ],
         )
+        for i, o in zip(ids, new, strict=True):
+            if o.sensitive:
+                assert cipher is not None
+                sensitive.insert_entries(conn, cipher, i, o.sensitive)
         key_rows = [
             {
                 "workflow_instanceid": i,

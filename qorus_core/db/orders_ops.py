@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
+from qorus_core.db import sensitive
 from qorus_core.db import tables as t
 from qorus_core.db.orders import (
     check_priority,
@@ -130,9 +131,14 @@ def retry_order(
 
 
 def cancel_order(
-    target: ConnOrEngine, wfiid: int, *, events: EventSink | None = None
+    target: ConnOrEngine,
+    wfiid: int,
+    *,
+    events: EventSink | None = None,
+    purge_sensitive: bool = False,
 ) -> dict[str, Any]:
-    """Any status but IN-PROGRESS, COMPLETE and CANCELED -> CANCELED (the old one kept)."""
+    """Any status but IN-PROGRESS, COMPLETE and CANCELED -> CANCELED (the old one kept);
+    with ``purge_sensitive`` (option purge-sensitive-data-canceled) its sensitive data go."""
     with unit(target, events) as (conn, pending):
         order = _lock_order(conn, wfiid, "CANCEL-WORKFLOW-ERROR")
         status = order["workflowstatus"]
@@ -144,6 +150,8 @@ def cancel_order(
             )
         orig = order["workflowstatus_orig"] if status == "B" else status
         _set(conn, order, workflowstatus="X", workflowstatus_orig=orig)
+        if purge_sensitive:
+            sensitive.purge(conn, [order["workflow_instanceid"]])
         _status_event(pending, order, "X")
         return _result(order, "X")
 

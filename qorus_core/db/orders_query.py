@@ -14,6 +14,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
+from qorus_core.db import sensitive
 from qorus_core.db import tables as t
 from qorus_core.db.orders import parse_timestamp
 from qorus_core.db.unit import ConnOrEngine, loads, unit
@@ -179,6 +180,9 @@ def get_order_info(target: ConnOrEngine, wfiid: Any) -> dict[str, Any]:
         out["staticdata"] = loads(m["staticdata"])
         out["dynamicdata"] = loads(m["dynamicdata"])
         out["keys"] = _keys(conn, ident)
+        # sensitive data: key names and aliases only, never a value or the data
+        out["sensitive_data_keys"] = sensitive.summary(conn, ident)
+        out["has_sensitive_data"] = bool(out["sensitive_data_keys"])
         out["StepInstances"] = _steps(conn, ident)
         out["ErrorInstances"] = _errors(conn, ident)
         out["error_count"] = sum(

@@ -9,6 +9,7 @@ of each change wake the engine's instances when an order becomes due.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -85,6 +86,11 @@ def notes(ctx: CallContext, id: Any, limit: Any = None) -> list[dict[str, Any]]:
 
 # ---------------------------------------------------------------------- one order
 
+
+def _purge_canceled(ctx: CallContext) -> bool:
+    return bool(ctx.server.options.get("purge-sensitive-data-canceled"))
+
+
 OrderOp = Callable[..., dict[str, Any]]
 
 
@@ -116,7 +122,7 @@ def retry(ctx: CallContext, id: Any) -> dict[str, Any]:
 )
 def cancel(ctx: CallContext, id: Any) -> dict[str, Any]:
     """-> CANCELED (the status before is kept for uncancel)."""
-    return _run(ctx, id, ops.cancel_order)
+    return _run(ctx, id, ops.cancel_order, purge_sensitive=_purge_canceled(ctx))
 
 
 @operation(
@@ -321,7 +327,7 @@ def retry_many(ctx: CallContext, ids: Any = None) -> list[dict[str, Any]]:
 )
 def cancel_many(ctx: CallContext, ids: Any = None) -> list[dict[str, Any]]:
     """Cancel each order of ``ids``."""
-    return _bulk(ctx, ids, ops.cancel_order)
+    return _bulk(ctx, ids, partial(ops.cancel_order, purge_sensitive=_purge_canceled(ctx)))
 
 
 @operation(

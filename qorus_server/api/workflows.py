@@ -183,7 +183,9 @@ def create_order(
     wfid = resolve(ctx, ref, version)
     s = ctx.server
     with bad_data_is_400():
-        wfiid = orders.create_orders(s.engine, wfid, [fields], events=s.events)[0]
+        wfiid = orders.create_orders(
+            s.engine, wfid, [fields], events=s.events, cipher=getattr(s, "sensitive", None)
+        )[0]
     manager(ctx).notify(wfid)
     return {"workflow_instanceid": wfiid}
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
+from qorus_core.db import sensitive
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import now
 
@@ -43,6 +44,7 @@ class ClaimedOrder:
     staticdata: dict[str, Any] = field(default_factory=dict)
     dynamicdata: dict[str, Any] = field(default_factory=dict)
     steps: dict[tuple[int, int], StepRow] = field(default_factory=dict)
+    has_sensitive: bool = False
 
 
 def _load(text: str | None) -> dict[str, Any]:
@@ -148,6 +150,8 @@ def _read_data(conn: Connection, orders: dict[int, ClaimedOrder]) -> None:
         o.external_order_instanceid = ext
         o.staticdata = _load(static)
         o.dynamicdata = _load(dynamic)
+    for wfiid in sensitive.orders_with_data(conn, ids):
+        orders[wfiid].has_sensitive = True
     # fresh orders have no step rows; only look for those that ran before
     again = [i for i, o in orders.items() if o.status not in ("Y", "S")]
     if again:

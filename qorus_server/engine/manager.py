@@ -97,6 +97,7 @@ class WorkflowManager:
             on_new_order=self.notify,
             server=server,
             exec_sync=self.exec_synchronous,
+            sensitive=getattr(server, "sensitive", None),
         )
         self.runtime = runtime
         self.codecache = CodeCache(server.engine)

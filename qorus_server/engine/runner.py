@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
+from qorus_core.db import sensitive
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import now
 from qorus_core.db.unit import dumps
@@ -352,6 +353,15 @@ class OrderRunner:
             )
         if ctx.key_changes:
             self._write_keys(conn, ctx)
+        if ctx.sensitive is not None and ctx.sensitive.dirty:
+            names = ctx.sensitive.flush(conn)
+            order.has_sensitive = True
+            self.env.logger.info(
+                "order %d step %s: sensitive data of key(s) %s updated",
+                wfiid,
+                ctx.stepname,
+                ", ".join(names),
+            )
         if out.errors:
             conn.execute(
                 insert(t.error_instance),
@@ -422,6 +432,12 @@ class OrderRunner:
         delay: int | None,
     ) -> None:
         ts = now()
+        if (
+            final == "C"
+            and order.has_sensitive
+            and self.env.runtime.options.get("purge-sensitive-data-complete")
+        ):
+            sensitive.purge(conn, [order.workflow_instanceid])
         errors = sum(1 for o in outcomes for e in o.errors if e.changes_status)
         warnings = sum(1 for o in outcomes for e in o.errors if not e.changes_status)
         plain = not (errors or warnings or ctx.custom_status or ctx.reschedule or ctx.blocked)

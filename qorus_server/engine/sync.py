@@ -74,7 +74,7 @@ def run_synchronous(
     with manager._lock:
         manager._instances[inst.execid] = inst
     try:
-        wfiid = _create(rt.engine, workflowid, fields, rt.events)
+        wfiid = _create(rt.engine, workflowid, fields, rt.events, rt.sensitive)
         inst.logger.info(
             "executing SYNCHRONOUS workflow order instance %d of %s", wfiid, wdef.label()
         )
@@ -98,10 +98,14 @@ def run_synchronous(
         inst.status = "stopped"
 
 
-def _create(engine: Any, workflowid: int, fields: Mapping[str, Any], events: Any) -> int:
+def _create(
+    engine: Any, workflowid: int, fields: Mapping[str, Any], events: Any, cipher: Any
+) -> int:
     later = _Buffered()
     with engine.begin() as conn:
-        wfiid = orders.create_orders(conn, workflowid, [dict(fields)], events=later)[0]
+        wfiid = orders.create_orders(conn, workflowid, [dict(fields)], events=later, cipher=cipher)[
+            0
+        ]
         conn.execute(update(wi).where(wi.c.workflow_instanceid == wfiid).values(synchronous=True))
     if events is not None:
         for name, info in later.events:

@@ -11,14 +11,18 @@ from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
+from qorus_core.crypto import SensitiveCipher
 from qorus_core.db.unit import EventSink
 from qorus_core.model.errors import QorusError
 from qorus_core.omqdir import OmqDir
 from qorus_core.options import Options
+
+if TYPE_CHECKING:
+    from qorus_server.userapi.sensitive import OrderSensitive
 
 LoggerFactory = Callable[[str, str], logging.Logger]
 
@@ -45,6 +49,9 @@ class Runtime:
     server: Any = None
     #: runs an order synchronously: (name or id, version, createOrder fields) -> answer
     exec_sync: Callable[[str | int, str | None, Mapping[str, Any]], dict[str, Any]] | None = None
+
+    #: the cipher of the sensitive-data-key (None: sensitive data cannot be used)
+    sensitive: SensitiveCipher | None = None
 
     def system_logger(self) -> logging.Logger:
         return self.get_logger("system", "qorus")
@@ -81,6 +88,8 @@ class OrderContext:
     #: order keys to write with the step's commit: (name, values, replace)
     key_changes: list[tuple[str, list[str], bool]] = field(default_factory=list)
     keys: dict[str, list[str]] | None = None
+    #: the order's sensitive data, read on first use; its changes commit with the step
+    sensitive: OrderSensitive | None = None
     # the running step
     stepid: int = 0
     stepname: str = ""

@@ -80,7 +80,9 @@ class UserApi:
         args.setdefault("status", status)
         with rt.engine.connect() as conn:
             wfid = wfdefs.find_workflow(conn, name, version)
-        wfiid = orders.create_orders(rt.engine, wfid, [args], events=rt.events)[0]
+        wfiid = orders.create_orders(
+            rt.engine, wfid, [args], events=rt.events, cipher=rt.sensitive
+        )[0]
         if rt.on_new_order is not None:
             rt.on_new_order(wfid)
         return wfiid
@@ -131,7 +133,8 @@ class UserApi:
     @staticmethod
     def cancelOrder(wfiid: int) -> dict[str, Any]:
         rt = context.runtime()
-        return orders_ops.cancel_order(rt.engine, wfiid, events=rt.events)
+        purge = bool(rt.options.get("purge-sensitive-data-canceled"))
+        return orders_ops.cancel_order(rt.engine, wfiid, events=rt.events, purge_sensitive=purge)
 
     @staticmethod
     def uncancelOrder(wfiid: int) -> dict[str, Any]:

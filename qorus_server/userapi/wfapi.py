@@ -18,6 +18,7 @@ from qorus_core.db import tables as t
 from qorus_core.model.errors import QorusError
 
 from . import context
+from .sensitive import SensitiveDataApi
 from .userapi import UserApi
 
 
@@ -33,8 +34,9 @@ def _not_yet(what: str) -> QorusError:
     return QorusError(f"{what} is not supported by this version yet", code="NOT-SUPPORTED")
 
 
-class WorkflowApi(UserApi):
-    """Static methods, as in Qorus (``wfapi.getStaticData()``); includes every UserApi call."""
+class WorkflowApi(SensitiveDataApi, UserApi):
+    """Static methods, as in Qorus (``wfapi.getStaticData()``); includes every UserApi call
+    and the sensitive data methods (:class:`~qorus_server.userapi.sensitive.SensitiveDataApi`)."""
 
     # ------------------------------------------------------------------ order data
 
@@ -75,14 +77,6 @@ class WorkflowApi(UserApi):
         ctx = context.require()
         for k in key if isinstance(key, list | tuple) else [key]:
             ctx.tempdata.pop(k, None)
-
-    @staticmethod
-    def getSensitiveData(*args: Any) -> Any:
-        raise _not_yet("sensitive data")
-
-    @staticmethod
-    def updateSensitiveData(*args: Any) -> None:
-        raise _not_yet("sensitive data")
 
     # ------------------------------------------------------------------ order keys
 

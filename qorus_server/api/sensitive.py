@@ -1,0 +1,173 @@
+"""Sensitive order data over the system API: ``orders/{id}/sensitiveData`` (GET, PUT
+``action=sensitiveData``, DELETE).
+
+Each needs its own permission (READ-, EDIT-, DELETE-SENSITIVE-DATA, all included in
+SENSITIVE-DATA-CONTROL). The API-CALL audit row and the WORKFLOW_DATA_UPDATED event name the
+key (``skey``) only, never a value or the data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from qorus_core.crypto import SensitiveCipher
+from qorus_core.db import sensitive as sdb
+from qorus_core.model.errors import QorusError, ValidationError
+from qorus_server.api.registry import CallContext, operation
+from qorus_server.api.wfcommon import as_int, order_workflow, readonly
+
+READ = "READ-SENSITIVE-DATA"
+EDIT = "EDIT-SENSITIVE-DATA"
+DELETE = "DELETE-SENSITIVE-DATA"
+
+
+def _cipher(ctx: CallContext) -> SensitiveCipher:
+    cipher: SensitiveCipher | None = getattr(ctx.server, "sensitive", None)
+    if cipher is None:
+        raise sdb.no_key_error()
+    return cipher
+
+
+def _arg_error(desc: str) -> QorusError:
+    return ValidationError(desc, code="SENSITIVE-DATA-ARG-ERROR")
+
+
+def _text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        return str(value)
+    raise _arg_error(f"expected a string, got {type(value).__name__}")
+
+
+def _hash(value: Any, name: str) -> dict[str, Any]:
+    """A hash argument (a string is read as YAML); errors never echo the value."""
+    if isinstance(value, str):
+        try:
+            value = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise _arg_error(f"argument {name!r} is not valid YAML") from None
+    if not isinstance(value, dict):
+        raise _arg_error(f"argument {name!r} has type {type(value).__name__}; expecting a hash")
+    return value
+
+
+def _key_args(skey: Any, svalue: Any) -> tuple[str | None, str | None]:
+    key, value = _text(skey), _text(svalue)
+    if value is not None and key is None:
+        raise _arg_error("argument 'svalue' needs 'skey' too")
+    return key, value
+
+
+def _audit(ctx: CallContext, name: str, wfiid: int, skey: str | None) -> None:
+    """An API-CALL audit row with the key name only (the registry's would hold the values)."""
+    fn = getattr(ctx.server, "audit_api_call", None)
+    registry = getattr(ctx.server, "registry", None)
+    if fn is None or registry is None:
+        return
+    fn(registry.get(name), ctx, {"id": wfiid, "skey": skey}, None)
+
+
+def _event(ctx: CallContext, wfiid: int, workflowid: int, skey: str | None) -> None:
+    events = getattr(ctx.server, "events", None)
+    if events is not None:
+        events.post(
+            "WORKFLOW_DATA_UPDATED",
+            {
+                "workflowid": workflowid,
+                "workflow_instanceid": wfiid,
+                "datatype": "sensitive",
+                "skey": skey,
+            },
+            caller="api",
+        )
+
+
+@operation(
+    "orders.sensitive-data",
+    rest=[("GET", "orders/{id}", "sensitiveData")],
+    permissions=(READ,),
+)
+def get_sensitive_data(
+    ctx: CallContext, id: Any, skey: Any = None, svalue: Any = None
+) -> dict[str, Any]:
+    """``{skey: {svalue: {data, aliases, meta}}}`` of the order, all or of ``skey`` (and
+    ``svalue``)."""
+    order_workflow(ctx, id)
+    wfiid = as_int(id, "id")
+    key, value = _key_args(skey, svalue)
+    cipher = _cipher(ctx)
+    with readonly(ctx) as conn:
+        entries = sdb.load(conn, cipher, wfiid)
+    _audit(ctx, "orders.sensitive-data", wfiid, key)
+    return sdb.api_data(entries, key, value)
+
+
+@operation(
+    "orders.update-sensitive-data",
+    rest=[("PUT", "orders/{id}", "sensitiveData")],
+    permissions=(EDIT,),
+)
+def put_sensitive_data(
+    ctx: CallContext,
+    id: Any,
+    skey: Any = None,
+    svalue: Any = None,
+    data: Any = None,
+    aliases: Any = None,
+    meta: Any = None,
+) -> str:
+    """Replace the data of ``skey``/``svalue`` with ``data`` (no ``data``: delete them);
+    ``aliases`` (a list or ``a,b``) and ``meta`` (a hash) as given."""
+    workflowid = order_workflow(ctx, id)
+    wfiid = as_int(id, "id")
+    key, value = _key_args(skey, svalue)
+    if key is None:
+        raise _arg_error(f"missing argument 'skey' to update sensitive data of order {wfiid}")
+    if value is None:
+        raise _arg_error(
+            f"missing argument 'svalue' to update sensitive data of order {wfiid} key {key!r}"
+        )
+    if isinstance(aliases, str):
+        aliases = [a.strip() for a in aliases.split(",") if a.strip()]
+    alias_list = sdb.as_aliases(aliases)
+    md = {} if meta is None else _hash(meta, "meta")
+    cipher = _cipher(ctx)
+    with ctx.server.engine.begin() as conn:
+        if data is None:
+            sdb.delete_entries(conn, cipher, wfiid, key, value)
+        else:
+            entry = sdb.SensitiveEntry(key, value, _hash(data, "data"), alias_list, md)
+            try:
+                sdb.check_keys(key, value, alias_list)
+            except QorusError as exc:
+                raise _arg_error(exc.desc) from None
+            sdb.save(conn, cipher, wfiid, entry)
+    _audit(ctx, "orders.update-sensitive-data", wfiid, key)
+    _event(ctx, wfiid, workflowid, key)
+    return "OK"
+
+
+@operation(
+    "orders.delete-sensitive-data",
+    rest=[("DELETE", "orders/{id}", "sensitiveData")],
+    permissions=(DELETE,),
+)
+def delete_sensitive_data(
+    ctx: CallContext, id: Any, skey: Any = None, svalue: Any = None
+) -> dict[str, Any]:
+    """Delete the order's sensitive data: all, those of ``skey``, or of ``skey``/``svalue``."""
+    workflowid = order_workflow(ctx, id)
+    wfiid = as_int(id, "id")
+    key, value = _key_args(skey, svalue)
+    cipher = getattr(ctx.server, "sensitive", None)
+    if value is not None:
+        cipher = _cipher(ctx)
+    with ctx.server.engine.begin() as conn:
+        count = sdb.delete_entries(conn, cipher, wfiid, key, value)
+    _audit(ctx, "orders.delete-sensitive-data", wfiid, key)
+    if count:
+        _event(ctx, wfiid, workflowid, key)
+    return {"workflow_instanceid": wfiid, "deleted": count}
