@@ -1,7 +1,9 @@
 """Create, upgrade, inspect and drop the system schema (what ``schema-tool`` does).
 
-Alembic owns the DDL (``schema/``); :mod:`qorus_core.db.refdata` owns the reference rows. Both
-run in one transaction where the database allows transactional DDL (PostgreSQL, SQLite).
+Alembic owns the DDL (``migrations/`` beside this module, shipped inside the package so that
+an installed wheel can create its schema); :mod:`qorus_core.db.refdata` owns the reference
+rows. Both run in one transaction where the database allows transactional DDL (PostgreSQL,
+SQLite).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from qorus_core.db import tables as t
 from qorus_core.db.engine import mask
 from qorus_core.model.errors import SchemaError
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schema"
+SCHEMA_DIR = Path(__file__).resolve().parent / "migrations"
 
 #: Tables whose row counts the status shows.
 MAIN_TABLES = (

@@ -1,9 +1,9 @@
 """The system schema: the one definition of every table (SQLAlchemy Core, one ``MetaData``).
 
-Alembic migrations in ``schema/`` must produce exactly this (a test compares them). Status
-columns hold the one-letter Qorus codes (see :mod:`qorus_core.model.status`); the API layer
-turns them into names. Free-form data (static/dynamic data, options, info) is stored as JSON
-text so it reads the same on every database.
+Alembic migrations in ``qorus_core/db/migrations`` must produce exactly this (a test compares
+them). Status columns hold the one-letter Qorus codes (see :mod:`qorus_core.model.status`);
+the API layer turns them into names. Free-form data (static/dynamic data, options, info) is
+stored as JSON text so it reads the same on every database.
 """
 
 from __future__ import annotations
