@@ -10,13 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from qorus_core.crypto import SensitiveCipher
 from qorus_core.db import sensitive as sdb
 from qorus_core.model.errors import QorusError, ValidationError
 from qorus_server.api.registry import CallContext, operation
-from qorus_server.api.wfcommon import as_int, order_workflow, readonly
+from qorus_server.api.wfcommon import as_hash, as_int, order_workflow, readonly
 
 READ = "READ-SENSITIVE-DATA"
 EDIT = "EDIT-SENSITIVE-DATA"
@@ -43,15 +41,7 @@ def _text(value: Any) -> str | None:
 
 
 def _hash(value: Any, name: str) -> dict[str, Any]:
-    """A hash argument (a string is read as YAML); errors never echo the value."""
-    if isinstance(value, str):
-        try:
-            value = yaml.safe_load(value)
-        except yaml.YAMLError:
-            raise _arg_error(f"argument {name!r} is not valid YAML") from None
-    if not isinstance(value, dict):
-        raise _arg_error(f"argument {name!r} has type {type(value).__name__}; expecting a hash")
-    return value
+    return as_hash(value, f"argument {name!r}", _arg_error)
 
 
 def _key_args(skey: Any, svalue: Any) -> tuple[str | None, str | None]:

@@ -131,15 +131,18 @@ def as_list(value: Any, name: str) -> list[Any]:
     return [value]
 
 
-def as_hash(value: Any, name: str) -> dict[str, Any]:
-    """A hash argument; a string is parsed as YAML (``{a: 1}``), as qrest sends it."""
+def as_hash(
+    value: Any, name: str, error: Callable[[str], QorusError] = ValidationError
+) -> dict[str, Any]:
+    """A hash argument; a string is parsed as YAML (``{a: 1}``), as qrest sends it. Errors
+    name the argument but never echo its value (it may be sensitive)."""
     if isinstance(value, str):
         try:
             value = yaml.safe_load(value)
         except yaml.YAMLError:
-            raise ValidationError(f"{name} must be a hash, got {value!r}") from None
+            raise error(f"{name} must be a hash; its text is not valid YAML") from None
     if not isinstance(value, dict):
-        raise ValidationError(f"{name} must be a hash, got {type(value).__name__}")
+        raise error(f"{name} must be a hash, got {type(value).__name__}")
     return value
 
 
