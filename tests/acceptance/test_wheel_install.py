@@ -18,9 +18,7 @@ def test_wheel_creates_its_schema(tmp_path: Path, db_kind: str) -> None:
     if db_kind != "sqlite":
         pytest.skip("packaging does not depend on the database; checked once, on sqlite")
     venv = tmp_path / "venv"
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True
-    )
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
     py = venv / "bin" / "python"
     res = subprocess.run(
         [str(py), "-m", "pip", "install", "-q", "--no-deps", str(ROOT)],
