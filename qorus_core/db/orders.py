@@ -19,6 +19,7 @@ from qorus_core.crypto import SensitiveCipher
 from qorus_core.db import sensitive
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import now
+from qorus_core.db.wake import notify_due
 from qorus_core.db.unit import ConnOrEngine, EventSink, dumps, unit
 from qorus_core.model.errors import NotFoundError, QorusError
 from qorus_core.model.status import ORDER_STATUS_CODES
@@ -314,6 +315,8 @@ def create_orders(
                 raise QorusError(
                     "a unique order key given is already taken", code="DUPLICATE-ORDER-KEY"
                 ) from None
+        if any(o.status == "Y" for o in new):
+            notify_due(conn, [workflowid])
         for i, o in zip(ids, new, strict=True):
             pending.append(
                 (

@@ -24,11 +24,15 @@ from qorus_core.db.orders import (
 )
 from qorus_core.db.refdata import now
 from qorus_core.db.unit import ConnOrEngine, EventSink, PendingEvents, dumps, unit
+from qorus_core.db.wake import notify_due
 from qorus_core.model.errors import NotFoundError, QorusError, ValidationError
 from qorus_core.model.status import ORDER_STATUS_NAMES
 
 wi = t.workflow_instance
 si = t.step_instance
+
+#: statuses in which an order is (or may be) due: READY, RETRY, SCHEDULED
+_DUE = frozenset({"Y", "R", "S"})
 
 
 def _name(code: str | None) -> str | None:
@@ -62,7 +66,12 @@ def _refuse_in_progress(order: dict[str, Any], code: str, what: str) -> None:
         )
 
 
-def _status_event(pending: PendingEvents, order: dict[str, Any], new: str) -> None:
+def _status_event(
+    conn: Connection, pending: PendingEvents, order: dict[str, Any], new: str
+) -> None:
+    """Record the status change; an order made due also wakes the other nodes at commit."""
+    if new in _DUE:
+        notify_due(conn, [int(order["workflowid"])])
     pending.append(
         (
             "WORKFLOW_STATUS_CHANGED",
@@ -126,7 +135,7 @@ def retry_order(
         ).rowcount
         ts = now()
         _set(conn, order, workflowstatus="R", retry_trigger=ts, modified=ts)
-        _status_event(pending, order, "R")
+        _status_event(conn, pending, order, "R")
         return _result(order, "R", steps_updated=steps, workflow_updated=True)
 
 
@@ -152,7 +161,7 @@ def cancel_order(
         _set(conn, order, workflowstatus="X", workflowstatus_orig=orig)
         if purge_sensitive:
             sensitive.purge(conn, [order["workflow_instanceid"]])
-        _status_event(pending, order, "X")
+        _status_event(conn, pending, order, "X")
         return _result(order, "X")
 
 
@@ -177,7 +186,7 @@ def block_order(
                 code="BLOCK-WORKFLOW-ERROR",
             )
         _set(conn, order, workflowstatus="B", workflowstatus_orig=status)
-        _status_event(pending, order, "B")
+        _status_event(conn, pending, order, "B")
         return _result(order, "B")
 
 
@@ -209,7 +218,7 @@ def _restore(
         if orig == "R":
             values["retry_trigger"] = ts
         _set(conn, order, **values)
-        _status_event(pending, order, orig)
+        _status_event(conn, pending, order, orig)
         return _result(order, orig)
 
 
@@ -235,7 +244,7 @@ def set_error(
             .values(stepstatus="E")
         ).rowcount
         _set(conn, order, workflowstatus="E", workflowstatus_orig=None, retry_trigger=None)
-        _status_event(pending, order, "E")
+        _status_event(conn, pending, order, "E")
         return _result(order, "E", steps_updated=steps)
 
 
@@ -260,7 +269,7 @@ def reschedule_order(
             return _result(order, status, scheduled=when)
         _set(conn, order, scheduled=when, workflowstatus=new)
         if new != status:
-            _status_event(pending, order, new)
+            _status_event(conn, pending, order, new)
         return _result(order, new, scheduled=when)
 
 
@@ -332,7 +341,7 @@ def skip_step(
         if not noretry and new in ("E", "R", "A", "V"):
             new = "R"
             _set(conn, order, workflowstatus="R", retry_trigger=ts)
-            _status_event(pending, order, "R")
+            _status_event(conn, pending, order, "R")
         return _result(order, new, stepid=int(stepid), ind=int(ind))
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import now
+from qorus_core.db.wake import notify_due
 from qorus_core.model.status import SESSION_ACTIVE, SESSION_CLOSED, SESSION_RECOVERED
 
 IN_PROGRESS = "I"
@@ -305,6 +306,8 @@ def _recover_orders(conn: Connection, sessionid: int, res: RecoveryResult) -> No
                 modified=ts,
             )
         ).rowcount
+    # the other nodes running these workflows learn of the recovered orders at the commit
+    notify_due(conn, res.workflows)
 
 
 def _chunks(ids: list[int], size: int) -> list[list[int]]:

@@ -4,7 +4,8 @@
 ``autostart`` instances of enabled workflows when ``autostart-interfaces`` is on; ``stop()``
 stops them all. Operations (start, stop, setAutostart, enable, disable, reset) change the
 database first, then the running instances. The manager listens to the event bus so that an
-order made due by any operation (retry, unblock, a new order) wakes its instances at once.
+order made due by any operation (retry, unblock, a new order) wakes its instances at once; on
+PostgreSQL a ``WakeListener`` does the same for orders made due on other nodes.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from qorus_core.db.wfdefs import WorkflowDef, find_workflow, load_workflow
 from qorus_core.model.errors import NotFoundError, QorusError
 from qorus_server.engine.codecache import CodeCache
 from qorus_server.engine.instance import MODES, ExecutionInstance
+from qorus_server.engine.listener import WakeListener
 from qorus_server.engine.sync import SYNCHRONOUS, run_synchronous
 from qorus_server.userapi import install
 from qorus_server.userapi.context import (
@@ -81,6 +83,7 @@ class WorkflowManager:
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
         self._unsubscribe: Callable[[], None] | None = None
+        self.wake_listener: WakeListener | None = None
         self.log = logging.getLogger("qorus.engine")
 
     # ------------------------------------------------------------------ life cycle
@@ -106,6 +109,11 @@ class WorkflowManager:
         events = runtime.events
         if events is not None and hasattr(events, "subscribe"):
             self._unsubscribe = events.subscribe(self._on_event)
+        if server.engine.dialect.name == "postgresql":
+            self.wake_listener = WakeListener(
+                server.engine, self.notify, self.log, on_reconnect=self.notify_all
+            )
+            self.wake_listener.start()
         if runtime.options.get("autostart-interfaces"):
             self.autostart()
 
@@ -130,6 +138,9 @@ class WorkflowManager:
         return started
 
     def stop(self) -> None:
+        if self.wake_listener is not None:
+            self.wake_listener.stop()
+            self.wake_listener = None
         with self._lock:
             instances = list(self._instances.values())
             self._instances.clear()
@@ -328,6 +339,13 @@ class WorkflowManager:
     def notify(self, workflowid: int) -> None:
         """Wake the execution instances of a workflow (an order became due)."""
         for inst in self._running(workflowid):
+            inst.wake()
+
+    def notify_all(self) -> None:
+        """Wake every execution instance (wake-ups from other nodes may have been missed)."""
+        with self._lock:
+            instances = list(self._instances.values())
+        for inst in instances:
             inst.wake()
 
     def _on_event(self, event: Any) -> None:
