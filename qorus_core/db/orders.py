@@ -19,8 +19,8 @@ from qorus_core.crypto import SensitiveCipher
 from qorus_core.db import sensitive
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import now
-from qorus_core.db.wake import notify_due
 from qorus_core.db.unit import ConnOrEngine, EventSink, dumps, unit
+from qorus_core.db.wake import notify_due
 from qorus_core.model.errors import NotFoundError, QorusError
 from qorus_core.model.status import ORDER_STATUS_CODES
 
