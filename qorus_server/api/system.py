@@ -19,6 +19,7 @@ from qorus_core.model.errors import (
 from qorus_core.options import OPTIONS, check_value, default_text, lookup
 from qorus_server import security
 from qorus_server.api.registry import CallContext, operation
+from qorus_server.api.wfcommon import as_bool
 
 
 @operation("public.info", rest=[("GET", "public/info", None)], blocking=False)
@@ -124,7 +125,7 @@ def health(ctx: CallContext) -> dict[str, Any]:
 @operation("system.sessions", rest=[("GET", "system/sessions", None)])
 def sessions(ctx: CallContext, active: Any = False, limit: Any = 100) -> list[dict[str, Any]]:
     """Application sessions, newest first (``active=true`` for the running ones)."""
-    only_active = _bool(active, "active")
+    only_active = as_bool(active, "active")
     try:
         n = int(limit)
     except (TypeError, ValueError):
@@ -267,16 +268,3 @@ def reload_rbac(ctx: CallContext) -> str:
     """Apply RBAC changes made offline (``user-tool -s``): forget every cached login."""
     security.reload()
     return "RBAC reloaded"
-
-
-def _bool(value: Any, name: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return value != 0
-    low = str(value).strip().lower()
-    if low in ("1", "true", "yes", "on"):
-        return True
-    if low in ("0", "false", "no", "off", ""):
-        return False
-    raise ValidationError(f"{name}: {value!r} is not a boolean")

@@ -110,8 +110,11 @@ def as_int(value: Any, name: str, *, minimum: int | None = None) -> int:
 
 
 def as_bool(value: Any, name: str) -> bool:
+    """A boolean argument: a bool, a number (non-zero is true) or true/false, yes/no, on/off."""
     if isinstance(value, bool):
         return value
+    if isinstance(value, int):
+        return value != 0
     text = str(value).strip().lower()
     if text in ("1", "true", "yes", "on"):
         return True
