@@ -44,6 +44,28 @@ def datasource_option() -> Callable[[F], F]:
     )
 
 
+def usage_exit_command(exit_code: int) -> type[click.Command]:
+    """A Click command class whose usage errors exit ``exit_code`` instead of Click's 2.
+
+    Click's ``UsageError.exit_code`` is a class variable, so the error is re-raised as a
+    subclass that carries the tool's code rather than mutated.
+    """
+
+    class _Usage(click.UsageError):
+        pass
+
+    _Usage.exit_code = exit_code
+
+    class _Command(click.Command):
+        def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+            try:
+                return super().parse_args(ctx, args)
+            except click.UsageError as exc:
+                raise _Usage(exc.format_message(), exc.ctx) from exc
+
+    return _Command
+
+
 def fail(tool: str, message: str, code: int = 1) -> NoReturn:
     """One clear line on stderr, then exit with ``code``."""
     err_console.print(f"[bold red]{tool}:[/] {message}", highlight=False, soft_wrap=True)

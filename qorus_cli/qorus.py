@@ -18,6 +18,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from qorus_cli.common import usage_exit_command
 from qorus_core.model.errors import OptionError
 from qorus_core.omqdir import OmqDir, resolve_omq_dir
 from qorus_core.options import OPTIONS, Options, default_text, format_value, load_options
@@ -36,15 +37,7 @@ def version() -> str:
         return "0.1.0"
 
 
-class _QorusCommand(click.Command):
-    """A Click command whose usage errors exit 8 (command line) as the real server does."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as exc:
-            exc.exit_code = EXIT_COMMAND_LINE
-            raise
+_QorusCommand = usage_exit_command(EXIT_COMMAND_LINE)
 
 
 def _shown(options: Options, name: str) -> str:

@@ -17,7 +17,14 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from qorus_cli import user_tool_show as show
-from qorus_cli.common import console, datasource_option, fail, load_env, qorus_dir_option
+from qorus_cli.common import (
+    console,
+    datasource_option,
+    fail,
+    load_env,
+    qorus_dir_option,
+    usage_exit_command,
+)
 from qorus_core import rbac
 from qorus_core.client import QorusClient, QorusRestError, ServerUnreachable
 from qorus_core.db import schema
@@ -32,15 +39,7 @@ TOOL = "user-tool"
 Action = Callable[[Connection], str]
 
 
-class _Command(click.Command):
-    """Usage errors exit 1 (bad input), not Click's 2."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as exc:
-            exc.exit_code = 1
-            raise
+_Command = usage_exit_command(1)
 
 
 def _opt(*decls: str, help: str, multiple: bool = True, **kw: Any) -> Callable[[Any], Any]:
