@@ -1,25 +1,7 @@
-"""Fixtures of the acceptance tests: real ``qorus`` processes (see ``qorus_proc``)."""
+"""Fixtures of the acceptance tests (shared with tests/security): see ``acceptance_fixtures``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from acceptance_fixtures import start_qorus
 
-import pytest
-from qorus_proc import Qorus, free_port
-
-
-@pytest.fixture
-def start_qorus() -> Iterator[object]:
-    started: list[Qorus] = []
-
-    def start(omq: Path, *overrides: str, port: int | None = None, ready: bool = True) -> Qorus:
-        q = Qorus(omq, port or free_port(), overrides)
-        started.append(q)
-        if ready:
-            q.wait_ready()
-        return q
-
-    yield start
-    for q in started:
-        q.kill()
+__all__ = ["start_qorus"]
