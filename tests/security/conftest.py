@@ -11,6 +11,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "acceptance"))
 
-from acceptance_fixtures import start_qorus  # noqa: E402
+from acceptance_fixtures import start_qorus
 
 __all__ = ["start_qorus"]
