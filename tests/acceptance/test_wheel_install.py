@@ -4,6 +4,7 @@ schema from the migrations inside the package."""
 from __future__ import annotations
 
 import os
+import site
 import subprocess
 import sys
 from pathlib import Path
@@ -18,8 +19,19 @@ def test_wheel_creates_its_schema(tmp_path: Path, db_kind: str) -> None:
     if db_kind != "sqlite":
         pytest.skip("packaging does not depend on the database; checked once, on sqlite")
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     py = venv / "bin" / "python"
+    # the dependencies come from the running test environment (a venv itself, so
+    # --system-site-packages would not reach them); its .pth files, the editable install of
+    # the checkout among them, are not processed for a path added this way
+    own = subprocess.run(
+        [str(py), "-c", "import site; print(site.getsitepackages()[0])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    deps = [p for p in site.getsitepackages() if p != own]
+    (Path(own) / "_test_deps.pth").write_text("\n".join(deps) + "\n")
     res = subprocess.run(
         [str(py), "-m", "pip", "install", "-q", "--no-deps", str(ROOT)],
         capture_output=True,
