@@ -59,8 +59,7 @@ def test_every_relative_link_resolves(doc: Path) -> None:
             continue
         path_part, _, anchor = target.partition("#")
         path = (doc.parent / path_part).resolve() if path_part else doc
-        if not path.exists():
-            broken.append(target)
-        elif anchor and path.suffix == ".md" and anchor not in _anchors(path):
+        missing_anchor = bool(anchor) and path.suffix == ".md" and anchor not in _anchors(path)
+        if not path.exists() or missing_anchor:
             broken.append(target)
     assert not broken, f"{doc.name}: broken links {broken}"
