@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from qorus_core.db import tables as t
 from qorus_core.loader import pycode
+from qorus_core.model.versions import latest_by
 
 
 @dataclass
@@ -58,14 +59,20 @@ class Catalog:
         return cat
 
     def library_top_classes(self, name: str) -> dict[str, list[str]] | None:
-        """Top classes of the newest stored library class called ``name`` (definition or class)."""
-        for (n, _v), (class_name, code) in sorted(self.classes.items(), reverse=True):
-            if name in (n, class_name) and code:
-                try:
-                    return pycode.top_classes(ast.parse(code))
-                except SyntaxError:
-                    return None
-        return None
+        """Top classes of the latest stored library class called ``name`` (definition or
+        class name) that has code."""
+        found = [
+            (v, code)
+            for (n, v), (class_name, code) in self.classes.items()
+            if name in (n, class_name) and code
+        ]
+        newest = latest_by(found, lambda c: c[0])
+        if newest is None:
+            return None
+        try:
+            return pycode.top_classes(ast.parse(newest[1]))
+        except SyntaxError:
+            return None
 
 
 def dumps(value: object) -> str:

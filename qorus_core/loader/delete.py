@@ -12,6 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import DEFAULT_GROUP_ID
 from qorus_core.model.errors import NotFoundError, ValidationError
+from qorus_core.model.versions import sorted_by
 
 VERSIONED_TYPES = ("workflow", "wfinstances", "step", "class", "service", "job", "jobinstances")
 NAMED_TYPES = ("queue", "event", "group", "errors")
@@ -84,7 +85,7 @@ class Deleter:
         q = select(table.c[idcol], table.c.name, table.c.version).where(table.c.name == spec.name)
         if spec.version is not None:
             q = q.where(table.c.version == spec.version)
-        rows = [(int(r[0]), r[1], r[2]) for r in self.conn.execute(q)]
+        rows = sorted_by(((int(r[0]), r[1], r[2]) for r in self.conn.execute(q)), lambda r: r[2])
         if not rows:
             kind = spec.kind.replace("instances", "").replace("wf", "workflow")
             raise NotFoundError(

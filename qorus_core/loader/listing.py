@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from qorus_core.db import tables as t
 from qorus_core.model.errors import ValidationError
+from qorus_core.model.versions import version_key
 
 TYPES = ("workflow", "step", "service", "job", "class", "queue", "event", "group", "errors")
 
@@ -53,6 +54,7 @@ def list_objects(conn: Connection, kind: str) -> tuple[list[str], list[list[Any]
             table.c[extra],
             func.coalesce(table.c.modified, table.c.created),
             table.c.source,
-        ).order_by(table.c.name, table.c.version)
+        )
     ).all()
-    return ["id", "name", "version", extra, "loaded", "source"], [list(r) for r in rows]
+    ordered = sorted(rows, key=lambda r: (r[1], version_key(r[2])))
+    return ["id", "name", "version", extra, "loaded", "source"], [list(r) for r in ordered]

@@ -12,8 +12,9 @@ from sqlalchemy.engine import Connection
 
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import AUDIT_CODE_BY_NAME, DEFAULT_GROUP_ID, now
+from qorus_core.db.versions import find_version
 from qorus_core.loader.catalog import dumps
-from qorus_core.loader.model import Definition, resolved_list, split_ref, version_key
+from qorus_core.loader.model import Definition, resolved_list, split_ref
 from qorus_core.loader.problems import Problems
 from qorus_core.loader.upsert import NEW, UNCHANGED, UPDATED, Children, upsert
 from qorus_core.loader.validate import expiry
@@ -66,19 +67,10 @@ class Store:
     def _id(self, kind: str, ref: str) -> int:
         """Id of a workflow/step/service/job/class by 'name[:version]' (latest when no version)."""
         name, version = split_ref(ref)
-        table, idcol = _TABLES[kind]
-        if version is None:
-            versions = self.conn.execute(
-                select(table.c.version).where(table.c.name == name)
-            ).scalars()
-            version = max(versions, key=version_key)
-        if (kind, f"{name}:{version}") in self.ids:
-            return self.ids[(kind, f"{name}:{version}")]
-        return int(
-            self.conn.execute(
-                select(table.c[idcol]).where(table.c.name == name, table.c.version == version)
-            ).scalar_one()
-        )
+        table, _idcol = _TABLES[kind]
+        found = find_version(self.conn, table, name, version)
+        assert found is not None, f"{kind} {ref} was validated but is not stored"
+        return found[0]
 
     def _named_id(self, table: Any, idcol: str, name: str) -> int:
         return int(

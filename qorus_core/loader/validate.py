@@ -9,10 +9,11 @@ from typing import Any
 
 from qorus_core.loader import cron, pycode, schemas
 from qorus_core.loader.catalog import Catalog
-from qorus_core.loader.model import CODED, VERSIONED, Definition, split_ref, version_key
+from qorus_core.loader.model import CODED, VERSIONED, Definition, split_ref
 from qorus_core.loader.problems import Problems
 from qorus_core.loader.steps import StepListError, parse_steps, segments
 from qorus_core.loader.yamlload import YamlError, parse_file
+from qorus_core.model.versions import latest, latest_by, sort_versions
 
 _LANG_BY_SUFFIX = {
     ".py": "python",
@@ -262,14 +263,15 @@ class Resolver:
         vs |= {
             d.version for d in self.by_kind.get(kind, {}).values() if d.name == name and d.version
         }
-        return sorted(vs, key=version_key)
+        return sort_versions(vs)
 
     def resolve(self, kind: str, ref: str) -> str | None:
         """'name' or 'name:version' -> 'name:version' when it exists (latest for a bare name)."""
         name, version = split_ref(ref)
         versions = self.versions(kind, name)
         if version is None:
-            return f"{name}:{versions[-1]}" if versions else None
+            last = latest(versions)
+            return f"{name}:{last}" if last is not None else None
         return f"{name}:{version}" if version in versions else None
 
     def exists(self, kind: str, name: str) -> bool:
@@ -295,8 +297,9 @@ class Resolver:
         loaded = [
             d for d in self.by_kind.get("class", {}).values() if name in (d.name, d.class_name)
         ]
-        if loaded:
-            return max(loaded, key=lambda d: version_key(d.version or "")).top_classes
+        newest = latest_by(loaded, lambda d: d.version or "")
+        if newest is not None:
+            return newest.top_classes
         return self.catalog.library_top_classes(name)
 
 
