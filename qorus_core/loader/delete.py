@@ -277,8 +277,8 @@ class Deleter:
         self.done.append(f"deleted group {spec.name} (id {gid})")
 
     def _errors(self, spec: DeleteSpec) -> None:
-        e = t.error_definitions
-        if not self._count(e, e.c.name == spec.name):
+        e, ef = t.error_definitions, t.error_files
+        if not self._count(ef, ef.c.name == spec.name):
             raise NotFoundError(f"errors {spec.name} does not exist")
         users = self.conn.execute(
             select(t.workflows.c.name, t.workflows.c.version).where(
@@ -289,6 +289,7 @@ class Deleter:
             wfs = ", ".join(f"{n}:{v}" for n, v in users)
             raise ValidationError(f"errors {spec.name} is named by workflow {wfs}; use -f")
         self.conn.execute(delete(e).where(e.c.name == spec.name))
+        self.conn.execute(delete(ef).where(ef.c.name == spec.name))
         self.done.append(f"deleted errors {spec.name}")
 
 

@@ -29,6 +29,7 @@ class Definition:
     graph: StepGraph | None = None
     segments: Segments | None = None
     resolved: dict[str, str] = field(default_factory=dict)  # step ref as written -> name:version
+    errors_name: str | None = None  # the errors definition a workflow's `errors:` names
 
     @property
     def data(self) -> dict[str, Any]:

@@ -102,6 +102,7 @@ class Store:
         )
 
     def _store_errors(self, d: Definition) -> tuple[int | None, str]:
+        file_status = self._errors_file(d)
         rows = [_error_row(e) for e in d.data["errors"]]
         cols = ["error", *(c for c in rows[0] if c != "error")] if rows else ["error"]
         stored = self.conn.execute(
@@ -113,13 +114,8 @@ class Store:
             tuple(int(v) if isinstance(v, bool) else v for v in (r[c] for c in cols)) for r in rows
         )
         old_set = sorted(tuple(int(v) if isinstance(v, bool) else v for v in s) for s in stored)
-        if not stored:
-            status = NEW
-        elif new_set == old_set:
-            status = UNCHANGED
-        else:
-            status = UPDATED
-        if status != UNCHANGED:
+        status = file_status
+        if new_set != old_set:
             ts = now()
             self.conn.execute(
                 t.error_definitions.delete().where(t.error_definitions.c.name == d.name)
@@ -130,10 +126,32 @@ class Store:
                     [{**r, "name": d.name, "source": str(d.path), "created": ts} for r in rows],
                 )
             self.changed_errors.add(d.name)
+            if status == UNCHANGED:
+                status = UPDATED
         for r in rows:
             if r["level"] == "GLOBAL":
                 self._global_error(d, r)
         return None, status
+
+    def _errors_file(self, d: Definition) -> str:
+        """The error_files row of an errors definition (kept even when it lists no error, so
+        that workflows can name its file); new, updated or unchanged."""
+        ef = t.error_files
+        row = {
+            "file_name": d.path.name,
+            "description": d.data.get("desc"),
+            "source": str(d.path),
+        }
+        found = self.conn.execute(
+            select(*(ef.c[c] for c in row)).where(ef.c.name == d.name)
+        ).first()
+        if found is None:
+            self.conn.execute(insert(ef).values(name=d.name, created=now(), **row))
+            return NEW
+        if tuple(found) == tuple(row.values()):
+            return UNCHANGED
+        self.conn.execute(update(ef).where(ef.c.name == d.name).values(modified=now(), **row))
+        return UPDATED
 
     def _global_error(self, d: Definition, r: dict[str, Any]) -> None:
         g = t.global_workflow_errors
@@ -204,7 +222,7 @@ class Store:
             max_instances=data.get("max_instances"),
             sla_threshold=data.get("sla_threshold", 1800),
             steps_def=dumps(resolved_list(data["steps"], d.resolved)),
-            errors_name=data.get("errors"),
+            errors_name=d.errors_name,
             options=_json(
                 {k: {"desc": v, "value": None} for k, v in (data.get("options") or {}).items()}
             ),
@@ -229,7 +247,7 @@ class Store:
             Children(t.segment_steps, "workflowid", segs),
             Children(t.segment_dependencies, "workflowid", segdeps),
             Children(t.workflow_keys, "workflowid", keys),
-            Children(t.workflow_errors, "workflowid", self._workflow_errors(data.get("errors"))),
+            Children(t.workflow_errors, "workflowid", self._workflow_errors(d.errors_name)),
         ]
         return upsert(
             self.conn,

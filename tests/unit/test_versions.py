@@ -8,7 +8,21 @@ import pytest
 
 from qorus_core.model.versions import latest, latest_by, sort_versions, sorted_by, version_key
 
-ORDERED = ["1", "1.0", "1.0.1", "1.0a", "1.2", "1.9", "1.10", "1.10.0", "2", "2.1", "2a", "2b", "10"]
+ORDERED = [
+    "1",
+    "1.0",
+    "1.0.1",
+    "1.0a",
+    "1.2",
+    "1.9",
+    "1.10",
+    "1.10.0",
+    "2",
+    "2.1",
+    "2a",
+    "2b",
+    "10",
+]
 
 
 def test_natural_order_whatever_the_input_order() -> None:
