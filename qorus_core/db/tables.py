@@ -172,7 +172,7 @@ workflows = Table(
     Column("class_name", String(160)),
     Column("code", LongText),
     Column("classes", Text4000),
-    Column("errors_name", String(160)),  # the errors definition file named by `errors:`
+    Column("errors_name", String(160)),  # error_files.name of the file `errors:` names
     Column("options", LongText),  # JSON: name -> {desc, value}
     Column("staticdata_type", String(240)),
     Column("custom_statuses", LongText),  # JSON
@@ -245,8 +245,21 @@ global_workflow_errors = Table(
     _modified(),
 )
 
-# the error definitions of each `type: errors` file, by file name; copied into workflow_errors
-# for every workflow whose `errors:` names the file
+# one row per `type: errors` definition, also when its `errors:` list is empty; a workflow's
+# `errors:` names it by its file (file_name: the base name of source) or by its name
+error_files = Table(
+    "error_files",
+    metadata,
+    Column("name", String(160), primary_key=True),
+    Column("file_name", String(255), nullable=False),
+    Column("description", Text4000),
+    Column("source", Text4000),
+    _created(),
+    _modified(),
+)
+
+# the errors of each `type: errors` definition; copied into workflow_errors for every workflow
+# whose `errors:` names it
 error_definitions = Table(
     "error_definitions",
     metadata,
@@ -378,6 +391,7 @@ __all__ = [
     "audit_events",
     "classes",
     "error_definitions",
+    "error_files",
     "error_instance",
     "global_workflow_errors",
     "group_jobs",

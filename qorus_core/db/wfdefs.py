@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from qorus_core.db import tables as t
+from qorus_core.db.versions import find_version
 from qorus_core.model.errors import NotFoundError
 
 SEVERITIES = ("FATAL", "MAJOR", "MINOR", "WARNING", "INFO", "NONE")
@@ -85,7 +86,8 @@ def _json(text: str | None, default: Any) -> Any:
 
 
 def find_workflow(conn: Connection, name_or_id: str | int, version: str | None = None) -> int:
-    """The workflowid of a workflow given by id, or by name (the latest version by default)."""
+    """The workflowid of a workflow given by id, or by name (the latest version in natural
+    version order by default)."""
     wf = t.workflows
     if isinstance(name_or_id, int) or (isinstance(name_or_id, str) and name_or_id.isdigit()):
         row = conn.execute(
@@ -93,16 +95,13 @@ def find_workflow(conn: Connection, name_or_id: str | int, version: str | None =
         ).first()
         if row is not None:
             return int(row[0])
-    q = select(wf.c.workflowid).where(wf.c.name == str(name_or_id))
-    if version is not None:
-        q = q.where(wf.c.version == str(version))
-    ids = [int(r[0]) for r in conn.execute(q.order_by(wf.c.created.desc(), wf.c.workflowid.desc()))]
-    if not ids:
+    found = find_version(conn, wf, str(name_or_id), None if version is None else str(version))
+    if found is None:
         label = f"{name_or_id}" + (f" v{version}" if version else "")
         raise NotFoundError(
             f"workflow {label!r} does not exist", code="WORKFLOW-ERROR", info={"workflow": label}
         )
-    return ids[0]
+    return found[0]
 
 
 def load_workflow(conn: Connection, workflowid: int) -> WorkflowDef:

@@ -11,6 +11,8 @@ from sqlalchemy.engine import Connection
 
 from qorus_core.db import tables as t
 from qorus_core.loader import pycode
+from qorus_core.loader.errorsref import ErrorsFile
+from qorus_core.model.versions import latest_by
 
 
 @dataclass
@@ -28,7 +30,7 @@ class Catalog:
     workflows: set[tuple[str, str]] = field(default_factory=set)
     services: set[tuple[str, str]] = field(default_factory=set)
     jobs: set[tuple[str, str]] = field(default_factory=set)
-    error_files: set[str] = field(default_factory=set)
+    error_files: list[ErrorsFile] = field(default_factory=list)
     queues: set[str] = field(default_factory=set)
     events: set[str] = field(default_factory=set)
     groups: set[str] = field(default_factory=set)
@@ -51,21 +53,31 @@ class Catalog:
             tuple(r) for r in conn.execute(select(t.services.c.name, t.services.c.version))
         }
         cat.jobs = {tuple(r) for r in conn.execute(select(t.jobs.c.name, t.jobs.c.version))}
-        cat.error_files = set(conn.execute(select(t.error_definitions.c.name).distinct()).scalars())
+        ef = t.error_files
+        cat.error_files = [
+            ErrorsFile(name, source or "")
+            for name, source in conn.execute(select(ef.c.name, ef.c.source).order_by(ef.c.name))
+        ]
         cat.queues = set(conn.execute(select(t.queues.c.name)).scalars())
         cat.events = set(conn.execute(select(t.workflow_event_types.c.name)).scalars())
         cat.groups = set(conn.execute(select(t.groups.c.name)).scalars())
         return cat
 
     def library_top_classes(self, name: str) -> dict[str, list[str]] | None:
-        """Top classes of the newest stored library class called ``name`` (definition or class)."""
-        for (n, _v), (class_name, code) in sorted(self.classes.items(), reverse=True):
-            if name in (n, class_name) and code:
-                try:
-                    return pycode.top_classes(ast.parse(code))
-                except SyntaxError:
-                    return None
-        return None
+        """Top classes of the latest stored library class called ``name`` (definition or
+        class name) that has code."""
+        found = [
+            (v, code)
+            for (n, v), (class_name, code) in self.classes.items()
+            if name in (n, class_name) and code
+        ]
+        newest = latest_by(found, lambda c: c[0])
+        if newest is None:
+            return None
+        try:
+            return pycode.top_classes(ast.parse(newest[1]))
+        except SyntaxError:
+            return None
 
 
 def dumps(value: object) -> str:

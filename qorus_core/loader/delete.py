@@ -12,6 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import DEFAULT_GROUP_ID
 from qorus_core.model.errors import NotFoundError, ValidationError
+from qorus_core.model.versions import sorted_by
 
 VERSIONED_TYPES = ("workflow", "wfinstances", "step", "class", "service", "job", "jobinstances")
 NAMED_TYPES = ("queue", "event", "group", "errors")
@@ -84,7 +85,7 @@ class Deleter:
         q = select(table.c[idcol], table.c.name, table.c.version).where(table.c.name == spec.name)
         if spec.version is not None:
             q = q.where(table.c.version == spec.version)
-        rows = [(int(r[0]), r[1], r[2]) for r in self.conn.execute(q)]
+        rows = sorted_by(((int(r[0]), r[1], r[2]) for r in self.conn.execute(q)), lambda r: r[2])
         if not rows:
             kind = spec.kind.replace("instances", "").replace("wf", "workflow")
             raise NotFoundError(
@@ -276,8 +277,8 @@ class Deleter:
         self.done.append(f"deleted group {spec.name} (id {gid})")
 
     def _errors(self, spec: DeleteSpec) -> None:
-        e = t.error_definitions
-        if not self._count(e, e.c.name == spec.name):
+        e, ef = t.error_definitions, t.error_files
+        if not self._count(ef, ef.c.name == spec.name):
             raise NotFoundError(f"errors {spec.name} does not exist")
         users = self.conn.execute(
             select(t.workflows.c.name, t.workflows.c.version).where(
@@ -288,6 +289,7 @@ class Deleter:
             wfs = ", ".join(f"{n}:{v}" for n, v in users)
             raise ValidationError(f"errors {spec.name} is named by workflow {wfs}; use -f")
         self.conn.execute(delete(e).where(e.c.name == spec.name))
+        self.conn.execute(delete(ef).where(ef.c.name == spec.name))
         self.done.append(f"deleted errors {spec.name}")
 
 

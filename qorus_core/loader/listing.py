@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from qorus_core.db import tables as t
 from qorus_core.model.errors import ValidationError
+from qorus_core.model.versions import version_key
 
 TYPES = ("workflow", "step", "service", "job", "class", "queue", "event", "group", "errors")
 
@@ -21,13 +22,18 @@ def list_objects(conn: Connection, kind: str) -> tuple[list[str], list[list[Any]
     if k not in TYPES:
         raise ValidationError(f"cannot list {kind!r}: types are {', '.join(TYPES)}")
     if k == "errors":
-        e = t.error_definitions
-        rows = conn.execute(
-            select(e.c.name, func.count(), func.max(e.c.source))
-            .group_by(e.c.name)
-            .order_by(e.c.name)
+        e, ef = t.error_definitions, t.error_files
+        n = (
+            select(func.count())
+            .select_from(e)
+            .where(e.c.name == ef.c.name)
+            .correlate(ef)
+            .scalar_subquery()
+        )
+        files = conn.execute(
+            select(ef.c.name, n, ef.c.file_name, ef.c.source).order_by(ef.c.name)
         ).all()
-        return ["name", "errors", "source"], [list(r) for r in rows]
+        return ["name", "errors", "file", "source"], [list(r) for r in files]
     if k in ("queue", "event", "group"):
         table, idcol = {
             "queue": (t.queues, "queueid"),
@@ -45,7 +51,7 @@ def list_objects(conn: Connection, kind: str) -> tuple[list[str], list[list[Any]
         "job": (t.jobs, "jobid", "active"),
         "class": (t.classes, "classid", "class_name"),
     }[k]
-    rows = conn.execute(
+    objects = conn.execute(
         select(
             table.c[idcol],
             table.c.name,
@@ -53,6 +59,7 @@ def list_objects(conn: Connection, kind: str) -> tuple[list[str], list[list[Any]
             table.c[extra],
             func.coalesce(table.c.modified, table.c.created),
             table.c.source,
-        ).order_by(table.c.name, table.c.version)
+        )
     ).all()
-    return ["id", "name", "version", extra, "loaded", "source"], [list(r) for r in rows]
+    ordered = sorted(objects, key=lambda r: (r[1], version_key(r[2])))
+    return ["id", "name", "version", extra, "loaded", "source"], [list(r) for r in ordered]

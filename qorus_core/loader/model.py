@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ class Definition:
     graph: StepGraph | None = None
     segments: Segments | None = None
     resolved: dict[str, str] = field(default_factory=dict)  # step ref as written -> name:version
+    errors_name: str | None = None  # the errors definition a workflow's `errors:` names
 
     @property
     def data(self) -> dict[str, Any]:
@@ -47,12 +47,6 @@ class Definition:
     @property
     def label(self) -> str:
         return f"{self.kind} {self.ref}"
-
-
-def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
-    """Natural order of versions ("1.10" after "1.9"); numbers sort before words."""
-    parts = re.findall(r"\d+|[A-Za-z]+", version)
-    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts)
 
 
 def split_ref(ref: str) -> tuple[str, str | None]:

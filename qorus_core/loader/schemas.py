@@ -84,7 +84,7 @@ RECORDS: dict[str, dict[str, F]] = {
         "autostart": F("int"),
         "sla_threshold": F("int"),
         "max_instances": F("int"),
-        "errors": F("string"),
+        "errors": F("string", max_len=4096),  # an errors file name (or definition name)
         "options": F("hash"),
         "keylist": STRINGS,
         "statuses": F("hash"),

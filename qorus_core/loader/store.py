@@ -12,8 +12,9 @@ from sqlalchemy.engine import Connection
 
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import AUDIT_CODE_BY_NAME, DEFAULT_GROUP_ID, now
+from qorus_core.db.versions import find_version
 from qorus_core.loader.catalog import dumps
-from qorus_core.loader.model import Definition, resolved_list, split_ref, version_key
+from qorus_core.loader.model import Definition, resolved_list, split_ref
 from qorus_core.loader.problems import Problems
 from qorus_core.loader.upsert import NEW, UNCHANGED, UPDATED, Children, upsert
 from qorus_core.loader.validate import expiry
@@ -66,19 +67,10 @@ class Store:
     def _id(self, kind: str, ref: str) -> int:
         """Id of a workflow/step/service/job/class by 'name[:version]' (latest when no version)."""
         name, version = split_ref(ref)
-        table, idcol = _TABLES[kind]
-        if version is None:
-            versions = self.conn.execute(
-                select(table.c.version).where(table.c.name == name)
-            ).scalars()
-            version = max(versions, key=version_key)
-        if (kind, f"{name}:{version}") in self.ids:
-            return self.ids[(kind, f"{name}:{version}")]
-        return int(
-            self.conn.execute(
-                select(table.c[idcol]).where(table.c.name == name, table.c.version == version)
-            ).scalar_one()
-        )
+        table, _idcol = _TABLES[kind]
+        found = find_version(self.conn, table, name, version)
+        assert found is not None, f"{kind} {ref} was validated but is not stored"
+        return found[0]
 
     def _named_id(self, table: Any, idcol: str, name: str) -> int:
         return int(
@@ -110,6 +102,7 @@ class Store:
         )
 
     def _store_errors(self, d: Definition) -> tuple[int | None, str]:
+        file_status = self._errors_file(d)
         rows = [_error_row(e) for e in d.data["errors"]]
         cols = ["error", *(c for c in rows[0] if c != "error")] if rows else ["error"]
         stored = self.conn.execute(
@@ -121,13 +114,8 @@ class Store:
             tuple(int(v) if isinstance(v, bool) else v for v in (r[c] for c in cols)) for r in rows
         )
         old_set = sorted(tuple(int(v) if isinstance(v, bool) else v for v in s) for s in stored)
-        if not stored:
-            status = NEW
-        elif new_set == old_set:
-            status = UNCHANGED
-        else:
-            status = UPDATED
-        if status != UNCHANGED:
+        status = file_status
+        if new_set != old_set:
             ts = now()
             self.conn.execute(
                 t.error_definitions.delete().where(t.error_definitions.c.name == d.name)
@@ -138,10 +126,32 @@ class Store:
                     [{**r, "name": d.name, "source": str(d.path), "created": ts} for r in rows],
                 )
             self.changed_errors.add(d.name)
+            if status == UNCHANGED:
+                status = UPDATED
         for r in rows:
             if r["level"] == "GLOBAL":
                 self._global_error(d, r)
         return None, status
+
+    def _errors_file(self, d: Definition) -> str:
+        """The error_files row of an errors definition (kept even when it lists no error, so
+        that workflows can name its file); new, updated or unchanged."""
+        ef = t.error_files
+        row = {
+            "file_name": d.path.name,
+            "description": d.data.get("desc"),
+            "source": str(d.path),
+        }
+        found = self.conn.execute(
+            select(*(ef.c[c] for c in row)).where(ef.c.name == d.name)
+        ).first()
+        if found is None:
+            self.conn.execute(insert(ef).values(name=d.name, created=now(), **row))
+            return NEW
+        if tuple(found) == tuple(row.values()):
+            return UNCHANGED
+        self.conn.execute(update(ef).where(ef.c.name == d.name).values(modified=now(), **row))
+        return UPDATED
 
     def _global_error(self, d: Definition, r: dict[str, Any]) -> None:
         g = t.global_workflow_errors
@@ -212,7 +222,7 @@ class Store:
             max_instances=data.get("max_instances"),
             sla_threshold=data.get("sla_threshold", 1800),
             steps_def=dumps(resolved_list(data["steps"], d.resolved)),
-            errors_name=data.get("errors"),
+            errors_name=d.errors_name,
             options=_json(
                 {k: {"desc": v, "value": None} for k, v in (data.get("options") or {}).items()}
             ),
@@ -237,7 +247,7 @@ class Store:
             Children(t.segment_steps, "workflowid", segs),
             Children(t.segment_dependencies, "workflowid", segdeps),
             Children(t.workflow_keys, "workflowid", keys),
-            Children(t.workflow_errors, "workflowid", self._workflow_errors(data.get("errors"))),
+            Children(t.workflow_errors, "workflowid", self._workflow_errors(d.errors_name)),
         ]
         return upsert(
             self.conn,

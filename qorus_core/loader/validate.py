@@ -7,12 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from qorus_core.loader import cron, pycode, schemas
+from qorus_core.loader import cron, errorsref, pycode, schemas
 from qorus_core.loader.catalog import Catalog
-from qorus_core.loader.model import CODED, VERSIONED, Definition, split_ref, version_key
+from qorus_core.loader.model import CODED, VERSIONED, Definition, split_ref
 from qorus_core.loader.problems import Problems
 from qorus_core.loader.steps import StepListError, parse_steps, segments
 from qorus_core.loader.yamlload import YamlError, parse_file
+from qorus_core.model.versions import latest, latest_by, sort_versions
 
 _LANG_BY_SUFFIX = {
     ".py": "python",
@@ -262,26 +263,34 @@ class Resolver:
         vs |= {
             d.version for d in self.by_kind.get(kind, {}).values() if d.name == name and d.version
         }
-        return sorted(vs, key=version_key)
+        return sort_versions(vs)
 
     def resolve(self, kind: str, ref: str) -> str | None:
         """'name' or 'name:version' -> 'name:version' when it exists (latest for a bare name)."""
         name, version = split_ref(ref)
         versions = self.versions(kind, name)
         if version is None:
-            return f"{name}:{versions[-1]}" if versions else None
+            last = latest(versions)
+            return f"{name}:{last}" if last is not None else None
         return f"{name}:{version}" if version in versions else None
 
     def exists(self, kind: str, name: str) -> bool:
         if name in self.by_kind.get(kind, {}):
             return True
         stored = {
-            "errors": self.catalog.error_files,
             "queue": self.catalog.queues,
             "event": self.catalog.events,
             "group": self.catalog.groups,
         }[kind]
         return name in stored
+
+    def errors(self, ref: str, workflow_path: Path) -> str:
+        """The errors definition a workflow's ``errors: ref`` names (see errorsref)."""
+        loaded = [
+            errorsref.ErrorsFile(d.name, str(d.path))
+            for d in self.by_kind.get("errors", {}).values()
+        ]
+        return errorsref.resolve(ref, workflow_path, loaded, self.catalog.error_files)
 
     def step_type(self, ref: str) -> str:
         d = self.by_kind.get("step", {}).get(ref)
@@ -295,8 +304,9 @@ class Resolver:
         loaded = [
             d for d in self.by_kind.get("class", {}).values() if name in (d.name, d.class_name)
         ]
-        if loaded:
-            return max(loaded, key=lambda d: version_key(d.version or "")).top_classes
+        newest = latest_by(loaded, lambda d: d.version or "")
+        if newest is not None:
+            return newest.top_classes
         return self.catalog.library_top_classes(name)
 
 
@@ -332,12 +342,17 @@ def _check_refs(d: Definition, res: Resolver, problems: Problems) -> None:
                     f"{kind} {data[key]!r} is not defined (load a 'type: {kind}' file)",
                     doc.mark(key),
                 )
-    if d.kind == "workflow" and data.get("errors") and not res.exists("errors", data["errors"]):
-        problems.add(
-            d.path,
-            f"errors definition {data['errors']!r} is not defined (load a 'type: errors' file)",
-            doc.mark("errors"),
-        )
+    if d.kind == "workflow" and data.get("errors") is not None:
+        try:
+            d.errors_name = res.errors(data["errors"], d.path)
+        except errorsref.ErrorsRefError as exc:
+            broken = _broken_errors_file(problems, data["errors"], d.path)
+            msg = (
+                f"errors file {errorsref.shown(data['errors'])} is {broken}, which has errors"
+                if broken is not None
+                else exc.message
+            )
+            problems.add(d.path, msg, doc.mark("errors"))
     for i, g in enumerate(data.get("groups") or []):
         if g != "DEFAULT" and not res.exists("group", g):
             problems.add(d.path, f"group {g!r} is not defined", doc.mark("groups", i))
@@ -346,6 +361,16 @@ def _check_refs(d: Definition, res: Resolver, problems: Problems) -> None:
             for i, ref in enumerate(data.get(key) or []):
                 if res.resolve(kind, ref) is None:
                     problems.add(d.path, _undefined(problems, kind, ref), doc.mark(key, i))
+
+
+def _broken_errors_file(problems: Problems, ref: str, workflow_path: Path) -> Path | None:
+    """The errors file of this load that ``ref`` names but that failed its own checks."""
+    rejected = {n: p for (k, n), p in problems.rejected.items() if k == "errors"}
+    files = [errorsref.ErrorsFile(n, str(p)) for n, p in rejected.items()]
+    try:
+        return rejected[errorsref.resolve(ref, workflow_path, files, [])]
+    except errorsref.ErrorsRefError:
+        return None
 
 
 def _resolve_steps(d: Definition, res: Resolver, problems: Problems) -> None:

@@ -3,7 +3,6 @@ jobs. The DEFAULT group (id 0) stands for every interface and cannot be changed.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +13,8 @@ from sqlalchemy.engine import Connection
 
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import DEFAULT_GROUP, now
+from qorus_core.db.versions import find_version
+from qorus_core.model.versions import version_key
 from qorus_core.rbac._util import check_name, missing
 from qorus_core.rbac.changes import ListChange
 from qorus_core.rbac.errors import RbacError
@@ -54,36 +55,24 @@ def member_table(kind: str) -> Table:
     return {"workflow": t.group_workflows, "service": t.group_services, "job": t.group_jobs}[kind]
 
 
-def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
-    """Natural order of version strings: ``1.10`` is after ``1.9``."""
-    return tuple(
-        (0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"[.\-_]", version) if p != ""
-    )
-
-
 def resolve_member(conn: Connection, kind: str, spec: str) -> Member:
     """``name:version``, or ``name`` for its latest version (highest in natural version order),
     or a numeric id when no interface has that name. Only user services may be members."""
     table, idcol = _iface(kind)
     spec = spec.strip()
     name, _, version = spec.partition(":")
-    cols = [idcol, table.c.name, table.c.version]
-    q = select(*cols).where(table.c.name == name)
-    if kind == "service":
-        q = q.where(t.services.c.service_type == "USER")
-    if version:
-        q = q.where(table.c.version == version)
-    rows = list(conn.execute(q))
-    if not rows and not version and name.isdigit():
-        q = select(*cols).where(idcol == int(name))
-        if kind == "service":
-            q = q.where(t.services.c.service_type == "USER")
-        rows = list(conn.execute(q))
-    if not rows:
-        what = "user service" if kind == "service" else kind
-        raise RbacError(f"{what} {spec!r} does not exist", code=f"{kind.upper()}-ERROR")
-    rid, rname, rversion = max(rows, key=lambda r: (version_key(r[2]), r[0]))
-    return Member(int(rid), rname, rversion)
+    user_only = [t.services.c.service_type == "USER"] if kind == "service" else []
+    found = find_version(conn, table, name, version or None, *user_only)
+    if found is not None:
+        return Member(found[0], name, found[1])
+    if not version and name.isdigit():
+        row = conn.execute(
+            select(idcol, table.c.name, table.c.version).where(idcol == int(name), *user_only)
+        ).first()
+        if row is not None:
+            return Member(int(row[0]), row[1], row[2])
+    what = "user service" if kind == "service" else kind
+    raise RbacError(f"{what} {spec!r} does not exist", code=f"{kind.upper()}-ERROR")
 
 
 def _resolve_all(conn: Connection, kind: str, specs: Iterable[str]) -> list[int]:
@@ -217,12 +206,11 @@ def _members(conn: Connection, kind: str) -> dict[int, list[Member]]:
     table, idcol = _iface(kind)
     mt = member_table(kind)
     out: dict[int, list[Member]] = {}
-    q = (
-        select(mt.c.groupid, idcol, table.c.name, table.c.version)
-        .join(table, idcol == mt.c[f"{kind}id"])
-        .order_by(table.c.name, table.c.version)
+    q = select(mt.c.groupid, idcol, table.c.name, table.c.version).join(
+        table, idcol == mt.c[f"{kind}id"]
     )
-    for gid, iid, name, version in conn.execute(q):
+    rows = sorted(conn.execute(q), key=lambda r: (r[2], version_key(r[3])))
+    for gid, iid, name, version in rows:
         out.setdefault(int(gid), []).append(Member(int(iid), name, version))
     return out
 

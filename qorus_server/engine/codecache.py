@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from qorus_core.db import tables as t
+from qorus_core.db.versions import find_version
 from qorus_core.db.wfdefs import StepDef, WorkflowDef
 from qorus_core.model.errors import QorusError
 from qorus_server.userapi import code_namespace
@@ -48,24 +49,27 @@ class CodeCache:
         self._members: dict[int, set[int]] = {}
 
     def _library(self, names: tuple[str, ...], namespace: dict[str, Any], owner: str) -> None:
+        """Run the library classes ``names`` (``NAME`` = its latest version, or
+        ``NAME:VERSION``) into ``namespace``, in the order given."""
         if not names:
             return
         c = t.classes
+        rows: list[tuple[str, Any]] = []
         with self._engine.connect() as conn:
-            rows = conn.execute(
-                select(c.c.name, c.c.version, c.c.code, c.c.language)
-                .where(c.c.name.in_(names))
-                .order_by(c.c.created, c.c.classid)
-            ).all()
-        latest = {r[0]: r for r in rows}  # the last loaded version wins
-        for name in names:
-            row = latest.get(name)
-            if row is None:
-                raise CodeError(f"{owner}: library class {name!r} is not loaded")
-            if (row[3] or "python") != "python":
-                raise CodeError(f"{owner}: library class {name!r} is not Python ({row[3]})")
-            if row[2]:
-                _exec(row[2], f"<class {name} v{row[1]}>", namespace)
+            for ref in names:
+                name, sep, version = ref.partition(":")
+                found = find_version(conn, c, name.strip(), version.strip() if sep else None)
+                if found is None:
+                    raise CodeError(f"{owner}: library class {ref!r} is not loaded")
+                row = conn.execute(
+                    select(c.c.version, c.c.code, c.c.language).where(c.c.classid == found[0])
+                ).one()
+                rows.append((name.strip(), row))
+        for name, (version, code, language) in rows:
+            if (language or "python") != "python":
+                raise CodeError(f"{owner}: library class {name!r} is not Python ({language})")
+            if code:
+                _exec(code, f"<class {name} v{version}>", namespace)
 
     def step_class(self, wdef: WorkflowDef, step: StepDef) -> type[Any]:
         with self._lock:

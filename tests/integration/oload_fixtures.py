@@ -96,3 +96,9 @@ def job(root: Path, name: str, schedule: str | None = None) -> Path:
             f"class-name: Job\ncode: {name}.qjob.py\n{sched}"
         ),
     )
+
+
+def errors_file(root: Path, fname: str, name: str, errors: str = "") -> Path:
+    """A ``type: errors`` file; ``errors`` is the YAML list body (empty: ``errors: []``)."""
+    body = f"errors:\n{errors}" if errors else "errors: []\n"
+    return write(root, fname, f"type: errors\nname: {name}\ndesc: errors {name}\n{body}")

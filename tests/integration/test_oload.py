@@ -263,8 +263,9 @@ def test_validation_errors_leave_the_schema_unchanged(
         (lambda r: job(r, "J", "duration: 0\n"), r"duration must be"),
         (lambda r: step(r, "A", steptype="ASYNC"), r"an ASYNC step needs a 'queue:'"),
         (
-            lambda r: workflow(r, "WF", '["X"]', extra="errors: nothing-here\n"),
-            r"errors definition 'nothing-here' is not defined",
+            lambda r: workflow(r, "WF", '["X"]', extra="errors: nothing-here.qerrors.yaml\n"),
+            r"WF-1.0.qwf.yaml:6:9: errors file 'nothing-here.qerrors.yaml' is not in this load "
+            r"nor in the schema",
         ),
         (lambda r: write(r, "g.qgroup.yaml", "type: group\nname: DEFAULT\n"), r"DEFAULT group"),
     ],
@@ -402,7 +403,7 @@ def test_errors_file_and_global_errors(engine: Engine, tmp_path: Path) -> None:
         ),
     )
     step(tmp_path, "S1")
-    workflow(tmp_path, "WF", '["S1"]', extra="errors: errs\n")
+    workflow(tmp_path, "WF", '["S1"]', extra="errors: e.qerrors.yaml\n")
     res = load(engine, [str(tmp_path)])
     assert any("built-in global error SOCKET-TIMEOUT" in str(w) for w in res.warnings)
     with engine.connect() as conn:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 15:25:59.065632
+Create Date: 2026-11-30 05:07:33.324271
 """
 
 from __future__ import annotations
@@ -121,6 +121,42 @@ def upgrade() -> None:
             nullable=True,
         ),
         sa.PrimaryKeyConstraint("name", "error", name=op.f("pk_error_definitions")),
+    )
+    op.create_table(
+        "error_files",
+        sa.Column("name", sa.String(length=160), nullable=False),
+        sa.Column("file_name", sa.String(length=255), nullable=False),
+        sa.Column(
+            "description",
+            sa.String(length=4000)
+            .with_variant(mysql.TEXT(), "mariadb")
+            .with_variant(mysql.TEXT(), "mysql"),
+            nullable=True,
+        ),
+        sa.Column(
+            "source",
+            sa.String(length=4000)
+            .with_variant(mysql.TEXT(), "mariadb")
+            .with_variant(mysql.TEXT(), "mysql"),
+            nullable=True,
+        ),
+        sa.Column(
+            "created",
+            sa.DateTime()
+            .with_variant(mysql.DATETIME(fsp=6), "mariadb")
+            .with_variant(mysql.DATETIME(fsp=6), "mysql")
+            .with_variant(oracle.TIMESTAMP(), "oracle"),
+            nullable=False,
+        ),
+        sa.Column(
+            "modified",
+            sa.DateTime()
+            .with_variant(mysql.DATETIME(fsp=6), "mariadb")
+            .with_variant(mysql.DATETIME(fsp=6), "mysql")
+            .with_variant(oracle.TIMESTAMP(), "oracle"),
+            nullable=True,
+        ),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_error_files")),
     )
     op.create_table(
         "global_workflow_errors",
@@ -1949,6 +1985,7 @@ def downgrade() -> None:
     op.drop_table("jobs")
     op.drop_table("groups")
     op.drop_table("global_workflow_errors")
+    op.drop_table("error_files")
     op.drop_table("error_definitions")
     op.drop_table("classes")
     op.drop_table("audit_event_codes")
