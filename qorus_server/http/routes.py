@@ -176,6 +176,7 @@ class RestRouter:
         if direct:
             raise _not_allowed(_path(segs), {e.method for e, _ in direct}, method)
         if segs and method != "GET" and self._known(segs[:-1]):
+            check_action(segs[-1], segs[:-1])
             raise self._no_action(method, segs[:-1], segs[-1])
         raise RestRouteError(404, "NOT-FOUND", f"no REST resource {_path(segs)}")
 
