@@ -9,13 +9,15 @@ Contract (other modules depend on it):
 * :class:`Operation` -- ``name`` (``system.ping``), ``handler``, ``permissions`` (tuple of
   permission names, all required; empty means LOGIN only), ``audit`` (write an API-CALL audit
   row when the ``audit`` option includes ``api``), ``rest`` (list of ``(METHOD, template,
-  action)``: ``("GET", "system/ping", None)`` or ``("PUT", "system", "shutdown")``; a template
+  action)``: ``("GET", "system/health", None)`` for a sub-resource or ``("PUT", "system",
+  "shutdown")`` for an action, reachable as ``system?action=shutdown`` and ``system/shutdown``;
+  declare an action as an action, the way the reference endpoint list names it; a template
   segment ``{id}`` captures an argument), ``rpc`` (``omq.system.ping`` or None), ``blocking``
   (True, the default: the HTTP layer runs the handler in a worker thread, never on the event
   loop) and ``success_status`` (HTTP status of a success, e.g. 201 for creation).
 * Register with the decorator::
 
-      @operation("system.ping", rest=[("GET", "system/ping", None)], rpc="omq.system.ping")
+      @operation("system.ping", rest=[("GET", "system", "ping")], rpc="omq.system.ping")
       def ping(ctx: CallContext) -> str:
           return "OK"
 

@@ -81,15 +81,15 @@ def system_info(ctx: CallContext) -> dict[str, Any]:
     }
 
 
-@operation(
-    "system.ping", rest=[("GET", "system/ping", None)], rpc="omq.system.ping", blocking=False
-)
+@operation("system.ping", rest=[("GET", "system", "ping")], rpc="omq.system.ping", blocking=False)
 def ping(ctx: CallContext) -> str:
     """Answers OK while the system runs."""
     return "OK"
 
 
-@operation("system.echo", rest=[("GET", "system/echo", None)], blocking=False)
+@operation(
+    "system.echo", rest=[("GET", "system", "echo"), ("PUT", "system", "echo")], blocking=False
+)
 def echo(ctx: CallContext, **args: Any) -> Any:
     """Answers the arguments it was given."""
     return args

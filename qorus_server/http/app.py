@@ -129,6 +129,9 @@ def _error(request: Request, exc: QorusError) -> Response:
     resp = _answer(request, exc.to_dict(), exc.http_status)
     if exc.http_status == 401:
         resp.headers["www-authenticate"] = 'Basic realm="Qorus"'
+    allow = getattr(exc, "allow", ())
+    if exc.http_status == 405 and allow:
+        resp.headers["allow"] = ", ".join(allow)
     return resp
 
 

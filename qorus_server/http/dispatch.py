@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from qorus_core.model.errors import NotFoundError, ValidationError
+from qorus_core.model.excerpt import excerpt
 from qorus_server.api.registry import Operation
 from qorus_server.http.routes import RestRouter
 
@@ -43,7 +44,7 @@ def api_segments(segs: Sequence[str]) -> list[str]:
     if is_versioned(segs):
         return list(segs[1:])
     raise NotFoundError(
-        f"unknown REST API path /api/{'/'.join(segs)}: use /api/latest/... or "
+        f"unknown REST API path {excerpt('/api/' + '/'.join(segs))}: use /api/latest/... or "
         f"/api/v{API_VERSION}/..."
     )
 
@@ -57,12 +58,25 @@ def resolve_call(
 ) -> tuple[Operation, dict[str, Any]]:
     """The operation a request names and its arguments (``args`` plus the path captures).
 
-    ``action`` is the query's; without one, an ``action`` among the (body) arguments is used,
-    as ``qrest put X action=Y`` sends it."""
+    ``action`` is the query's; an ``action`` among the (body) arguments is used too, as
+    ``qrest put X action=Y`` sends it. Both given must agree; one action only, and a string."""
     if isinstance(action, list):
-        raise ValidationError("more than one action given")
-    if action is None and isinstance(args.get("action"), str):
-        action = args.pop("action")
+        raise ValidationError(f"the action is given {len(action)} times: give one")
+    if action is not None and not isinstance(action, str):
+        raise ValidationError(f"the action must be a string, not {type(action).__name__}")
+    if "action" in args:
+        other = args.pop("action")
+        if not isinstance(other, str):
+            raise ValidationError(
+                f"the action argument must be a string, not {type(other).__name__}"
+            )
+        if action is None:
+            action = other
+        elif other != action:
+            raise ValidationError(
+                f"the query names action {excerpt(action)} but the arguments name action "
+                f"{excerpt(other)}: give one"
+            )
     match = router.resolve(method, segs, action)
     args.update(match.params)
     return match.op, args
@@ -78,5 +92,5 @@ def split_internal_path(path: str) -> tuple[list[str], dict[str, Any]]:
     elif is_versioned(segs):
         segs = segs[1:]
     if not segs:
-        raise NotFoundError(f"no REST resource in path {path!r}")
+        raise NotFoundError(f"no REST resource in path {excerpt(path)}")
     return segs, query_args(query)
