@@ -64,9 +64,14 @@ SHARED_DIR_MODE = 0o750
 
 
 def make_private_dir(path: Path, mode: int = PRIVATE_DIR_MODE) -> None:
-    """Create ``path`` (and missing parents) when missing, the leaf with ``mode`` (a stricter
-    umask still applies); an existing folder is left as it is."""
-    path.mkdir(parents=True, exist_ok=True, mode=mode)
+    """Create ``path`` and its missing parents with ``mode`` (a stricter umask still applies);
+    existing folders are left as they are."""
+    missing = []
+    while not path.is_dir() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=mode, exist_ok=True)
 
 
 def resolve_omq_dir(qorus_dir: str | os.PathLike[str] | None = None) -> OmqDir:

@@ -49,7 +49,7 @@ def parse_datasource(spec: str) -> URL:
     if "://" in spec:
         try:
             return make_url(spec)
-        except ArgumentError as exc:
+        except (ArgumentError, ValueError) as exc:  # ValueError: a port that is no number
             raise DatasourceError(
                 mask_text(f"cannot parse datasource URL {spec!r}: {exc}")
             ) from None
