@@ -19,15 +19,18 @@ import httpx
 import pytest
 from qorus_proc import env, free_port
 from sqlalchemy import select, text
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Engine
 from test_tls import make_cert
 
 from qorus_core.db import tables as t
 from qorus_core.db.engine import create_system_engine
 from qorus_core.omqdir import OmqDir
-from qorus_core.options import load_options
+from qorus_core.options import Options, load_options
 from qorus_core.secrets import MASK
+from qorus_server.events import EventBus
 from qorus_server.server import QorusServer
+from qorus_server.userapi.context import Runtime, bind_runtime, unbind_runtime
+from qorus_server.userapi.userapi import UserApi
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.integration]
 
@@ -245,3 +248,22 @@ def test_no_secret_in_events(omq_dir: Path, tmp_path: Path, systemdb: str) -> No
         server.shutdown_steps()
         server._close_sockets()
         server.logs.close()
+
+
+def test_no_secret_in_user_events_or_user_audit_rows(engine: Engine) -> None:
+    """What interface code posts or audits through the UserApi is masked too."""
+    bus = EventBus()
+    rt = Runtime(engine=engine, options=Options({"audit": ["*"]}), sessionid=0, events=bus)
+    bind_runtime(rt)
+    try:
+        UserApi.postUserEvent("info", {"login": "u", "pass": LDAP_PW})
+        UserApi.postUserEvent("info", f"connect to http://u:{PROXY_PW}@h:1")
+        eid = UserApi.auditUserEvent("MY-EVENT", f"pgsql:u/{PG_PW}@db", f"password={URI_PW}")
+    finally:
+        unbind_runtime(rt)
+    events = [e.as_dict() for e in bus.last(10)]
+    assert len(events) == 2 and events[0]["info"] == {"login": "u", "pass": MASK}
+    assert_clean("user events", repr(events))
+    with engine.connect() as c:
+        row = c.execute(select(t.audit_events).where(t.audit_events.c.audit_eventid == eid)).one()
+    assert row.info1 == f"pgsql:u/{MASK}@db" and row.info2 == f"password={MASK}"
