@@ -22,6 +22,7 @@ from qorus_cli.common import usage_exit_command
 from qorus_core.model.errors import OptionError
 from qorus_core.omqdir import OmqDir, resolve_omq_dir
 from qorus_core.options import OPTIONS, Options, default_text, format_value, load_options
+from qorus_core.secrets import mask_option
 
 EXIT_OK = 0
 EXIT_COMMAND_LINE = 8
@@ -42,10 +43,8 @@ _QorusCommand = usage_exit_command(EXIT_COMMAND_LINE)
 
 def _shown(options: Options, name: str) -> str:
     spec = OPTIONS[name]
-    value = options.get(name)
-    if spec.secret and value:
-        return "********"
-    text = format_value(spec, value)
+    value = mask_option(spec, options.get(name))
+    text = value if isinstance(value, str) else format_value(spec, value)
     return text if text else "-"
 
 

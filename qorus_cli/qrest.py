@@ -182,7 +182,7 @@ def main(
             kw["timeout"] = timeout
         with QorusClient.from_env(resolve_omq_dir(qorus_dir), **kw) as client:
             if show_url:
-                err_console.print(f"{method} {client.url}{path}", highlight=False)
+                err_console.print(f"{method} {client.shown_url}{path}", highlight=False)
             answer = client.request(method, path, args, body)
     except click.UsageError as exc:
         _fail(exc.message, 2)

@@ -97,12 +97,12 @@ def _release_file() -> Path:
 def _ensure_server(omq: OmqDir, client: QorusClient) -> None:
     try:
         client.get("system/ping")
-        console.print(f"[green]✓[/] qorus is already running at {client.url}")
+        console.print(f"[green]✓[/] qorus is already running at {client.shown_url}")
         return
     except ServerUnreachable:
         pass
     except QorusRestError as exc:
-        fail(TOOL, f"the server at {client.url} answered {exc.err}: {exc.desc}", 2)
+        fail(TOOL, f"the server at {client.shown_url} answered {exc.err}: {exc.desc}", 2)
     console.print(f"starting qorus (OMQ_DIR={omq.root}) ...")
     res = subprocess.run(
         [sys.executable, "-m", "qorus_cli.qorus", "-d", str(omq.root)],
@@ -115,11 +115,11 @@ def _ensure_server(omq: OmqDir, client: QorusClient) -> None:
     for _ in range(100):
         try:
             client.get("system/ping")
-            console.print(f"[green]✓[/] qorus is running at {client.url}")
+            console.print(f"[green]✓[/] qorus is running at {client.shown_url}")
             return
         except ServerUnreachable:
             time.sleep(0.1)
-    fail(TOOL, f"qorus started but does not answer at {client.url}", 2)
+    fail(TOOL, f"qorus started but does not answer at {client.shown_url}", 2)
 
 
 def _ensure_running(client: QorusClient) -> None:
@@ -208,7 +208,7 @@ def _summary(client: QorusClient, ids: list[int], counts: Counter[str], elapsed:
     )
     if complete != len(ids):
         console.print(f"[yellow]not complete:[/] {dict(counts)}")
-    url = client.url
+    url = client.shown_url
     hints = [
         (f"qrest workflows/{WORKFLOW}", "the workflow and its order counts"),
         (f"qrest orders/{ids[0]}", "one order with its steps"),

@@ -32,6 +32,7 @@ from qorus_core.model.errors import QorusError
 from qorus_core.options import Options
 from qorus_core.rbac import syntax
 from qorus_core.rbac.changes import ListChange
+from qorus_core.secrets import mask_text
 from qorus_core.system import open_system_engine
 
 TOOL = "user-tool"
@@ -316,13 +317,13 @@ def synchronize(url: str | None, options: Options, quiet: bool) -> None:
             fail(
                 TOOL,
                 escape(
-                    f"the server at {client.url} refused to reload RBAC: "
+                    f"the server at {client.shown_url} refused to reload RBAC: "
                     f"HTTP {exc.status} {exc.err}: {exc.desc}"
                 ),
                 2,
             )
     if not quiet:
-        console.print(f"RBAC reloaded on {client.url}", highlight=False, markup=False)
+        console.print(f"RBAC reloaded on {client.shown_url}", highlight=False, markup=False)
 
 
 # ------------------------------------------------------------------------------ command
@@ -423,7 +424,7 @@ def _run(kw: dict[str, Any]) -> None:
     omq, options = load_env(kw["qorus_dir"], kw["overrides"])
     url = kw["url"] or str(options.get("qorus-client.client-url"))
     if kw["show_url"]:
-        console.print(url, highlight=False, markup=False)
+        console.print(mask_text(url), highlight=False, markup=False)
         return
     policy = rbac.PasswordPolicy.from_options(options)
     plan = Plan()

@@ -88,7 +88,7 @@ def client(tool: str, conn: Mapping[str, Any]) -> QorusClient:
     except QorusError as exc:
         fail(tool, exc.desc, 2)
     if conn.get("show_url"):
-        click.echo(c.url)
+        click.echo(c.shown_url)
         c.close()
         raise SystemExit(0)
     return c
@@ -98,7 +98,7 @@ def call(tool: str, conn: Mapping[str, Any], path: str, args: dict[str, Any]) ->
     """PUT ``path`` with ``args``; a REST error exits 1, an unreachable server 2."""
     with client(tool, conn) as c:
         if conn.get("literal"):
-            err_console.print(f"PUT {c.url}/api/latest/{path} {args}", highlight=False)
+            err_console.print(f"PUT {c.shown_url}/api/latest/{path} {args}", highlight=False)
         try:
             return c.request("PUT", path, args)
         except QorusRestError as exc:

@@ -30,6 +30,7 @@ import yaml
 from qorus_core.model.errors import QorusError
 from qorus_core.omqdir import OmqDir
 from qorus_core.options import Options
+from qorus_core.secrets import mask_text
 
 API_PREFIX = "/api/latest/"
 
@@ -113,6 +114,11 @@ class QorusClient:
             trust_env=False,
         )
 
+    @property
+    def shown_url(self) -> str:
+        """The server URL as shown in messages (a password in it masked)."""
+        return mask_text(self.url)
+
     @classmethod
     def from_env(
         cls, omq: OmqDir | None = None, options: Options | None = None, **kw: Any
@@ -166,7 +172,9 @@ class QorusClient:
             )
         except httpx.TransportError as exc:
             reason = str(exc) or type(exc).__name__
-            raise ServerUnreachable(f"cannot reach the server at {self.url}: {reason}") from None
+            raise ServerUnreachable(
+                mask_text(f"cannot reach the server at {self.url}: {reason}")
+            ) from None
         return self._decode(resp)
 
     @staticmethod

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from qorus_core.model.errors import QorusError
+from qorus_core.omqdir import make_private_dir
 
 KEY_SIZE = 32
 NONCE_SIZE = 12
@@ -77,7 +78,7 @@ def load_key(path: Path) -> bytes:
 def create_key(path: Path) -> bytes:
     """Write a new random key to ``path`` (mode 0600); refuses to overwrite a file."""
     key = os.urandom(KEY_SIZE)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as exc:

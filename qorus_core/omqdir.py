@@ -43,10 +43,35 @@ class OmqDir:
         return self.var / "qorus.sqlite"
 
     def ensure(self) -> OmqDir:
-        """Create the standard folders (idempotent)."""
-        for d in (self.etc, self.log, self.user, self.var):
-            d.mkdir(parents=True, exist_ok=True)
+        """Create the standard folders (idempotent). New ones are private: ``etc`` (options,
+        keys) and ``var`` (the database) 0700, the others 0750; existing folders keep their
+        mode (the operator's choice)."""
+        make_private_dir(self.root, SHARED_DIR_MODE)
+        for d, mode in (
+            (self.etc, PRIVATE_DIR_MODE),
+            (self.log, SHARED_DIR_MODE),
+            (self.user, SHARED_DIR_MODE),
+            (self.var, PRIVATE_DIR_MODE),
+        ):
+            make_private_dir(d, mode)
         return self
+
+
+PRIVATE_DIR_MODE = 0o700
+"""Mode of new folders holding data or secrets (``etc``, ``var``)."""
+SHARED_DIR_MODE = 0o750
+"""Mode of new folders a group may read (``$OMQ_DIR`` itself, ``log``, ``user``)."""
+
+
+def make_private_dir(path: Path, mode: int = PRIVATE_DIR_MODE) -> None:
+    """Create ``path`` and its missing parents with ``mode`` (a stricter umask still applies);
+    existing folders are left as they are."""
+    missing = []
+    while not path.is_dir() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=mode, exist_ok=True)
 
 
 def resolve_omq_dir(qorus_dir: str | os.PathLike[str] | None = None) -> OmqDir:

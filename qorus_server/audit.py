@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import AUDIT_CODE_BY_NAME, now
 from qorus_core.options import Options
+from qorus_core.secrets import mask_secrets
 
 # audit event name -> the audit option code that switches it on
 CATEGORY = {
@@ -33,8 +34,10 @@ def enabled(options: Options, category: str) -> bool:
 
 
 def _text(value: Any) -> str | None:
+    """A column's text: secrets masked (before the cut, so no half secret survives)."""
     if value is None:
         return None
+    value = mask_secrets(value)
     text = value if isinstance(value, str) else json.dumps(value, default=str)
     return text[:4000]
 

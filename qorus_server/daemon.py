@@ -66,11 +66,11 @@ def detach(log_path: Path) -> Reporter | None:
     os.setsid()
     if os.fork() > 0:
         os._exit(0)
-    os.umask(0o022)
+    os.umask(0o027)  # nothing the server writes is world-readable
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
-    out = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    out = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
     os.dup2(out, 1)
     os.dup2(out, 2)
     os.close(out)

@@ -2,7 +2,8 @@
 ``omq.system.get-last-events`` / ``wait-for-events`` read from here.
 
 Events are kept in memory (the last ``max-events``); posting is thread-safe and cheap so that
-engine threads can post without slowing step execution.
+engine threads can post without slowing step execution. Secrets in an event's info are
+masked when it is posted.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from qorus_core.secrets import mask_secrets
 
 EVENT_CLASSES: dict[str, int] = {
     "SYSTEM": 101,
@@ -135,7 +138,7 @@ class EventBus:
                 eventstr,
                 severity,
                 caller,
-                info or {},
+                mask_secrets(info) if info else {},
             )
             self._next_id += 1
             self._events.append(ev)

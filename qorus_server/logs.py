@@ -10,15 +10,18 @@ files and reopens ``X``. Loggers are plain :mod:`logging` loggers that do not pr
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
+import os
 import threading
 from pathlib import Path
 from string import Template
 
 from qorus_core.model.errors import QorusError
-from qorus_core.omqdir import OmqDir
+from qorus_core.omqdir import SHARED_DIR_MODE, OmqDir, make_private_dir
 from qorus_core.options import Options
+from qorus_core.secrets import mask_text
 
 SYSTEM_NAME = "qorus-core"
 HTTP_NAME = "HTTP"
@@ -31,6 +34,25 @@ class LogFileError(QorusError):
     """A log file or the log directory cannot be written (start-up exit code 4)."""
 
     code = "LOG-FILE-ERROR"
+
+
+LOG_FILE_MODE = 0o640
+"""Mode of new log files: the owner writes, the owner's group may read."""
+
+
+class MaskingFormatter(logging.Formatter):
+    """Every log line, traceback included, passes the one secret masker before it is written."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_text(super().format(record))
+
+
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose files are created 0640 (also after each rotation)."""
+
+    def _open(self) -> io.TextIOWrapper:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, LOG_FILE_MODE)
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)  # always appends
 
 
 def _safe(name: str) -> str:
@@ -49,7 +71,7 @@ class Logs:
         self._handlers: dict[str, logging.handlers.RotatingFileHandler] = {}
         self._lock = threading.Lock()
         try:
-            self.dir.mkdir(parents=True, exist_ok=True)
+            make_private_dir(self.dir, SHARED_DIR_MODE)
         except OSError as exc:
             raise LogFileError(f"cannot create log directory {self.dir}: {exc.strerror}") from None
         self.system = self._open("qorus.system", self.path("logfile-template", SYSTEM_NAME))
@@ -68,12 +90,12 @@ class Logs:
             logger = logging.getLogger(logger_name)
             if logger_name not in self._handlers:
                 try:
-                    handler = logging.handlers.RotatingFileHandler(
+                    handler = PrivateRotatingFileHandler(
                         path, backupCount=int(self.options.get("max-log-files")), encoding="utf-8"
                     )
                 except OSError as exc:
                     raise LogFileError(f"cannot open log file {path}: {exc.strerror}") from None
-                handler.setFormatter(logging.Formatter(FORMAT, DATEFMT))
+                handler.setFormatter(MaskingFormatter(FORMAT, DATEFMT))
                 logger.addHandler(handler)
                 logger.setLevel(self.level)
                 logger.propagate = False

@@ -49,6 +49,7 @@ from qorus_core.db.refdata import now
 from qorus_core.model.errors import DatasourceError, OptionError, QorusError, SchemaError
 from qorus_core.omqdir import OmqDir
 from qorus_core.options import Options
+from qorus_core.secrets import mask_secrets, mask_text, mask_url
 from qorus_core.system import open_system_engine
 from qorus_server import audit, security
 from qorus_server import session as app_session
@@ -88,7 +89,10 @@ COMPONENTS: list[Callable[[], Component]] = [WorkflowManager]
 
 
 class StartupError(Exception):
+    """A start-up failure: its exit code and one line for the operator (secrets masked)."""
+
     def __init__(self, code: int, message: str) -> None:
+        message = mask_text(message)
         super().__init__(message)
         self.code = code
         self.message = message
@@ -192,7 +196,7 @@ class QorusServer:
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             raise StartupError(EXIT_DATASOURCE, f"system datasource: {reason}") from None
         self.auditor = audit.Auditor(self.engine, self.options)
-        self.log.info("system datasource %s is current", self.engine.url.render_as_string())
+        self.log.info("system datasource %s is current", mask_url(self.engine.url))
         self.step3_sensitive_key()
 
     def step3_sensitive_key(self) -> None:
@@ -473,11 +477,13 @@ class QorusServer:
 
 
 def _audit_args(args: Any) -> dict[str, Any]:
-    """The arguments of an API call as audited: sensitive data reduced to key names."""
+    """The arguments of an API call as audited: sensitive data reduced to key names, secrets
+    (passwords, option values marked secret) masked."""
     out = dict(args)
     if "sensitive_data" in out:
         out["sensitive_data"] = sensitive.redact(out["sensitive_data"])
-    return out
+    masked: dict[str, Any] = mask_secrets(out)
+    return masked
 
 
 def _report_line(message: str) -> None:

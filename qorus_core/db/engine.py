@@ -7,6 +7,7 @@ file path). Anything containing ``://`` is taken as an SQLAlchemy URL.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from qorus_core.model.errors import DatasourceError
+from qorus_core.secrets import mask_text, mask_url
 
 _QORE_RE = re.compile(
     r"""^(?P<driver>[A-Za-z0-9_]+):
@@ -47,14 +49,14 @@ def parse_datasource(spec: str) -> URL:
     if "://" in spec:
         try:
             return make_url(spec)
-        except ArgumentError as exc:
+        except (ArgumentError, ValueError) as exc:  # ValueError: a port that is no number
             raise DatasourceError(
-                f"cannot parse datasource URL {_mask_raw(spec)!r}: {exc}"
+                mask_text(f"cannot parse datasource URL {spec!r}: {exc}")
             ) from None
     m = _QORE_RE.match(spec)
     if not m:
         raise DatasourceError(
-            f"cannot parse datasource {_mask_raw(spec)!r}: expected "
+            f"cannot parse datasource {mask_text(spec)!r}: expected "
             "'driver:user/pass@db%host:port' or an SQLAlchemy URL"
         )
     driver = m["driver"].lower()
@@ -64,7 +66,7 @@ def parse_datasource(spec: str) -> URL:
         )
     db = m["db"]
     if not db:
-        raise DatasourceError(f"datasource {_mask_raw(spec)!r} names no database")
+        raise DatasourceError(f"datasource {mask_text(spec)!r} names no database")
     query: dict[str, str] = {}
     for opt in filter(None, (m["opts"] or "").split(",")):
         key, _, value = opt.partition("=")
@@ -94,20 +96,34 @@ def sqlite_url(path: Path) -> URL:
 
 def mask(url: URL) -> str:
     """The URL as text with its password hidden, for messages and status output."""
-    return url.render_as_string(hide_password=True)
+    return mask_url(url)
 
 
-def _mask_raw(spec: str) -> str:
-    spec = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", spec)
-    return re.sub(r"^([^:]+:[^/@]*/)[^@]*@", r"\1***@", spec)
+def prepare_sqlite_file(path: Path) -> None:
+    """Refuse a database whose folder is missing (a mistyped path must not create folders),
+    and create a new database file private (0600); SQLite gives its ``-wal`` and ``-shm``
+    files the mode of the database file."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise DatasourceError(
+            f"SQLite database {path}: folder {folder} does not exist; create it first or "
+            "correct the path in qorus.systemdb"
+        )
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise DatasourceError(f"cannot create SQLite database {path}: {exc.strerror}") from None
+    os.close(fd)
 
 
 def create_system_engine(url: URL, pool_min: int = 3, pool_max: int = 40, **kwargs: Any) -> Engine:
     """An Engine with the per-dialect settings the engine rules need."""
     backend = url.get_backend_name()
     if backend == "sqlite":
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+            prepare_sqlite_file(Path(url.database))
         engine = create_engine(
             url,
             connect_args={"timeout": 30, "check_same_thread": False},

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.engine import Connection
 
+from qorus_core import proc
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import now
 from qorus_core.db.wake import notify_due
@@ -46,21 +47,21 @@ class Session:
     started: datetime
     heartbeat: datetime | None
     ended: datetime | None
+    pidstart: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        out = dict(self.__dict__)
+        del out["pidstart"]  # how the process is recognised, not part of the answer
+        return out
 
     def process_alive(self) -> bool | None:
-        """True/False when the session runs on this host; None when it runs elsewhere."""
+        """True/False when the session runs on this host; None when it runs elsewhere.
+
+        A zombie, or a pid now held by another process (its start marker differs), is dead.
+        """
         if self.hostname != socket.gethostname():
             return None
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+        return proc.process_alive(self.pid, self.pidstart)
 
     def heartbeat_stale(self, max_age: float) -> bool:
         last = self.heartbeat or self.started
@@ -142,6 +143,7 @@ def open_session(
             node=node,
             hostname=socket.gethostname(),
             pid=os.getpid(),
+            pidstart=proc.start_marker(os.getpid()),
             url=url,
             version=version,
             sessionstatus=SESSION_ACTIVE,

@@ -70,6 +70,8 @@ sessions = Table(
     Column("node", String(160), nullable=False),
     Column("hostname", String(160), nullable=False),
     Column("pid", Integer, nullable=False),
+    # BOOT_ID:START_TICKS of pid (qorus_core.proc), so a zombie or a reused pid is not alive
+    Column("pidstart", String(80)),
     Column("url", String(250)),
     Column("version", String(40)),
     # ACTIVE while running, CLOSED after a clean shutdown, RECOVERED after crash recovery

@@ -16,6 +16,7 @@ from qorus_core.omqdir import OmqDir
 from qorus_core.options.names import lookup
 from qorus_core.options.store import Options, Source
 from qorus_core.options.values import parse_value
+from qorus_core.secrets import is_secret_key, mask_text
 
 COMMAND_LINE: Final = "command line"
 
@@ -38,7 +39,26 @@ def strip_comment(text: str) -> str:
 
 def _fail(place: str, exc_or_msg: OptionError | str) -> OptionError:
     msg = exc_or_msg.desc if isinstance(exc_or_msg, OptionError) else exc_or_msg
-    return OptionError(f"{place}: {msg}", info={"place": place})
+    return OptionError(mask_text(f"{place}: {msg}"), info={"place": place})
+
+
+def _shown(text: str) -> str:
+    """A bad line or argument as quoted in an error: after a secret name nothing is shown."""
+    name = re.split(r"[\s=:]", text.strip(), maxsplit=1)[0]
+    try:
+        secret = lookup(name).secret
+    except OptionError:
+        secret = is_secret_key(name)
+    return f"{name} ..." if secret else text
+
+
+def _secret_safe(name: str, exc: OptionError) -> OptionError | str:
+    """The error of a secret option's value names the option, never the value."""
+    try:
+        spec = lookup(name)
+    except OptionError:
+        return exc
+    return f"{spec.full_name}: not a valid {spec.type}" if spec.secret else exc
 
 
 def parse_options_text(text: str, origin: str) -> dict[str, tuple[Any, int]]:
@@ -55,14 +75,15 @@ def parse_options_text(text: str, origin: str) -> dict[str, tuple[Any, int]]:
         match = _LINE.fullmatch(body)
         if match is None:
             raise _fail(
-                place, f"expected 'domain.NAME = value' or 'domain.NAME: value', got {body!r}"
+                place,
+                f"expected 'domain.NAME = value' or 'domain.NAME: value', got {_shown(body)!r}",
             )
         name, raw = match.groups()
         try:
             spec = lookup(name, short_ok=False)
             value = parse_value(spec, raw)
         except OptionError as exc:
-            raise _fail(place, exc) from None
+            raise _fail(place, _secret_safe(name, exc)) from None
         if spec.full_name in found:
             first = found[spec.full_name][1]
             raise _fail(place, f"option {spec.full_name!r} is set twice (first on line {first})")
@@ -76,12 +97,12 @@ def parse_overrides(overrides: Sequence[str]) -> dict[str, Any]:
     for arg in overrides:
         name, sep, raw = arg.partition("=")
         if not sep or not name.strip():
-            raise _fail(COMMAND_LINE, f"expected NAME=value, got {arg!r}")
+            raise _fail(COMMAND_LINE, f"expected NAME=value, got {_shown(arg)!r}")
         try:
             spec = lookup(name)
             value = parse_value(spec, raw)
         except OptionError as exc:
-            raise _fail(COMMAND_LINE, exc) from None
+            raise _fail(COMMAND_LINE, _secret_safe(name, exc)) from None
         if spec.full_name in found:
             raise _fail(COMMAND_LINE, f"option {spec.full_name!r} is given twice")
         found[spec.full_name] = value

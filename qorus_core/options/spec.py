@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from qorus_core.secrets import register_secret_names
+
 DOMAINS: tuple[str, ...] = ("qorus", "qorus-client", "ldap")
 """Option domains, in the order they are listed; ``qorus`` is the default one."""
 
@@ -456,3 +458,10 @@ ALIASES: dict[str, str] = {
     f"{s.domain}.{alias}": s.full_name for s in _TABLE for alias in s.aliases
 }
 """Old or alternative full names mapped to the full name they stand for."""
+
+register_secret_names(
+    name
+    for s in _TABLE
+    if s.secret
+    for name in (s.full_name, s.name, *s.aliases, *(f"{s.domain}.{a}" for a in s.aliases))
+)

@@ -17,6 +17,7 @@ from qorus_core.model.errors import (
     ValidationError,
 )
 from qorus_core.options import OPTIONS, check_value, default_text, lookup
+from qorus_core.secrets import mask_option, mask_text
 from qorus_server import security
 from qorus_server.api.registry import CallContext, operation
 from qorus_server.api.wfcommon import as_bool
@@ -110,7 +111,7 @@ def health(ctx: CallContext) -> dict[str, Any]:
             conn.execute(text("SELECT 1"))
         db_ok, reason = True, None
     except Exception as exc:
-        db_ok, reason = False, str(exc).splitlines()[0]
+        db_ok, reason = False, mask_text(str(exc).splitlines()[0])
     out: dict[str, Any] = {
         "health": "GREEN" if db_ok else "RED",
         "instance-key": s.instance_key,
@@ -149,7 +150,7 @@ def _option_info(ctx: CallContext, full: str) -> dict[str, Any]:
         "name": spec.full_name,
         "domain": spec.domain,
         "type": spec.type,
-        "value": "********" if spec.secret and value else value,
+        "value": mask_option(spec, value),
         "default": default_text(spec),
         "source": opts.source(full),
         "startup-only": spec.startup_only,
@@ -209,8 +210,11 @@ def set_options(ctx: CallContext, **values: Any) -> dict[str, Any]:
         try:
             checked[spec.full_name] = check_value(spec, values[name])
         except OptionError as exc:
-            raise ValidationError(exc.desc, code="OPTION-ERROR") from None
-    out = {full: opts.set(full, value) for full, value in checked.items()}
+            desc = f"{spec.full_name}: not a valid {spec.type}" if spec.secret else exc.desc
+            raise ValidationError(mask_text(desc), code="OPTION-ERROR") from None
+    out = {
+        full: mask_option(OPTIONS[full], opts.set(full, value)) for full, value in checked.items()
+    }
     ctx.server.log.info("options set by %s: %s", ctx.username or "-", out)
     return out
 

@@ -15,7 +15,7 @@ import os
 import socket
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from qorus_core.model.errors import OptionError, QorusError
 from qorus_core.omqdir import OmqDir
 from qorus_core.options import Options, expand_omq
 from qorus_core.options.values import split_top
+from qorus_core.secrets import mask_text
 
 
 class ListenerError(QorusError):
@@ -40,8 +41,13 @@ class Listener:
     path: Path | None = None
     cert: Path | None = None
     key: Path | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     sock: socket.socket | None = None
+
+    @property
+    def shown(self) -> str:
+        """The option entry as shown in answers, logs and errors (key password masked)."""
+        return mask_text(self.spec)
 
     @property
     def family(self) -> str:
@@ -66,7 +72,7 @@ class Listener:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "name": self.spec,
+            "name": self.shown,
             "address": self.address,
             "family": self.family,
             "host": self.host,
@@ -84,7 +90,7 @@ def _parse_params(text: str) -> dict[str, str]:
             continue
         k, eq, v = item.partition("=")
         if not eq:
-            raise OptionError(f"bad listener parameter {item!r} (expected name=value)")
+            raise OptionError(mask_text(f"bad listener parameter {item!r} (expected name=value)"))
         out[k.strip().lower()] = v.strip()
     return out
 
@@ -92,6 +98,7 @@ def _parse_params(text: str) -> dict[str, str]:
 def parse_listener(spec: str, secure: bool, omq: OmqDir, options: Options) -> Listener:
     """One listener from one option entry; OptionError when it cannot be understood."""
     text = spec.strip()
+    shown = mask_text(text)
     params: dict[str, str] = {}
     if text.endswith("}") and "{" in text:
         text, _, rest = text.partition("{")
@@ -99,7 +106,7 @@ def parse_listener(spec: str, secure: bool, omq: OmqDir, options: Options) -> Li
         text = text.strip()
         if not secure:
             raise OptionError(
-                f"HTTP listener {spec!r}: {{cert=..;key=..}} parameters belong in "
+                f"HTTP listener {shown!r}: {{cert=..;key=..}} parameters belong in "
                 "http-secure-server"
             )
     lst = Listener(spec=spec.strip(), secure=secure)
@@ -114,9 +121,9 @@ def parse_listener(spec: str, secure: bool, omq: OmqDir, options: Options) -> Li
         try:
             port = int(port_text)
         except ValueError:
-            raise OptionError(f"bad HTTP listener {spec!r}: no port number") from None
+            raise OptionError(f"bad HTTP listener {shown!r}: no port number") from None
         if not 0 <= port <= 65535:
-            raise OptionError(f"bad HTTP listener {spec!r}: port out of range")
+            raise OptionError(f"bad HTTP listener {shown!r}: port out of range")
         lst.host, lst.port = host or None, port
     if secure:
         cert = params.get("cert") or options.get("http-secure-certificate")
@@ -124,7 +131,7 @@ def parse_listener(spec: str, secure: bool, omq: OmqDir, options: Options) -> Li
         lst.password = params.get("password") or options.get("http-secure-private-key-password")
         if not cert:
             raise OptionError(
-                f"TLS listener {spec!r} has no certificate: set http-secure-certificate "
+                f"TLS listener {shown!r} has no certificate: set http-secure-certificate "
                 "or add {cert=FILE}"
             )
         lst.cert = expand_omq(str(cert), omq)
@@ -195,5 +202,7 @@ def make_server(app: Any, lst: Listener) -> UvicornServer:
     try:
         config.load()
     except Exception as exc:  # ssl.SSLError, OSError: a bad certificate or key
-        raise ListenerError(f"TLS listener {lst.spec!r}: cannot load certificate: {exc}") from None
+        raise ListenerError(
+            mask_text(f"TLS listener {lst.shown!r}: cannot load certificate: {exc}")
+        ) from None
     return UvicornServer(config)

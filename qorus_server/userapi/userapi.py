@@ -13,6 +13,7 @@ from qorus_core.db import orders, orders_ops, wfdefs
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import AUDIT_CODE_BY_NAME, now
 from qorus_core.model.errors import QorusError
+from qorus_core.secrets import mask_secrets
 
 from . import context, sysapi
 from .fmt import qore_sprintf
@@ -182,8 +183,8 @@ class UserApi:
                     ind=ctx.ind if ctx and ctx.stepid else None,
                     who="%SYS%",
                     source="UserApi",
-                    info1=info1,
-                    info2=info2,
+                    info1=mask_secrets(info1),
+                    info2=mask_secrets(info2),
                     created=now(),
                 )
             )

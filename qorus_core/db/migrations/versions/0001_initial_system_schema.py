@@ -535,6 +535,7 @@ def upgrade() -> None:
         sa.Column("node", sa.String(length=160), nullable=False),
         sa.Column("hostname", sa.String(length=160), nullable=False),
         sa.Column("pid", sa.Integer(), nullable=False),
+        sa.Column("pidstart", sa.String(length=80), nullable=True),
         sa.Column("url", sa.String(length=250), nullable=True),
         sa.Column("version", sa.String(length=40), nullable=True),
         sa.Column("sessionstatus", sa.String(length=20), nullable=False),
