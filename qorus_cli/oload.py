@@ -91,6 +91,7 @@ class _Bar:
     "delete_ids",
     multiple=True,
     metavar="TYPE:ID",
+    envvar="QORUS_OLOAD_DELETE_ID",
     show_envvar=True,
     help=f"Delete an object by its id: {', '.join(by_id.TYPES)} (checks as for -X).",
 )
@@ -129,6 +130,7 @@ class _Bar:
     flag_value="",
     default=None,
     metavar="[RELEASE]",
+    envvar="QORUS_OLOAD_SHOW_RELEASE",
     show_envvar=True,
     help="List the releases loaded; with an id or a release file name, show what that "
     "release loaded (a .qrf file not loaded yet: what it would load).",
