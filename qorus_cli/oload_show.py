@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,13 @@ from qorus_cli.common import console, fail
 from qorus_core.db import releases
 from qorus_core.db.engine import READONLY
 from qorus_core.loader import release as release_file
+from qorus_core.loader.delete_id import MAX_ID
 from qorus_core.loader.problems import Problems
 
 TOOL = "oload"
 #: longest release argument echoed back in an error
 _SHOWN = 120
+_ID = re.compile(r"[0-9]{1,19}")
 
 
 def _t(value: object) -> Text:
@@ -37,7 +40,7 @@ def show_release(engine: Any, which: str) -> None:
             _list(releases.list_releases(conn))
             return
         found = None
-        if which.isdigit() and len(which) <= 19:
+        if _ID.fullmatch(which) and int(which) <= MAX_ID:
             found = releases.get_release(conn, int(which))
         if found is None:
             named = releases.list_releases(conn, Path(which).name)

@@ -254,3 +254,31 @@ def test_refresh_to_a_server_on_another_schema_changes_nothing_there(
         assert r.exit_code == 0, r.output
         assert why in r.output and "not refreshing it" in r.output
     assert seen == ["GET /api/latest/system"] * 2
+
+
+@pytest.mark.parametrize(
+    "arg",
+    [
+        "99999999999999999999",
+        "9223372036854775808",
+        "\u00b2",
+        "\u0661",
+        "x" * 5000,
+        "[bold]demo.qrf[/bold]",
+        "../../etc/passwd",
+        "/dev/zero",
+    ],
+)
+def test_show_release_with_odd_names(cli: CliRunner, engine: Engine, arg: str) -> None:
+    before = snapshot(engine)
+    r = cli.invoke(oload_main, [f"--show-release={arg}"])
+    assert r.exit_code == 1 and "was loaded (give an id or a release file name)" in r.output
+    assert "Traceback" not in r.output and len(r.output) < 600
+    assert snapshot(engine) == before
+
+
+def test_show_release_with_a_negative_id_is_a_usage_error(cli: CliRunner, engine: Engine) -> None:
+    before = snapshot(engine)
+    r = cli.invoke(oload_main, ["-s", "-1"])
+    assert r.exit_code == 2 and "No such option" in r.output
+    assert snapshot(engine) == before
