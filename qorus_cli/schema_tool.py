@@ -133,8 +133,7 @@ def main(
         if dry_run or sql:
             out = schema.pending_sql(engine)
             click.echo(out if out else "-- the schema is current: nothing to do")
-            return
-        if schema.align(engine):
+        elif schema.align(engine):
             console.print(f"system schema in {mask(engine.url)} is now current")
         else:
             console.print(f"system schema in {mask(engine.url)} is already current: nothing to do")
