@@ -6,6 +6,7 @@ import sys
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
@@ -18,9 +19,12 @@ from qorus_cli.common import (
     load_env,
     qorus_dir_option,
 )
+from qorus_cli.oload_show import show_release
 from qorus_core.db import schema
 from qorus_core.db.engine import READONLY, check_connection
+from qorus_core.db.refdata import get_schema_id
 from qorus_core.loader import LoadError, LoadResult, check, load
+from qorus_core.loader import delete_id as by_id
 from qorus_core.loader.delete import delete_objects, parse_spec
 from qorus_core.loader.listing import list_objects
 from qorus_core.loader.reload import reset_interfaces
@@ -83,6 +87,15 @@ class _Bar:
     "method (method:SVC:VER:METHOD), job, jobinstances, queue, event, group, errors.",
 )
 @click.option(
+    "--delete-id",
+    "delete_ids",
+    multiple=True,
+    metavar="TYPE:ID",
+    envvar="QORUS_OLOAD_DELETE_ID",
+    show_envvar=True,
+    help=f"Delete an object by its id: {', '.join(by_id.TYPES)} (checks as for -X).",
+)
+@click.option(
     "-L",
     "--list",
     "list_type",
@@ -110,6 +123,19 @@ class _Bar:
     "-u", "--url", show_envvar=True, help="Server URL for -R (default: qorus-client.client-url)."
 )
 @click.option(
+    "-s",
+    "--show-release",
+    "show",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[RELEASE]",
+    envvar="QORUS_OLOAD_SHOW_RELEASE",
+    show_envvar=True,
+    help="List the releases loaded; with an id or a release file name, show what that "
+    "release loaded (a .qrf file not loaded yet: what it would load).",
+)
+@click.option(
     "-f",
     "--force",
     is_flag=True,
@@ -126,19 +152,27 @@ def main(
     quiet: bool,
     allow_redef: bool,
     deletes: tuple[str, ...],
+    delete_ids: tuple[str, ...],
     list_type: str | None,
     reload: bool,
     refresh: tuple[str, ...],
     url: str | None,
+    show: str | None,
     force: bool,
 ) -> None:
     """Load Qorus interface definitions (*.yaml with Python code) and releases (*.qrf)."""
-    if not (files or deletes or list_type):
-        fail(TOOL, "nothing to do: give files to load, -X to delete or -L to list (see -h)", 1)
+    if not (files or deletes or delete_ids or list_type or show is not None):
+        fail(
+            TOOL,
+            "nothing to do: give files to load, -X to delete, -L to list or -s to show releases "
+            "(see -h)",
+            1,
+        )
     try:
         specs = [parse_spec(s) for s in deletes]
+        ids = [by_id.parse_id_spec(s) for s in delete_ids]
     except QorusError as exc:
-        fail(TOOL, exc.desc, 1)
+        fail(TOOL, escape(exc.desc), 1)
     omq, options = load_env(qorus_dir)
     engine = open_system_engine(omq, options, datasource)
     check_connection(engine)
@@ -146,13 +180,14 @@ def main(
     try:
         if list_type:
             _list(engine, list_type)
-        if specs:
+        if specs or ids:
             with engine.begin() as conn:
                 try:
+                    specs += [by_id.resolve(conn, kind, oid) for kind, oid in ids]
                     done = delete_objects(conn, specs, force)
                 except QorusError as exc:
                     conn.rollback()
-                    fail(TOOL, f"{exc.desc}: nothing deleted", 1)
+                    fail(TOOL, escape(f"{exc.desc}: nothing deleted"), 1)
             if not quiet:
                 for line in done:
                     console.print(line, highlight=False)
@@ -168,7 +203,9 @@ def main(
             )
             if reload or result.refresh:
                 kinds = {_REFRESH[r] for r in refresh} or result.refresh or set(_REFRESH.values())
-                _reload(url, options, result, kinds, quiet)
+                _reload(engine, url, options, result, kinds, quiet)
+        if show is not None:
+            show_release(engine, show)
     finally:
         engine.dispose()
 
@@ -232,6 +269,11 @@ def _load(
         f"{result.count('updated')} updated, {result.count('unchanged')} unchanged",
         highlight=False,
     )
+    for act in result.actions:
+        what = act.command if act.path is None else f"{act.command} {act.path.name}"
+        console.print(f"ran {what} ({act.where})", highlight=False)
+    if result.sql_statements:
+        console.print(f"{result.sql_statements} SQL statements run", highlight=False)
     if result.errors_applied_to:
         console.print(
             f"error definitions re-applied to {len(result.errors_applied_to)} "
@@ -261,7 +303,12 @@ def _list(engine: Any, kind: str) -> None:
 
 
 def _reload(
-    url: str | None, options: Options, result: LoadResult, kinds: set[str], quiet: bool
+    engine: Any,
+    url: str | None,
+    options: Options,
+    result: LoadResult,
+    kinds: set[str],
+    quiet: bool,
 ) -> None:
     objects = [
         (o.definition.kind, o.definition.name)
@@ -270,7 +317,16 @@ def _reload(
     ]
     if not objects:
         return
-    report = reset_interfaces(url, objects, options)
+    with engine.connect().execution_options(**{READONLY: True}) as conn:
+        schema_id = get_schema_id(conn)
+    report = reset_interfaces(url, objects, options, schema_id)
+    if report.skipped:
+        err_console.print(
+            f"[yellow]warning:[/] {escape(report.skipped)}: not refreshing it; the definitions "
+            "are loaded in this datasource",
+            highlight=False,
+        )
+        return
     if report.unreachable:
         err_console.print(
             f"[yellow]warning:[/] {report.unreachable}; the definitions are loaded "

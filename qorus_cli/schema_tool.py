@@ -61,7 +61,8 @@ TOOL = "schema-tool"
     "--sql",
     is_flag=True,
     show_envvar=True,
-    help="Print the full DDL of the schema (offline with --dialect).",
+    help="Print the full DDL of the schema (offline with --dialect); with -V/-U, the DDL "
+    "an upgrade would run, as -d.",
 )
 @click.option(
     "--dialect",
@@ -119,7 +120,7 @@ def main(
     omq, options = load_env(qorus_dir)
     engine = open_system_engine(omq, options, datasource)
     check_connection(engine)
-    if sql:
+    if sql and not align:
         click.echo(schema.offline_sql(engine.dialect.name))
     elif drop:
         if not force and not click.confirm(
@@ -129,11 +130,10 @@ def main(
         dropped = schema.drop(engine)
         console.print(f"dropped {len(dropped)} tables from {mask(engine.url)}")
     elif align:
-        if dry_run:
+        if dry_run or sql:
             out = schema.pending_sql(engine)
             click.echo(out if out else "-- the schema is current: nothing to do")
-            return
-        if schema.align(engine):
+        elif schema.align(engine):
             console.print(f"system schema in {mask(engine.url)} is now current")
         else:
             console.print(f"system schema in {mask(engine.url)} is already current: nothing to do")
@@ -222,3 +222,7 @@ def _recover(engine: Engine, instancekey: str, force: bool) -> None:
                 f"recovered session {s.sessionid}: {res.orders} orders, {res.segments} segments, "
                 f"{res.steps} steps set to RETRY; {res.jobs} job instances set to CRASH"
             )
+
+
+if __name__ == "__main__":
+    main()

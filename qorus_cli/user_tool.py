@@ -28,6 +28,7 @@ from qorus_cli.common import (
 from qorus_core import rbac
 from qorus_core.client import QorusClient, QorusRestError, ServerUnreachable
 from qorus_core.db import schema
+from qorus_core.db.engine import mask
 from qorus_core.model.errors import QorusError
 from qorus_core.options import Options
 from qorus_core.rbac import syntax
@@ -300,9 +301,11 @@ def _plan_deletes(plan: Plan, args: Sequence[str], cascade: bool) -> None:
 # ------------------------------------------------------------------------------ synchronize
 
 
-def synchronize(url: str | None, options: Options, quiet: bool) -> None:
+def synchronize(url: str | None, options: Options, quiet: bool, verbose: int = 0) -> None:
     """Ask a running server to reload RBAC; none listening is fine (the change is stored)."""
     with QorusClient.from_env(options=options, url=url) as client:
+        if verbose:
+            _say(f"asking the server at {client.url} to reload RBAC (PUT system/reloadRbac)")
         try:
             client.put("system/reloadRbac")
         except ServerUnreachable as exc:
@@ -405,6 +408,13 @@ def synchronize(url: str | None, options: Options, quiet: bool) -> None:
 @_opt("-W", "--show-url", is_flag=True, help="Print the server URL and exit.")
 @_opt("-s", "--synchronize", is_flag=True, help="Ask the running server to reload RBAC.")
 @_opt("-q", "--quiet", is_flag=True, help="Print nothing but errors and lists.")
+@_opt(
+    "-v",
+    "--verbose",
+    count=True,
+    help="Say what is done: the datasource, each change, the commit, the server asked "
+    "(-vv: also $OMQ_DIR and the options set on the command line).",
+)
 @click.argument("overrides", nargs=-1, metavar="[OPTION=VALUE]...")
 def main(**kw: Any) -> None:
     """Offline role-based access control: users, roles, permissions and interface groups,
@@ -420,8 +430,21 @@ def main(**kw: Any) -> None:
         fail(TOOL, escape(f"database error: {reason}"), 2)
 
 
+def _say(line: str) -> None:
+    """A -v line: plain text, never Rich markup."""
+    console.print(line, highlight=False, markup=False)
+
+
 def _run(kw: dict[str, Any]) -> None:
+    verbose = int(kw["verbose"])
+    if verbose and kw["quiet"]:
+        fail(TOOL, "give -v (--verbose) or -q (--quiet), not both", 1)
     omq, options = load_env(kw["qorus_dir"], kw["overrides"])
+    if verbose > 1:
+        _say(f"$OMQ_DIR: {omq.root}")
+        for ov in kw["overrides"]:
+            name = ov.partition("=")[0].strip()
+            _say(f"option {name} set on the command line")
     url = kw["url"] or str(options.get("qorus-client.client-url"))
     if kw["show_url"]:
         console.print(mask_text(url), highlight=False, markup=False)
@@ -483,11 +506,22 @@ def _run(kw: dict[str, Any]) -> None:
     if plan.actions or any(shows):
         engine = open_system_engine(omq, options, kw["datasource"])
         try:
+            if verbose:
+                _say(f"system datasource: {mask(engine.url)}")
             schema.check_current(engine)
+            if verbose:
+                _say("system schema: current")
             if plan.actions:
                 with engine.begin() as conn:
-                    done = [action(conn) for action in plan.actions]
-                if not kw["quiet"]:
+                    done = []
+                    for n, action in enumerate(plan.actions, 1):
+                        done.append(action(conn))
+                        if verbose:
+                            _say(f"change {n}/{len(plan.actions)} done: {done[-1]}")
+                if verbose:
+                    n = len(done)
+                    _say(f"committed {n} change{'s' if n != 1 else ''} in one transaction")
+                elif not kw["quiet"]:
                     for line in done:
                         console.print(line, highlight=False, markup=False)
             if any(shows):
@@ -496,7 +530,7 @@ def _run(kw: dict[str, Any]) -> None:
         finally:
             engine.dispose()
     if kw["synchronize"]:
-        synchronize(kw["url"], options, kw["quiet"])
+        synchronize(kw["url"], options, kw["quiet"], verbose)
 
 
 if __name__ == "__main__":  # pragma: no cover

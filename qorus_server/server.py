@@ -45,7 +45,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from qorus_core.crypto import SensitiveCipher, SensitiveKeyError
 from qorus_core.db import schema, sensitive
 from qorus_core.db.engine import READONLY, check_connection
-from qorus_core.db.refdata import now
+from qorus_core.db.refdata import get_schema_id, now
 from qorus_core.model.errors import DatasourceError, OptionError, QorusError, SchemaError
 from qorus_core.omqdir import OmqDir
 from qorus_core.options import Options
@@ -102,7 +102,8 @@ class QorusServer:
     """One running instance. Attributes handlers and components may use:
 
     ``omq``, ``options``, ``version``, ``instance_key``, ``node``, ``hostname``, ``pid``,
-    ``started`` (naive UTC), ``engine`` (the system SQLAlchemy Engine), ``sessionid``,
+    ``started`` (naive UTC), ``engine`` (the system SQLAlchemy Engine), ``schema_id`` (the
+    system schema's identity), ``sessionid``,
     ``events`` (the EventBus), ``logs`` (:class:`~qorus_server.logs.Logs`), ``log`` (the
     system logger), ``auditor``, ``components``, ``listeners``, ``registry``, ``recovered``
     (sessions recovered at start-up); :meth:`request_shutdown`, :meth:`wait_shutdown`.
@@ -140,6 +141,7 @@ class QorusServer:
         self.log = logging.getLogger("qorus.system")
         self.auditor: audit.Auditor = None  # type: ignore[assignment]
         self.sessionid: int | None = None
+        self.schema_id: str | None = None  # read at step 3
         #: the cipher of the sensitive-data-key (loaded or created after step 3)
         self.sensitive: SensitiveCipher | None = None
         self.pid_file = omq.var / f"qorus-{self.instance_key or 'none'}.pid"
@@ -190,6 +192,8 @@ class QorusServer:
             self.engine = open_system_engine(self.omq, self.options)
             check_connection(self.engine)
             schema.check_current(self.engine)
+            with self.engine.connect().execution_options(**{READONLY: True}) as conn:
+                self.schema_id = get_schema_id(conn)
         except (DatasourceError, SchemaError, OptionError) as exc:
             raise StartupError(EXIT_DATASOURCE, exc.desc) from None
         except SQLAlchemyError as exc:

@@ -3,6 +3,7 @@ errors, session 0 and the schema version. Applied by ``schema-tool -V`` (idempot
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +16,9 @@ from qorus_core.db import tables as t
 SCHEMA_VERSION = "6.0.0"
 SCHEMA_DOMAIN = "omq"
 SCHEMA_VERSION_KEY = "schema-version"
+#: A random id written once when the schema is created: how a tool tells whether a running
+#: server uses the same schema as itself (a copied database keeps its id).
+SCHEMA_ID_KEY = "schema-id"
 
 # umbrella permission -> the narrower permissions it includes
 PERMISSION_TREE: dict[str, list[str]] = {
@@ -320,7 +324,23 @@ def apply(conn: Connection) -> None:
                 ended=ts,
             )
         )
+    if get_schema_id(conn) is None:
+        conn.execute(
+            insert(t.system_properties).values(
+                domain=SCHEMA_DOMAIN, keyname=SCHEMA_ID_KEY, value=uuid.uuid4().hex, created=ts
+            )
+        )
     set_schema_version(conn, SCHEMA_VERSION)
+
+
+def get_schema_id(conn: Connection) -> str | None:
+    """The schema's identity (see :data:`SCHEMA_ID_KEY`)."""
+    return conn.execute(
+        select(t.system_properties.c.value).where(
+            t.system_properties.c.domain == SCHEMA_DOMAIN,
+            t.system_properties.c.keyname == SCHEMA_ID_KEY,
+        )
+    ).scalar_one_or_none()
 
 
 def get_schema_version(conn: Connection) -> str | None:

@@ -186,3 +186,27 @@ def pending_sql(engine: Engine) -> str:
     start = f"{st.revision}:head" if st.revision else "head"
     command.upgrade(cfg, start, sql=True)
     return buf.getvalue()
+
+
+def verify(conn: Connection) -> list[str]:
+    """What is wrong with the schema on this connection compared with this release's tables
+    (missing tables or columns, another revision or version); empty when it matches."""
+    found: list[str] = []
+    rev = current_revision(conn)
+    head = head_revision()
+    if rev != head:
+        found.append(f"the schema is at revision {rev or 'none'}, this release at {head}")
+    version = refdata.get_schema_version(conn) if rev else None
+    if rev and version != refdata.SCHEMA_VERSION:
+        found.append(f"the schema version is {version}, this release's {refdata.SCHEMA_VERSION}")
+    insp = inspect(conn)
+    present = set(insp.get_table_names())
+    for table in t.metadata.sorted_tables:
+        if table.name not in present:
+            found.append(f"table {table.name} is missing")
+            continue
+        have = {c["name"].lower() for c in insp.get_columns(table.name)}
+        missing = [c.name for c in table.columns if c.name.lower() not in have]
+        if missing:
+            found.append(f"table {table.name} lacks column {', '.join(missing)}")
+    return found

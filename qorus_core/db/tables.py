@@ -48,6 +48,7 @@ from qorus_core.db.tables_rbac import (
     user_roles,
     users,
 )
+from qorus_core.db.tables_releases import release_components, releases
 from qorus_core.db.types import ID, LongText, Text4000, Timestamp, identity
 
 # --------------------------------------------------------------------------- system
@@ -412,6 +413,8 @@ __all__ = [
     "permissions",
     "queue_data",
     "queues",
+    "release_components",
+    "releases",
     "role_groups",
     "role_permissions",
     "roles",

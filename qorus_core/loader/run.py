@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from qorus_core.db import tables as t
 from qorus_core.db.engine import READONLY
-from qorus_core.loader import release
+from qorus_core.loader import actions, release
 from qorus_core.loader.catalog import Catalog, dumps
 from qorus_core.loader.model import Definition, resolved_list
 from qorus_core.loader.problems import LoadError, Problem, Problems
@@ -41,6 +41,9 @@ class LoadResult:
     warnings: list[Problem] = field(default_factory=list)
     refresh: set[str] = field(default_factory=set)  # types the release asked to refresh
     errors_applied_to: list[int] = field(default_factory=list)  # workflows of earlier loads
+    releases: list[int] = field(default_factory=list)  # ids of the releases recorded
+    actions: list[release.Action] = field(default_factory=list)  # release lines run
+    sql_statements: int = 0  # run by omquser-exec-sql lines
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -62,7 +65,7 @@ def _check_other_files(inputs: release.Inputs, defs: list[Definition], problems:
 
 def prepare(
     conn: Connection, args: list[str], progress: Progress | None = None
-) -> tuple[release.Inputs, list[Definition], Problems]:
+) -> tuple[release.Inputs, list[Definition], Problems, actions.Parsed]:
     """Collect and validate; nothing is written."""
     problems = Problems()
     inputs = release.collect(args, problems)
@@ -70,17 +73,20 @@ def prepare(
     prog.phase("validating", len(inputs.yaml_files))
     defs = validate(inputs.yaml_files, Catalog.read(conn), problems, lambda _p: prog.advance())
     _check_other_files(inputs, defs, problems)
-    return inputs, defs, problems
+    parsed = actions.check(conn.dialect.name, inputs, problems)
+    return inputs, defs, problems, parsed
 
 
 def check(engine: Engine, args: list[str], progress: Progress | None = None) -> LoadResult:
     """``oload -l``: validate only."""
     with engine.connect().execution_options(**{READONLY: True}) as conn:
-        inputs, defs, problems = prepare(conn, args, progress)
+        inputs, defs, problems, _parsed = prepare(conn, args, progress)
         conn.rollback()
     if problems:
         raise LoadError(problems.items + problems.warnings)
-    return LoadResult(definitions=defs, warnings=problems.warnings, refresh=inputs.refresh)
+    return LoadResult(
+        definitions=defs, warnings=problems.warnings, refresh=inputs.refresh, actions=inputs.actions
+    )
 
 
 def load(
@@ -91,18 +97,22 @@ def load(
     allow_redef: bool = False,
     progress: Progress | None = None,
 ) -> LoadResult:
-    """Validate everything, then store everything in one transaction (or nothing)."""
+    """Validate everything, then run the releases' SQL and checks and store everything in one
+    transaction (or nothing)."""
     prog = progress or NoProgress()
     with engine.begin() as conn:
-        inputs, defs, problems = prepare(conn, args, prog)
+        inputs, defs, problems, parsed = prepare(conn, args, prog)
         if problems:
             raise LoadError(problems.items)
-        if not defs:
+        if not defs and not inputs.actions:
             raise LoadError([Problem("oload", "nothing to load: no interface definition given")])
         if not allow_redef:
             _check_redefinitions(conn, defs, problems)
             if problems:
                 raise LoadError(problems.items)
+        actions.run(conn, inputs, parsed, problems)
+        if problems:
+            raise LoadError(problems.items)
         store = Store(conn, problems)
         ordered = sorted(defs, key=lambda d: ORDER.index(d.kind))
         prog.phase("loading", len(ordered))
@@ -115,6 +125,7 @@ def load(
         applied = store.refresh_workflow_errors(loaded_wf)
         if audit:
             store.audit(outcomes)
+        recorded = actions.record(conn, inputs, outcomes)
     by_def = {id(o.definition): o for o in outcomes}
     return LoadResult(
         outcomes=[by_def[id(d)] for d in defs],
@@ -122,6 +133,9 @@ def load(
         warnings=problems.warnings,
         refresh=inputs.refresh,
         errors_applied_to=applied,
+        releases=recorded,
+        actions=inputs.actions,
+        sql_statements=sum(len(v) for v in parsed.values()),
     )
 
 

@@ -68,6 +68,7 @@ def system_info(ctx: CallContext) -> dict[str, Any]:
         "session-id": s.sessionid,
         "omq-version": s.version,
         "datamodel-version": SCHEMA_VERSION,
+        "schema-id": getattr(s, "schema_id", None),
         "starttime": s.started,
         "hostname": s.hostname,
         "node": s.node,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 05:07:33.324271
+Create Date: 2026-11-30 05:50:50.651521
 """
 
 from __future__ import annotations
@@ -412,6 +412,37 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("queueid", name=op.f("pk_queues")),
         sa.UniqueConstraint("name", name=op.f("uq_queues_name")),
     )
+    op.create_table(
+        "releases",
+        sa.Column(
+            "releaseid",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            sa.Identity(always=False, start=1),
+            nullable=False,
+        ),
+        sa.Column("name", sa.String(length=240), nullable=False),
+        sa.Column(
+            "source",
+            sa.String(length=4000)
+            .with_variant(mysql.TEXT(), "mariadb")
+            .with_variant(mysql.TEXT(), "mysql"),
+            nullable=True,
+        ),
+        sa.Column("loaded_by", sa.String(length=160), nullable=True),
+        sa.Column("hostname", sa.String(length=160), nullable=True),
+        sa.Column(
+            "created",
+            sa.DateTime()
+            .with_variant(mysql.DATETIME(fsp=6), "mariadb")
+            .with_variant(mysql.DATETIME(fsp=6), "mysql")
+            .with_variant(oracle.TIMESTAMP(), "oracle"),
+            nullable=False,
+        ),
+        sa.PrimaryKeyConstraint("releaseid", name=op.f("pk_releases")),
+    )
+    with op.batch_alter_table("releases", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_releases_name"), ["name"], unique=False)
+
     op.create_table(
         "roles",
         sa.Column("role", sa.String(length=80), nullable=False),
@@ -994,6 +1025,30 @@ def upgrade() -> None:
             ["name"], ["permissions.name"], name=op.f("fk_permission_includes_name_permissions")
         ),
         sa.PrimaryKeyConstraint("name", "includes", name=op.f("pk_permission_includes")),
+    )
+    op.create_table(
+        "release_components",
+        sa.Column(
+            "releaseid", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("seq", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("component_type", sa.String(length=40), nullable=False),
+        sa.Column("name", sa.String(length=240), nullable=False),
+        sa.Column("version", sa.String(length=80), nullable=True),
+        sa.Column("objectid", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "filename",
+            sa.String(length=4000)
+            .with_variant(mysql.TEXT(), "mariadb")
+            .with_variant(mysql.TEXT(), "mysql"),
+            nullable=True,
+        ),
+        sa.ForeignKeyConstraint(
+            ["releaseid"],
+            ["releases.releaseid"],
+            name=op.f("fk_release_components_releaseid_releases"),
+        ),
+        sa.PrimaryKeyConstraint("releaseid", "seq", name=op.f("pk_release_components")),
     )
     op.create_table(
         "role_groups",
@@ -1947,6 +2002,7 @@ def downgrade() -> None:
     op.drop_table("segment_dependencies")
     op.drop_table("role_permissions")
     op.drop_table("role_groups")
+    op.drop_table("release_components")
     op.drop_table("permission_includes")
     with op.batch_alter_table("job_instance", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_job_instance_jobstatus_sessionid"))
@@ -1981,6 +2037,10 @@ def downgrade() -> None:
     op.drop_table("sessions")
     op.drop_table("services")
     op.drop_table("roles")
+    with op.batch_alter_table("releases", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_releases_name"))
+
+    op.drop_table("releases")
     op.drop_table("queues")
     op.drop_table("permissions")
     op.drop_table("jobs")

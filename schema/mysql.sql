@@ -1,0 +1,665 @@
+CREATE TABLE alembic_version (
+    version_num VARCHAR(32) NOT NULL, 
+    CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
+);
+
+-- Running upgrade  -> 0001
+
+CREATE TABLE audit_event_codes (
+    audit_event_code INTEGER NOT NULL, 
+    name VARCHAR(80) NOT NULL, 
+    description VARCHAR(240), 
+    CONSTRAINT pk_audit_event_codes PRIMARY KEY (audit_event_code), 
+    CONSTRAINT uq_audit_event_codes_name UNIQUE (name)
+);
+
+CREATE TABLE classes (
+    classid BIGINT NOT NULL AUTO_INCREMENT, 
+    name VARCHAR(160) NOT NULL, 
+    version VARCHAR(80) NOT NULL, 
+    description TEXT, 
+    author VARCHAR(240), 
+    language VARCHAR(40) NOT NULL, 
+    class_name VARCHAR(160), 
+    code LONGTEXT, 
+    source TEXT, 
+    created DATETIME(6) NOT NULL, 
+    modified DATETIME(6), 
+    CONSTRAINT pk_classes PRIMARY KEY (classid), 
+    CONSTRAINT uq_classes_name_version UNIQUE (name, version)
+);
+
+CREATE TABLE error_definitions (
+    name VARCHAR(160) NOT NULL, 
+    error VARCHAR(240) NOT NULL, 
+    description TEXT, 
+    severity VARCHAR(20), 
+    status VARCHAR(20), 
+    business BOOL, 
+    retry_delay INTEGER, 
+    level VARCHAR(20), 
+    source TEXT, 
+    created DATETIME(6) NOT NULL, 
+    modified DATETIME(6), 
+    CONSTRAINT pk_error_definitions PRIMARY KEY (name, error)
+);
+
+CREATE TABLE error_files (
+    name VARCHAR(160) NOT NULL, 
+    file_name VARCHAR(255) NOT NULL, 
+    description TEXT, 
+    source TEXT, 
+    created DATETIME(6) NOT NULL, 
+    modified DATETIME(6), 
+    CONSTRAINT pk_error_files PRIMARY KEY (name)
+);
+
+CREATE TABLE global_workflow_errors (
+    error VARCHAR(240) NOT NULL, 
+    description TEXT, 
+    severity VARCHAR(20), 
+    status VARCHAR(20), 
+    business BOOL, 
+    retry_delay INTEGER, 
+    level VARCHAR(20), 
+    builtin BOOL NOT NULL, 
+    created DATETIME(6) NOT NULL, 
+    modified DATETIME(6), 
+    CONSTRAINT pk_global_workflow_errors PRIMARY KEY (error)
+);
+
+CREATE TABLE `groups` (
+    groupid BIGINT NOT NULL AUTO_INCREMENT, 
+    name VARCHAR(80) NOT NULL, 
+    description TEXT, 
+    enabled BOOL NOT NULL, 
+    created DATETIME(6) NOT NULL, 
+    modified DATETIME(6), 
+    CONSTRAINT pk_groups PRIMARY KEY (groupid), 
+    CONSTRAINT uq_groups_name UNIQUE (name)
+);
+
+CREATE TABLE jobs (
+    jobid BIGINT NOT NULL AUTO_INCREMENT, 
+    name VARCHAR(160) NOT NULL, 
+    version VARCHAR(80) NOT NULL, 
+    description TEXT, 
+    author VARCHAR(240), 
+    active BOOL NOT NULL, 
+    enabled BOOL NOT NULL, 
+    run_skipped BOOL NOT NULL, 
+    single_instance BOOL NOT NULL, 
+    expiry_date DATETIME(6), 
+    minute VARCHAR(240), 
+    hour VARCHAR(240), 
+    day VARCHAR(240), 
+    month VARCHAR(240), 
+    wday VARCHAR(240), 
+    recurring INTEGER, 
+    language VARCHAR(40) NOT NULL, 
+    class_name VARCHAR(160), 
+    code LONGTEXT, 
+    classes TEXT, 
+    config_items LONGTEXT, 
+    sessionid BIGINT NOT NULL, 
+    last_executed DATETIME(6), 
+    last_executed_job_instanceid BIGINT, 
+    next_trigger DATETIME(6), 
+    persistent_state LONGTEXT, 
+    source TEXT, 
+    created DATETIME(6) NOT NULL, 
+    modified DATETIME(6), 
+    CONSTRAINT pk_jobs PRIMARY KEY (jobid), 
+    CONSTRAINT uq_jobs_name_version UNIQUE (name, version)
+);
+
+CREATE TABLE permissions (
+    name VARCHAR(80) NOT NULL, 
+    permission_type VARCHAR(10) NOT NULL, 
+    description VARCHAR(240), 
+    created DATETIME(6) NOT NULL, 
+    modified DATETIME(6), 
+    CONSTRAINT pk_permissions PRIMARY KEY (name)
+);
+
+CREATE TABLE queues (
+    queueid BIGINT NOT NULL AUTO_INCREMENT, 
+    name VARCHAR(160) NOT NULL, 
+    description TEXT, 
+    source TEXT, 
+    created DATETIME(6) NOT NULL, 
+    modified DATETIME(6), 
+    CONSTRAINT pk_queues PRIMARY KEY (queueid), 
+    CONSTRAINT uq_queues_name UNIQUE (name)
+);
+
+CREATE TABLE releases (
+    releaseid BIGINT NOT NULL AUTO_INCREMENT, 
+    name VARCHAR(240) NOT NULL, 
+    source TEXT, 
+    loaded_by VARCHAR(160), 
+    hostname VARCHAR(160), 
+    created DATETIME(6) NOT NULL, 
+    CONSTRAINT pk_releases PRIMARY KEY (releaseid)
+);
+
+CREATE INDEX ix_releases_name ON releases (name);
+
+CREATE TABLE roles (
+    `role` VARCHAR(80) NOT NULL, 
+    provider VARCHAR(40) NOT NULL, 
+    description VARCHAR(240), 
+    created DATETIME(6) NOT NULL, 
+    modified DATETIME(6), 
+    CONSTRAINT pk_roles PRIMARY KEY (`role`)
+);
+
+CREATE TABLE services (
+    serviceid BIGINT NOT NULL AUTO_INCREMENT, 
+    service_type VARCHAR(20) NOT NULL, 
+    name VARCHAR(160) NOT NULL, 
+    version VARCHAR(80) NOT NULL, 
+    description TEXT, 
+    author VARCHAR(240), 
+    autostart BOOL NOT NULL, 
+    enabled BOOL NOT NULL, 
+    language VARCHAR(40) NOT NULL, 
+    class_name VARCHAR(160), 
+    code LONGTEXT, 
+    classes TEXT, 
+    resources LONGTEXT, 
+    config_items LONGTEXT, 
+    options LONGTEXT, 
+    source TEXT, 
+    created DATETIME(6) NOT NULL, 
+    modified DATETIME(6), 
+    CONSTRAINT pk_services PRIMARY KEY (serviceid), 
+    CONSTRAINT uq_services_name_version UNIQUE (name, version)
+);
+
+CREATE TABLE sessions (
+    sessionid BIGINT NOT NULL AUTO_INCREMENT, 
+    instancekey VARCHAR(80) NOT NULL, 
+    node VARCHAR(160) NOT NULL, 
+    hostname VARCHAR(160) NOT NULL, 
+    pid INTEGER NOT NULL, 
+    pidstart VARCHAR(80), 
+    url VARCHAR(250), 
+    version VARCHAR(40), 
+    sessionstatus VARCHAR(20) NOT NULL, 
+    started DATETIME(6) NOT NULL, 
+    heartbeat DATETIME(6), 
+    ended DATETIME(6), 
+    CONSTRAINT pk_sessions PRIMARY KEY (sessionid)
+);
+
+CREATE INDEX ix_sessions_instancekey_sessionstatus ON sessions (instancekey, sessionstatus);
+
+CREATE INDEX ix_sessions_sessionstatus ON sessions (sessionstatus);
+
+CREATE TABLE system_properties (
+    domain VARCHAR(80) NOT NULL, 
+    keyname VARCHAR(160) NOT NULL, 
+    value TEXT, 
+    created DATETIME(6) NOT NULL, 
+    modified DATETIME(6), 
+    CONSTRAINT pk_system_properties PRIMARY KEY (domain, keyname)
+);
+
+CREATE TABLE users (
+    username VARCHAR(160) NOT NULL, 
+    name VARCHAR(240), 
+    password VARCHAR(400), 
+    provider VARCHAR(40) NOT NULL, 
+    created DATETIME(6) NOT NULL, 
+    modified DATETIME(6), 
+    CONSTRAINT pk_users PRIMARY KEY (username)
+);
+
+CREATE TABLE workflow_event_types (
+    workflow_event_typeid BIGINT NOT NULL AUTO_INCREMENT, 
+    name VARCHAR(160) NOT NULL, 
+    description TEXT, 
+    source TEXT, 
+    created DATETIME(6) NOT NULL, 
+    modified DATETIME(6), 
+    CONSTRAINT pk_workflow_event_types PRIMARY KEY (workflow_event_typeid), 
+    CONSTRAINT uq_workflow_event_types_name UNIQUE (name)
+);
+
+CREATE TABLE workflows (
+    workflowid BIGINT NOT NULL AUTO_INCREMENT, 
+    name VARCHAR(160) NOT NULL, 
+    version VARCHAR(80) NOT NULL, 
+    description TEXT, 
+    author VARCHAR(240), 
+    autostart INTEGER NOT NULL, 
+    max_instances INTEGER, 
+    sla_threshold INTEGER NOT NULL, 
+    enabled BOOL NOT NULL, 
+    deprecated BOOL NOT NULL, 
+    steps_def LONGTEXT, 
+    language VARCHAR(40) NOT NULL, 
+    class_name VARCHAR(160), 
+    code LONGTEXT, 
+    classes TEXT, 
+    errors_name VARCHAR(160), 
+    options LONGTEXT, 
+    staticdata_type VARCHAR(240), 
+    custom_statuses LONGTEXT, 
+    config_items LONGTEXT, 
+    source TEXT, 
+    created DATETIME(6) NOT NULL, 
+    modified DATETIME(6), 
+    CONSTRAINT pk_workflows PRIMARY KEY (workflowid), 
+    CONSTRAINT uq_workflows_name_version UNIQUE (name, version)
+);
+
+CREATE INDEX ix_workflows_name ON workflows (name);
+
+CREATE TABLE audit_events (
+    audit_eventid BIGINT NOT NULL AUTO_INCREMENT, 
+    related_audit_eventid BIGINT, 
+    workflowid BIGINT, 
+    workflow_instanceid BIGINT, 
+    stepid BIGINT, 
+    ind INTEGER, 
+    jobid BIGINT, 
+    job_instanceid BIGINT, 
+    serviceid BIGINT, 
+    audit_event_code INTEGER NOT NULL, 
+    audit_user_event VARCHAR(80), 
+    reason TEXT, 
+    who TEXT, 
+    source TEXT, 
+    info1 TEXT, 
+    info2 TEXT, 
+    created DATETIME(6) NOT NULL, 
+    CONSTRAINT pk_audit_events PRIMARY KEY (audit_eventid), 
+    CONSTRAINT fk_audit_events_audit_event_code_audit_event_codes FOREIGN KEY(audit_event_code) REFERENCES audit_event_codes (audit_event_code)
+);
+
+CREATE INDEX ix_audit_events_audit_event_code ON audit_events (audit_event_code);
+
+CREATE INDEX ix_audit_events_created ON audit_events (created);
+
+CREATE INDEX ix_audit_events_job_instanceid ON audit_events (job_instanceid);
+
+CREATE INDEX ix_audit_events_jobid ON audit_events (jobid);
+
+CREATE INDEX ix_audit_events_related_audit_eventid ON audit_events (related_audit_eventid);
+
+CREATE INDEX ix_audit_events_serviceid ON audit_events (serviceid);
+
+CREATE INDEX ix_audit_events_workflow_instanceid ON audit_events (workflow_instanceid);
+
+CREATE INDEX ix_audit_events_workflowid ON audit_events (workflowid);
+
+CREATE TABLE group_jobs (
+    groupid BIGINT NOT NULL, 
+    jobid BIGINT NOT NULL, 
+    CONSTRAINT pk_group_jobs PRIMARY KEY (groupid, jobid), 
+    CONSTRAINT fk_group_jobs_groupid_groups FOREIGN KEY(groupid) REFERENCES `groups` (groupid), 
+    CONSTRAINT fk_group_jobs_jobid_jobs FOREIGN KEY(jobid) REFERENCES jobs (jobid)
+);
+
+CREATE TABLE group_services (
+    groupid BIGINT NOT NULL, 
+    serviceid BIGINT NOT NULL, 
+    CONSTRAINT pk_group_services PRIMARY KEY (groupid, serviceid), 
+    CONSTRAINT fk_group_services_groupid_groups FOREIGN KEY(groupid) REFERENCES `groups` (groupid), 
+    CONSTRAINT fk_group_services_serviceid_services FOREIGN KEY(serviceid) REFERENCES services (serviceid)
+);
+
+CREATE TABLE group_workflows (
+    groupid BIGINT NOT NULL, 
+    workflowid BIGINT NOT NULL, 
+    CONSTRAINT pk_group_workflows PRIMARY KEY (groupid, workflowid), 
+    CONSTRAINT fk_group_workflows_groupid_groups FOREIGN KEY(groupid) REFERENCES `groups` (groupid), 
+    CONSTRAINT fk_group_workflows_workflowid_workflows FOREIGN KEY(workflowid) REFERENCES workflows (workflowid)
+);
+
+CREATE TABLE job_instance (
+    job_instanceid BIGINT NOT NULL AUTO_INCREMENT, 
+    jobid BIGINT NOT NULL, 
+    sessionid BIGINT NOT NULL, 
+    jobstatus VARCHAR(1) NOT NULL, 
+    info LONGTEXT, 
+    state_data LONGTEXT, 
+    started DATETIME(6) NOT NULL, 
+    completed DATETIME(6), 
+    modified DATETIME(6), 
+    CONSTRAINT pk_job_instance PRIMARY KEY (job_instanceid), 
+    CONSTRAINT fk_job_instance_jobid_jobs FOREIGN KEY(jobid) REFERENCES jobs (jobid)
+);
+
+CREATE INDEX ix_job_instance_jobid_started ON job_instance (jobid, started);
+
+CREATE INDEX ix_job_instance_jobstatus_sessionid ON job_instance (jobstatus, sessionid);
+
+CREATE TABLE permission_includes (
+    name VARCHAR(80) NOT NULL, 
+    includes VARCHAR(80) NOT NULL, 
+    CONSTRAINT pk_permission_includes PRIMARY KEY (name, includes), 
+    CONSTRAINT fk_permission_includes_includes_permissions FOREIGN KEY(includes) REFERENCES permissions (name), 
+    CONSTRAINT fk_permission_includes_name_permissions FOREIGN KEY(name) REFERENCES permissions (name)
+);
+
+CREATE TABLE release_components (
+    releaseid BIGINT NOT NULL, 
+    seq INTEGER NOT NULL, 
+    component_type VARCHAR(40) NOT NULL, 
+    name VARCHAR(240) NOT NULL, 
+    version VARCHAR(80), 
+    objectid BIGINT, 
+    filename TEXT, 
+    CONSTRAINT pk_release_components PRIMARY KEY (releaseid, seq), 
+    CONSTRAINT fk_release_components_releaseid_releases FOREIGN KEY(releaseid) REFERENCES releases (releaseid)
+);
+
+CREATE TABLE role_groups (
+    `role` VARCHAR(80) NOT NULL, 
+    groupid BIGINT NOT NULL, 
+    CONSTRAINT pk_role_groups PRIMARY KEY (`role`, groupid), 
+    CONSTRAINT fk_role_groups_groupid_groups FOREIGN KEY(groupid) REFERENCES `groups` (groupid), 
+    CONSTRAINT fk_role_groups_role_roles FOREIGN KEY(`role`) REFERENCES roles (`role`)
+);
+
+CREATE TABLE role_permissions (
+    `role` VARCHAR(80) NOT NULL, 
+    permission VARCHAR(80) NOT NULL, 
+    CONSTRAINT pk_role_permissions PRIMARY KEY (`role`, permission), 
+    CONSTRAINT fk_role_permissions_permission_permissions FOREIGN KEY(permission) REFERENCES permissions (name), 
+    CONSTRAINT fk_role_permissions_role_roles FOREIGN KEY(`role`) REFERENCES roles (`role`)
+);
+
+CREATE TABLE segment_dependencies (
+    workflowid BIGINT NOT NULL, 
+    segmentid INTEGER NOT NULL, 
+    dependson_segmentid INTEGER NOT NULL, 
+    CONSTRAINT pk_segment_dependencies PRIMARY KEY (workflowid, segmentid, dependson_segmentid), 
+    CONSTRAINT fk_segment_dependencies_workflowid_workflows FOREIGN KEY(workflowid) REFERENCES workflows (workflowid)
+);
+
+CREATE TABLE service_methods (
+    service_methodid BIGINT NOT NULL AUTO_INCREMENT, 
+    serviceid BIGINT NOT NULL, 
+    name VARCHAR(160) NOT NULL, 
+    description TEXT, 
+    locktype VARCHAR(20) NOT NULL, 
+    `write` BOOL NOT NULL, 
+    internal BOOL NOT NULL, 
+    created DATETIME(6) NOT NULL, 
+    modified DATETIME(6), 
+    CONSTRAINT pk_service_methods PRIMARY KEY (service_methodid), 
+    CONSTRAINT fk_service_methods_serviceid_services FOREIGN KEY(serviceid) REFERENCES services (serviceid), 
+    CONSTRAINT uq_service_methods_serviceid_name UNIQUE (serviceid, name)
+);
+
+CREATE TABLE service_state_data (
+    serviceid BIGINT NOT NULL, 
+    data LONGTEXT, 
+    created DATETIME(6) NOT NULL, 
+    modified DATETIME(6), 
+    CONSTRAINT pk_service_state_data PRIMARY KEY (serviceid), 
+    CONSTRAINT fk_service_state_data_serviceid_services FOREIGN KEY(serviceid) REFERENCES services (serviceid)
+);
+
+CREATE TABLE steps (
+    stepid BIGINT NOT NULL AUTO_INCREMENT, 
+    name VARCHAR(160) NOT NULL, 
+    version VARCHAR(80) NOT NULL, 
+    description TEXT, 
+    author VARCHAR(240), 
+    steptype VARCHAR(20) NOT NULL, 
+    arraytype VARCHAR(20) NOT NULL, 
+    language VARCHAR(40) NOT NULL, 
+    class_name VARCHAR(160), 
+    base_class_name VARCHAR(160), 
+    code LONGTEXT, 
+    classes TEXT, 
+    config_items LONGTEXT, 
+    queueid BIGINT, 
+    workflow_event_typeid BIGINT, 
+    source TEXT, 
+    created DATETIME(6) NOT NULL, 
+    modified DATETIME(6), 
+    CONSTRAINT pk_steps PRIMARY KEY (stepid), 
+    CONSTRAINT fk_steps_queueid_queues FOREIGN KEY(queueid) REFERENCES queues (queueid), 
+    CONSTRAINT fk_steps_workflow_event_typeid_workflow_event_types FOREIGN KEY(workflow_event_typeid) REFERENCES workflow_event_types (workflow_event_typeid), 
+    CONSTRAINT uq_steps_name_version UNIQUE (name, version)
+);
+
+CREATE TABLE user_roles (
+    username VARCHAR(160) NOT NULL, 
+    `role` VARCHAR(80) NOT NULL, 
+    CONSTRAINT pk_user_roles PRIMARY KEY (username, `role`), 
+    CONSTRAINT fk_user_roles_role_roles FOREIGN KEY(`role`) REFERENCES roles (`role`), 
+    CONSTRAINT fk_user_roles_username_users FOREIGN KEY(username) REFERENCES users (username)
+);
+
+CREATE TABLE workflow_errors (
+    workflowid BIGINT NOT NULL, 
+    error VARCHAR(240) NOT NULL, 
+    description TEXT, 
+    severity VARCHAR(20), 
+    status VARCHAR(20), 
+    business BOOL, 
+    retry_delay INTEGER, 
+    level VARCHAR(20), 
+    created DATETIME(6) NOT NULL, 
+    modified DATETIME(6), 
+    CONSTRAINT pk_workflow_errors PRIMARY KEY (workflowid, error), 
+    CONSTRAINT fk_workflow_errors_workflowid_workflows FOREIGN KEY(workflowid) REFERENCES workflows (workflowid)
+);
+
+CREATE TABLE workflow_instance (
+    workflow_instanceid BIGINT NOT NULL AUTO_INCREMENT, 
+    workflowid BIGINT NOT NULL, 
+    workflowstatus VARCHAR(1) NOT NULL, 
+    workflowstatus_orig VARCHAR(1), 
+    status_sessionid BIGINT NOT NULL, 
+    parent_workflow_instanceid BIGINT, 
+    subworkflow BOOL NOT NULL, 
+    synchronous BOOL NOT NULL, 
+    priority INTEGER NOT NULL, 
+    scheduled DATETIME(6), 
+    retry_trigger DATETIME(6), 
+    retries INTEGER NOT NULL, 
+    errors INTEGER NOT NULL, 
+    warnings INTEGER NOT NULL, 
+    note_count INTEGER NOT NULL, 
+    business_error BOOL NOT NULL, 
+    custom_status VARCHAR(1), 
+    operator_lock VARCHAR(100), 
+    started DATETIME(6) NOT NULL, 
+    completed DATETIME(6), 
+    modified DATETIME(6), 
+    CONSTRAINT pk_workflow_instance PRIMARY KEY (workflow_instanceid), 
+    CONSTRAINT fk_workflow_instance_workflowid_workflows FOREIGN KEY(workflowid) REFERENCES workflows (workflowid)
+);
+
+CREATE INDEX ix_workflow_instance_modified ON workflow_instance (modified);
+
+CREATE INDEX ix_workflow_instance_parent_workflow_instanceid ON workflow_instance (parent_workflow_instanceid);
+
+CREATE INDEX ix_workflow_instance_started ON workflow_instance (started);
+
+CREATE INDEX ix_workflow_instance_workflowid_workflowstatus_priority__0e96 ON workflow_instance (workflowid, workflowstatus, priority, workflow_instanceid);
+
+CREATE INDEX ix_workflow_instance_workflowstatus_status_sessionid ON workflow_instance (workflowstatus, status_sessionid);
+
+CREATE TABLE workflow_keys (
+    workflowid BIGINT NOT NULL, 
+    keyname VARCHAR(160) NOT NULL, 
+    CONSTRAINT pk_workflow_keys PRIMARY KEY (workflowid, keyname), 
+    CONSTRAINT fk_workflow_keys_workflowid_workflows FOREIGN KEY(workflowid) REFERENCES workflows (workflowid)
+);
+
+CREATE TABLE error_instance (
+    error_instanceid BIGINT NOT NULL AUTO_INCREMENT, 
+    workflow_instanceid BIGINT NOT NULL, 
+    stepid BIGINT, 
+    ind INTEGER, 
+    severity VARCHAR(20) NOT NULL, 
+    retry BOOL NOT NULL, 
+    error VARCHAR(240) NOT NULL, 
+    description TEXT, 
+    info LONGTEXT, 
+    business_error BOOL NOT NULL, 
+    created DATETIME(6) NOT NULL, 
+    CONSTRAINT pk_error_instance PRIMARY KEY (error_instanceid), 
+    CONSTRAINT fk_error_instance_workflow_instanceid_workflow_instance FOREIGN KEY(workflow_instanceid) REFERENCES workflow_instance (workflow_instanceid)
+);
+
+CREATE INDEX ix_error_instance_workflow_instanceid ON error_instance (workflow_instanceid);
+
+CREATE TABLE job_errors (
+    job_errorid BIGINT NOT NULL AUTO_INCREMENT, 
+    job_instanceid BIGINT NOT NULL, 
+    severity VARCHAR(20) NOT NULL, 
+    error VARCHAR(240) NOT NULL, 
+    description TEXT, 
+    info LONGTEXT, 
+    business_error BOOL NOT NULL, 
+    created DATETIME(6) NOT NULL, 
+    CONSTRAINT pk_job_errors PRIMARY KEY (job_errorid), 
+    CONSTRAINT fk_job_errors_job_instanceid_job_instance FOREIGN KEY(job_instanceid) REFERENCES job_instance (job_instanceid)
+);
+
+CREATE INDEX ix_job_errors_job_instanceid ON job_errors (job_instanceid);
+
+CREATE TABLE order_instance (
+    workflow_instanceid BIGINT NOT NULL, 
+    external_order_instanceid VARCHAR(240), 
+    staticdata LONGTEXT, 
+    dynamicdata LONGTEXT, 
+    created DATETIME(6) NOT NULL, 
+    modified DATETIME(6), 
+    CONSTRAINT pk_order_instance PRIMARY KEY (workflow_instanceid), 
+    CONSTRAINT fk_order_instance_workflow_instanceid_workflow_instance FOREIGN KEY(workflow_instanceid) REFERENCES workflow_instance (workflow_instanceid)
+);
+
+CREATE INDEX ix_order_instance_external_order_instanceid ON order_instance (external_order_instanceid);
+
+CREATE TABLE order_instance_keys (
+    workflow_instanceid BIGINT NOT NULL, 
+    keyname VARCHAR(160) NOT NULL, 
+    value VARCHAR(400) NOT NULL, 
+    workflowid BIGINT NOT NULL, 
+    created DATETIME(6) NOT NULL, 
+    CONSTRAINT pk_order_instance_keys PRIMARY KEY (workflow_instanceid, keyname, value), 
+    CONSTRAINT fk_order_instance_keys_workflow_instanceid_workflow_instance FOREIGN KEY(workflow_instanceid) REFERENCES workflow_instance (workflow_instanceid)
+);
+
+CREATE INDEX ix_order_instance_keys_keyname_value ON order_instance_keys (keyname, value);
+
+CREATE TABLE order_instance_notes (
+    noteid BIGINT NOT NULL AUTO_INCREMENT, 
+    workflow_instanceid BIGINT NOT NULL, 
+    username VARCHAR(160), 
+    note TEXT NOT NULL, 
+    created DATETIME(6) NOT NULL, 
+    modified DATETIME(6), 
+    CONSTRAINT pk_order_instance_notes PRIMARY KEY (noteid), 
+    CONSTRAINT fk_order_instance_notes_workflow_instanceid_workflow_instance FOREIGN KEY(workflow_instanceid) REFERENCES workflow_instance (workflow_instanceid)
+);
+
+CREATE INDEX ix_order_instance_notes_workflow_instanceid ON order_instance_notes (workflow_instanceid);
+
+CREATE TABLE order_unique_keys (
+    scope VARCHAR(1) NOT NULL, 
+    scope_value VARCHAR(160) NOT NULL, 
+    keyname VARCHAR(160) NOT NULL, 
+    value VARCHAR(400) NOT NULL, 
+    workflow_instanceid BIGINT NOT NULL, 
+    CONSTRAINT pk_order_unique_keys PRIMARY KEY (scope, scope_value, keyname, value), 
+    CONSTRAINT fk_order_unique_keys_workflow_instanceid_workflow_instance FOREIGN KEY(workflow_instanceid) REFERENCES workflow_instance (workflow_instanceid)
+);
+
+CREATE INDEX ix_order_unique_keys_workflow_instanceid ON order_unique_keys (workflow_instanceid);
+
+CREATE TABLE queue_data (
+    queue_dataid BIGINT NOT NULL AUTO_INCREMENT, 
+    queueid BIGINT NOT NULL, 
+    workflow_instanceid BIGINT NOT NULL, 
+    stepid BIGINT NOT NULL, 
+    ind INTEGER NOT NULL, 
+    queuekey VARCHAR(240) NOT NULL, 
+    queue_data_status VARCHAR(1) NOT NULL, 
+    data LONGTEXT, 
+    created DATETIME(6) NOT NULL, 
+    modified DATETIME(6), 
+    CONSTRAINT pk_queue_data PRIMARY KEY (queue_dataid), 
+    CONSTRAINT fk_queue_data_queueid_queues FOREIGN KEY(queueid) REFERENCES queues (queueid), 
+    CONSTRAINT fk_queue_data_workflow_instanceid_workflow_instance FOREIGN KEY(workflow_instanceid) REFERENCES workflow_instance (workflow_instanceid), 
+    CONSTRAINT uq_queue_data_queueid_queuekey UNIQUE (queueid, queuekey)
+);
+
+CREATE INDEX ix_queue_data_workflow_instanceid_stepid_ind ON queue_data (workflow_instanceid, stepid, ind);
+
+CREATE TABLE segment_instance (
+    workflow_instanceid BIGINT NOT NULL, 
+    segmentid INTEGER NOT NULL, 
+    workflowid BIGINT NOT NULL, 
+    segmentstatus VARCHAR(1) NOT NULL, 
+    custom_status VARCHAR(1), 
+    retry_trigger DATETIME(6), 
+    created DATETIME(6) NOT NULL, 
+    modified DATETIME(6), 
+    CONSTRAINT pk_segment_instance PRIMARY KEY (workflow_instanceid, segmentid), 
+    CONSTRAINT fk_segment_instance_workflow_instanceid_workflow_instance FOREIGN KEY(workflow_instanceid) REFERENCES workflow_instance (workflow_instanceid)
+);
+
+CREATE INDEX ix_segment_instance_segmentstatus_retry_trigger ON segment_instance (segmentstatus, retry_trigger);
+
+CREATE TABLE segment_steps (
+    workflowid BIGINT NOT NULL, 
+    stepid BIGINT NOT NULL, 
+    segmentid INTEGER NOT NULL, 
+    CONSTRAINT pk_segment_steps PRIMARY KEY (workflowid, stepid), 
+    CONSTRAINT fk_segment_steps_stepid_steps FOREIGN KEY(stepid) REFERENCES steps (stepid), 
+    CONSTRAINT fk_segment_steps_workflowid_workflows FOREIGN KEY(workflowid) REFERENCES workflows (workflowid)
+);
+
+CREATE TABLE sensitive_order_data (
+    workflow_instanceid BIGINT NOT NULL, 
+    skey VARCHAR(160) NOT NULL, 
+    svalue VARCHAR(400) NOT NULL, 
+    data LONGTEXT NOT NULL, 
+    iv VARCHAR(80) NOT NULL, 
+    mac VARCHAR(80) NOT NULL, 
+    meta LONGTEXT, 
+    created DATETIME(6) NOT NULL, 
+    modified DATETIME(6), 
+    CONSTRAINT pk_sensitive_order_data PRIMARY KEY (workflow_instanceid, skey, svalue), 
+    CONSTRAINT fk_sensitive_order_data_workflow_instanceid_workflow_instance FOREIGN KEY(workflow_instanceid) REFERENCES workflow_instance (workflow_instanceid)
+);
+
+CREATE TABLE step_instance (
+    workflow_instanceid BIGINT NOT NULL, 
+    stepid BIGINT NOT NULL, 
+    ind INTEGER NOT NULL, 
+    stepstatus VARCHAR(1) NOT NULL, 
+    retries INTEGER NOT NULL, 
+    skip BOOL NOT NULL, 
+    custom_status VARCHAR(1), 
+    started DATETIME(6) NOT NULL, 
+    completed DATETIME(6), 
+    CONSTRAINT pk_step_instance PRIMARY KEY (workflow_instanceid, stepid, ind), 
+    CONSTRAINT fk_step_instance_stepid_steps FOREIGN KEY(stepid) REFERENCES steps (stepid), 
+    CONSTRAINT fk_step_instance_workflow_instanceid_workflow_instance FOREIGN KEY(workflow_instanceid) REFERENCES workflow_instance (workflow_instanceid)
+);
+
+CREATE TABLE workflow_steps (
+    workflowid BIGINT NOT NULL, 
+    stepid BIGINT NOT NULL, 
+    dependson_stepid BIGINT NOT NULL, 
+    CONSTRAINT pk_workflow_steps PRIMARY KEY (workflowid, stepid, dependson_stepid), 
+    CONSTRAINT fk_workflow_steps_stepid_steps FOREIGN KEY(stepid) REFERENCES steps (stepid), 
+    CONSTRAINT fk_workflow_steps_workflowid_workflows FOREIGN KEY(workflowid) REFERENCES workflows (workflowid)
+);
+
+INSERT INTO alembic_version (version_num) VALUES ('0001');
+
+
