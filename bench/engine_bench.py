@@ -41,7 +41,7 @@ from qorus_core.db.sessions import open_session
 from qorus_core.options import Options
 from qorus_server.engine.manager import WorkflowManager
 from qorus_server.events import EventBus
-from tests.helpers.defs import add_workflow, noop_step
+from tests.helpers.definitions import add_workflow, noop_step
 
 PG_HOST = os.environ.get("QORUS_TEST_PG_HOST", "127.0.0.1")
 

@@ -16,7 +16,7 @@ from qorus_core.db import orders, orders_ops, orders_query
 from qorus_core.db import sensitive as sdb
 from qorus_core.db import tables as t
 from qorus_core.model.errors import QorusError
-from tests.helpers.defs import add_workflow, noop_step
+from tests.helpers.definitions import add_workflow, noop_step
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ from qorus_core.model.errors import QorusError
 from qorus_core.rbac import Principal
 from qorus_server.api import REGISTRY, CallContext
 from qorus_server.engine.manager import WorkflowManager
-from tests.helpers.defs import add_workflow, noop_step
+from tests.helpers.definitions import add_workflow, noop_step
 from tests.helpers.engine import wait_orders
 
 pytestmark = pytest.mark.integration

@@ -14,7 +14,7 @@ from qorus_core.db.orders import create_order
 from qorus_core.db.orders_query import get_order_info
 from qorus_core.db.refdata import now
 from qorus_server.engine.manager import WorkflowManager
-from tests.helpers.defs import add_step, add_workflow, noop_step
+from tests.helpers.definitions import add_step, add_workflow, noop_step
 from tests.helpers.engine import Logs, error_rows, step_rows, wait_orders
 
 pytestmark = pytest.mark.integration
@@ -49,7 +49,8 @@ def test_retry_then_success_runs_validation(
         engine,
         "FLAKY",
         ["Flaky", "After"],
-        errors={"TEMP-ERR": {"status": "RETRY", "retry_delay": 0}},
+        options={"recover_delay": 0},
+        errors={"TEMP-ERR": {"status": "RETRY"}},
     )
     wfiid = run(manager, engine, "FLAKY", wfid, {"fail_times": 2})
     assert wait_orders(engine, [wfiid])[wfiid] == "C"
@@ -71,8 +72,8 @@ def test_max_retries_then_error(engine: Engine, manager: WorkflowManager) -> Non
         engine,
         "HOPELESS",
         ["Flaky"],
-        options={"max-retries": 2},
-        errors={"TEMP-ERR": {"status": "RETRY", "retry_delay": 0}},
+        options={"max-retries": 2, "recover_delay": 0},
+        errors={"TEMP-ERR": {"status": "RETRY"}},
     )
     wfiid = run(manager, engine, "HOPELESS", wfid, {"fail_times": 100})
     assert wait_orders(engine, [wfiid], final="E")[wfiid] == "E"
@@ -163,7 +164,11 @@ def test_validation_complete_skips_primary(
         """,
     )
     wfid = add_workflow(
-        engine, "ONCE", ["Once"], errors={"TEMP-ERR": {"status": "RETRY", "retry_delay": 0}}
+        engine,
+        "ONCE",
+        ["Once"],
+        options={"recover_delay": 0},
+        errors={"TEMP-ERR": {"status": "RETRY"}},
     )
     wfiid = run(manager, engine, "ONCE", wfid, {})
     assert wait_orders(engine, [wfiid])[wfiid] == "C"
@@ -184,7 +189,11 @@ def test_validation_error_sets_error(engine: Engine, manager: WorkflowManager) -
         """,
     )
     wfid = add_workflow(
-        engine, "VALERR", ["ValErr"], errors={"TEMP-ERR": {"status": "RETRY", "retry_delay": 0}}
+        engine,
+        "VALERR",
+        ["ValErr"],
+        options={"recover_delay": 0},
+        errors={"TEMP-ERR": {"status": "RETRY"}},
     )
     wfiid = run(manager, engine, "VALERR", wfid, {})
     assert wait_orders(engine, [wfiid], final="E")[wfiid] == "E"

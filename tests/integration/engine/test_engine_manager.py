@@ -13,7 +13,7 @@ from qorus_core.db import tables as t
 from qorus_core.db.orders import create_order, create_orders
 from qorus_core.model.errors import QorusError
 from qorus_server.engine.manager import WorkflowManager
-from tests.helpers.defs import add_workflow, noop_step
+from tests.helpers.definitions import add_workflow, noop_step
 from tests.helpers.engine import Logs, make_server, statuses, wait_orders
 
 pytestmark = pytest.mark.integration

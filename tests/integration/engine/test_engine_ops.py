@@ -16,7 +16,7 @@ from qorus_core.db.orders_query import get_order_info, list_workflows, search_or
 from qorus_core.db.refdata import now
 from qorus_core.model.errors import QorusError
 from qorus_server.events import EventBus
-from tests.helpers.defs import add_workflow, noop_step
+from tests.helpers.definitions import add_workflow, noop_step
 from tests.helpers.engine import statuses
 
 pytestmark = pytest.mark.integration

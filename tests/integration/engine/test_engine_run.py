@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
 from qorus_core.db import tables as t
 from qorus_core.db.orders import create_order
 from qorus_server.engine.manager import WorkflowManager
-from tests.helpers.defs import add_workflow, noop_step
+from tests.helpers.definitions import add_class, add_step, add_workflow, noop_step
 from tests.helpers.engine import Logs, step_rows, wait_orders
 
 pytestmark = pytest.mark.integration
@@ -75,8 +75,6 @@ def test_parallel_branches_follow_dependencies(engine: Engine, manager: Workflow
 def test_workflow_class_hooks_and_imports(
     engine: Engine, manager: WorkflowManager, logs: Logs
 ) -> None:
-    from tests.helpers.defs import add_class, add_step
-
     add_class(
         engine,
         "Helper",
@@ -132,13 +130,13 @@ def test_workflow_class_hooks_and_imports(
 
 def test_unsupported_step_types_fail_at_start(engine: Engine, manager: WorkflowManager) -> None:
     from qorus_core.model.errors import QorusError
-    from tests.helpers.defs import add_step
 
     add_step(
         engine,
         "AsyncS",
         "class AsyncS(wf.QorusAsyncStep):\n    def primary(self):\n        pass\n",
         steptype="ASYNC",
+        queue="AsyncQ",
     )
     noop_step(engine, "ArrS0")
     add_step(
@@ -159,10 +157,17 @@ def test_unsupported_step_types_fail_at_start(engine: Engine, manager: WorkflowM
 
 def test_bad_code_fails_at_start(engine: Engine, manager: WorkflowManager) -> None:
     from qorus_core.model.errors import QorusError
-    from tests.helpers.defs import add_step
 
-    add_step(engine, "Broken", "class Broken(wf.QorusNormalStep)\n    pass\n")
+    # oload stores only code that compiles; code in the schema that does not (a schema edited
+    # by hand, say) must still be refused at start
+    sid = noop_step(engine, "Broken")
     add_workflow(engine, "BROKEN", ["Broken"])
+    with engine.begin() as conn:
+        conn.execute(
+            update(t.steps)
+            .where(t.steps.c.stepid == sid)
+            .values(code="class Broken(wf.QorusNormalStep)\n    pass\n")
+        )
     with pytest.raises(QorusError) as exc:
         manager.start_workflow("BROKEN")
     assert exc.value.code == "COMPILE-ERROR" and "Broken" in exc.value.desc
@@ -171,9 +176,7 @@ def test_bad_code_fails_at_start(engine: Engine, manager: WorkflowManager) -> No
 def test_reset_swaps_code_without_restart(
     engine: Engine, manager: WorkflowManager, logs: Logs
 ) -> None:
-    from sqlalchemy import update
-
-    sid = noop_step(engine, "Versioned", 'UserApi.logInfo("code v1")')
+    noop_step(engine, "Versioned", 'UserApi.logInfo("code v1")')
     wfid = add_workflow(engine, "RESETME", ["Versioned"])
     manager.start_workflow("RESETME")
     first = create_order(engine, wfid, {})
@@ -184,8 +187,7 @@ def test_reset_swaps_code_without_restart(
         "    def primary(self):\n"
         '        UserApi.logInfo("code v2")\n'
     )
-    with engine.begin() as conn:
-        conn.execute(update(t.steps).where(t.steps.c.stepid == sid).values(code=new_code))
+    add_step(engine, "Versioned", new_code)  # oload the same step:version with new code
     assert manager.reset("RESETME")["reset"] == 1
     second = create_order(engine, wfid, {})
     manager.notify(wfid)

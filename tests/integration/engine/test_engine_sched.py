@@ -14,7 +14,7 @@ from qorus_core.db.refdata import now
 from qorus_core.db.sessions import recover_session
 from qorus_server.engine.claims import claim_batch
 from qorus_server.engine.manager import WorkflowManager
-from tests.helpers.defs import add_workflow, noop_step
+from tests.helpers.definitions import add_workflow, noop_step
 from tests.helpers.engine import Logs, make_server, statuses, step_rows, wait_orders
 
 pytestmark = pytest.mark.integration

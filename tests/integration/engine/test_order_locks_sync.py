@@ -17,7 +17,7 @@ from qorus_server.api import REGISTRY, CallContext, Principal
 from qorus_server.engine.claims import claim_batch
 from qorus_server.engine.manager import WorkflowManager
 from qorus_server.http.routes import RestRouter
-from tests.helpers.defs import add_workflow, noop_step
+from tests.helpers.definitions import add_workflow, noop_step
 from tests.helpers.engine import error_rows, wait_orders
 
 pytestmark = pytest.mark.integration
@@ -192,7 +192,7 @@ def test_exec_synchronous_retries_until_final(api: Any, engine: Engine) -> None:
         "if n < 3:\n"
         "    wfapi.stepError('TEMP', 'try again', 0)",
     )
-    add_workflow(engine, "RETRYWF", ["R1"], errors={"TEMP": {"status": "RETRY", "retry_delay": 0}})
+    add_workflow(engine, "RETRYWF", ["R1"], errors={"TEMP": {"status": "RETRY"}})
     res = api("workflows.exec-synchronous", id="RETRYWF", staticdata={})
     assert res["status"] == "COMPLETE" and res["dynamicdata"] == {"n": 3}
 

@@ -20,7 +20,7 @@ from qorus_core.rbac import Principal
 from qorus_server.api import REGISTRY, CallContext
 from qorus_server.engine.manager import WorkflowManager
 from qorus_server.server import _audit_args
-from tests.helpers.defs import add_workflow, noop_step
+from tests.helpers.definitions import add_workflow, noop_step
 from tests.helpers.engine import Logs, error_rows, make_server, wait_orders
 
 pytestmark = pytest.mark.integration

@@ -15,7 +15,7 @@ from qorus_core.db import orders_ops as ops
 from qorus_core.db.orders import create_order
 from qorus_core.db.wake import CHANNEL, notify_due
 from qorus_server.engine.manager import WorkflowManager
-from tests.helpers.defs import add_workflow, noop_step
+from tests.helpers.definitions import add_workflow, noop_step
 from tests.helpers.engine import Logs, make_server, next_tag, wait_orders
 
 pytestmark = pytest.mark.integration
