@@ -21,8 +21,9 @@ from qorus_core.model.errors import ValidationError
 @dataclass(frozen=True)
 class Limits:
     """``max_nodes``: values, hash keys and list elements, after alias expansion;
-    ``max_depth``: nesting of lists and hashes; ``max_text``: characters of scalar text after
-    alias expansion (YAML only; a parsed JSON or XML text is never larger than its source)."""
+    ``max_depth``: nesting of lists and hashes (a list in a hash is two levels);
+    ``max_text``: characters of scalar text after alias expansion (YAML only; a parsed JSON
+    or XML text is never larger than its source)."""
 
     max_nodes: int
     max_depth: int
@@ -88,7 +89,8 @@ class BoundedLoader(yaml.SafeLoader):
                 )
             self._add(size[0], size[1], event.start_mark)
             return node
-        self._depth += 1
+        level = isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent)
+        self._depth += level
         if self._depth > self.limits.max_depth:
             raise LimitError(
                 f"the document is nested more than {self.limits.max_depth} levels deep",
@@ -99,7 +101,7 @@ class BoundedLoader(yaml.SafeLoader):
         node = super().compose_node(parent, index)
         if isinstance(node, yaml.ScalarNode):
             self._add(0, len(node.value), event.start_mark)
-        self._depth -= 1
+        self._depth -= level
         if getattr(event, "anchor", None) is not None and node is not None:
             self._sizes[id(node)] = (self._nodes - nodes, self._text - text)
         return node
@@ -119,7 +121,7 @@ def check_tree(value: Any, limits: Limits, what: str = "the document") -> None:
     """LimitError when a parsed value (lists and hashes, no shared parts) has more nodes or
     deeper nesting than ``limits``. Iterative, and stops at the first excess."""
     count = 0
-    stack: list[tuple[Any, int]] = [(value, 1)]
+    stack: list[tuple[Any, int]] = [(value, 1)]  # a value and the level a list or hash has
     while stack:
         item, depth = stack.pop()
         count += 1
@@ -132,8 +134,6 @@ def check_tree(value: Any, limits: Limits, what: str = "the document") -> None:
             children = item
         else:
             continue
-        if not children:
-            continue
-        if depth >= limits.max_depth:
+        if depth > limits.max_depth:
             raise LimitError(f"{what} is nested more than {limits.max_depth} levels deep")
         stack.extend((child, depth + 1) for child in children)

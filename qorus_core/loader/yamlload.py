@@ -44,6 +44,10 @@ class YamlError(Exception):
         self.column = column
 
 
+class YamlLimitError(YamlError):
+    """A file over :data:`LIMITS` (or :data:`MAX_FILE_SIZE`): refused before it is expanded."""
+
+
 def _walk(node: yaml.Node, key: Key, marks: dict[Key, tuple[int, int]]) -> None:
     marks[key] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
@@ -70,7 +74,7 @@ def parse_text(text: str, path: Path, limits: Limits = LIMITS) -> Doc:
             msg, mark.line + 1 if mark else None, mark.column + 1 if mark else None
         ) from None
     except LimitError as exc:
-        raise YamlError(exc.desc, exc.line, exc.column) from None
+        raise YamlLimitError(exc.desc, exc.line, exc.column) from None
     except yaml.YAMLError as exc:
         raise YamlError(str(exc).splitlines()[0], None, None) from None
     finally:
@@ -84,7 +88,9 @@ def parse_text(text: str, path: Path, limits: Limits = LIMITS) -> Doc:
 def parse_file(path: Path) -> Doc:
     size = path.stat().st_size
     if size > MAX_FILE_SIZE:
-        raise YamlError(f"the file has {size} bytes; the most oload reads is {MAX_FILE_SIZE}", 1, 1)
+        raise YamlLimitError(
+            f"the file has {size} bytes; the most oload reads is {MAX_FILE_SIZE}", 1, 1
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:

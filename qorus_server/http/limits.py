@@ -92,15 +92,15 @@ def body_limits(options: Options) -> Limits:
     )
 
 
-def _too_large(limit: int, decompressed: bool = False) -> BodyTooLargeError:
-    what = "once decompressed " if decompressed else ""
+def _too_large(limit: int, public: bool, decompressed: bool = False) -> BodyTooLargeError:
+    what = " once decompressed" if decompressed else ""
+    which = "for a request without login" if public else "(option http-max-body-size)"
     return BodyTooLargeError(
-        f"the request body is larger {what}than {limit} bytes, the most this server accepts "
-        "(option http-max-body-size)"
+        f"the request body is larger than {limit} bytes{what}, the most this server accepts {which}"
     )
 
 
-async def _read(request: Request, limit: int, encoding: str) -> bytes:
+async def _read(request: Request, limit: int, public: bool, encoding: str) -> bytes:
     dec = _decompressor(encoding)
     parts: list[bytes] = []
     size = 0  # bytes received
@@ -110,7 +110,7 @@ async def _read(request: Request, limit: int, encoding: str) -> bytes:
             continue
         size += len(chunk)
         if size > limit:
-            raise _too_large(limit)
+            raise _too_large(limit, public)
         if dec is not None:
             try:
                 chunk = dec.decompress(chunk, limit - out + 1)
@@ -119,7 +119,7 @@ async def _read(request: Request, limit: int, encoding: str) -> bytes:
                     f"the request body is not valid {encoding.strip()} data: {exc}"
                 ) from None
             if out + len(chunk) > limit:
-                raise _too_large(limit, decompressed=True)
+                raise _too_large(limit, public, decompressed=True)
         out += len(chunk)
         parts.append(chunk)
     if dec is not None and size and (not dec.eof or dec.unused_data):
@@ -138,11 +138,12 @@ async def read_body(request: Request, options: Options, *, public: bool) -> byte
         except ValueError:
             raise ValidationError(f"bad Content-Length header {declared!r}") from None
         if length > limit:
-            raise _too_large(limit)
+            raise _too_large(limit, public)
     timeout = float(options.get("http-body-timeout"))
     try:
         async with asyncio.timeout(timeout):
-            raw = await _read(request, limit, request.headers.get("content-encoding", ""))
+            encoding = request.headers.get("content-encoding", "")
+            raw = await _read(request, limit, public, encoding)
         request.state.body_done = True
         return raw
     except TimeoutError:

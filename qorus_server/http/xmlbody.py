@@ -16,7 +16,7 @@ from qorus_core.bounded import LimitError, Limits
 
 #: elements per level of value nesting: ``value``, ``array``/``struct``, ``data``/``member``
 _ELEMENTS_PER_LEVEL = 3
-_ENVELOPE = 4  # methodCall, params, param, and slack
+_ENVELOPE = 5  # methodCall, params, param; the innermost value and its type element
 
 
 class DoctypeError(LimitError):
