@@ -30,6 +30,11 @@ class Limits:
     max_text: int
 
 
+#: limits of a YAML or JSON text inside an argument or an option value (the defaults of the
+#: ``http-max-body-*`` options)
+DEFAULT_LIMITS = Limits(max_nodes=500_000, max_depth=100, max_text=8 * 1024 * 1024)
+
+
 class LimitError(ValidationError):
     """Input over a size limit (HTTP 400); ``line`` and ``column`` (1-based) where known."""
 

@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 
 import yaml
 
-from qorus_core.bounded import LimitError, Limits, check_tree, load_yaml
+from qorus_core.bounded import DEFAULT_LIMITS, LimitError, Limits, check_tree, load_yaml
 from qorus_core.model.errors import ValidationError
 from qorus_server.http import xmlbody
 from qorus_server.http.negotiate import weighted
@@ -31,9 +31,6 @@ _YAML_TYPES = frozenset({"application/x-yaml", "text/x-yaml", "application/yaml"
 _XML_TYPES = frozenset({"text/xml", "application/xml"})
 _JSON_TYPES = frozenset({"application/json", "text/json"})
 _XMLRPC_MAX = 2**31 - 1
-
-#: body limits when the caller gives none (the defaults of the http-max-body-* options)
-DEFAULT_LIMITS = Limits(max_nodes=500_000, max_depth=100, max_text=8 * 1024 * 1024)
 
 
 def media_type(header: str | None) -> str:

@@ -13,7 +13,10 @@ import yaml
 from qorus_core.bounded import LimitError, Limits, check_tree, load_yaml
 from qorus_core.loader import yamlload
 from qorus_core.loader.yamlload import YamlError, YamlLimitError, parse_file, parse_text
-from qorus_core.model.errors import ValidationError
+from qorus_core.model.errors import OptionError, ValidationError
+from qorus_core.options import lookup
+from qorus_core.options.values import check_value
+from qorus_server.api.wfcommon import as_hash
 from qorus_server.http import codec, xmlbody
 from qorus_server.http.accesslog import mask_target
 
@@ -211,3 +214,21 @@ def test_access_log_masks_credentials_in_the_query() -> None:
         == "/api/latest/orders?ids=1,2&p%61ss=***"
     )
     assert mask_target("/api/latest/system/ping") == "/api/latest/system/ping"
+
+
+def flow_bomb() -> str:
+    """The alias bomb as one flow mapping, as an argument or an option value is written."""
+    parts = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 11):
+        parts.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]")
+    return "{" + ", ".join(parts) + "}"
+
+
+def test_yaml_text_in_arguments_and_option_values_is_bounded() -> None:
+    with pytest.raises(ValidationError) as exc:
+        as_hash(flow_bomb(), "staticdata")
+    assert exc.value.http_status == 400 and "staticdata is refused" in exc.value.desc
+    assert as_hash("{a: &x [1], b: *x}", "staticdata") == {"a": [1], "b": [1]}
+    with pytest.raises(OptionError, match=r"qorus\.defines: the value is refused"):
+        check_value(lookup("defines"), flow_bomb())
+    assert check_value(lookup("defines"), "{a: &x [1], b: *x}") == {"a": [1], "b": [1]}
