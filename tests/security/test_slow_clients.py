@@ -12,7 +12,15 @@ from typing import Any
 
 import httpx
 import pytest
-from hostile_http import VIEWER, closed_by_server, connect, rbac_server, read_answer, vmrss_kb
+from hostile_http import (
+    VIEWER,
+    basic,
+    closed_by_server,
+    connect,
+    rbac_server,
+    read_answer,
+    vmrss_kb,
+)
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.integration]
 
@@ -24,7 +32,13 @@ def _ping(q: Any) -> httpx.Response:
 
 
 def test_slow_and_idle_connections_are_closed(omq_dir: Path, start_qorus: Any) -> None:
-    q = rbac_server(omq_dir, start_qorus, "http-header-timeout=1", "http-max-connections=60")
+    q = rbac_server(
+        omq_dir,
+        start_qorus,
+        "http-header-timeout=1",
+        "http-max-connections=60",
+        "http-body-timeout=1",
+    )
     before = vmrss_kb(q.proc.pid)
 
     # slowloris: 40 connections that each send one header byte after another, for ever
@@ -61,6 +75,17 @@ def test_slow_and_idle_connections_are_closed(omq_dir: Path, start_qorus: Any) -
         assert closed_by_server(s, time.monotonic() + GRACE)
     for s in slow + idle:
         s.close()
+
+    # a body that stops half-way: 408 once http-body-timeout passes, and the connection closed
+    s = connect(q)
+    s.sendall(
+        b"GET /api/latest/system/echo HTTP/1.1\r\nHost: qorus\r\nContent-Type: application/json"
+        b"\r\nContent-Length: 100\r\n" + basic(VIEWER) + b"\r\n" + b'{"a": "'
+    )
+    ans = read_answer(s, GRACE)
+    assert ans.startswith(b"HTTP/1.1 408 ") and b"REQUEST-TIMEOUT" in ans, ans[:300]
+    assert closed_by_server(s, time.monotonic() + GRACE)
+    s.close()
     assert _ping(q).json() == "OK"
     assert vmrss_kb(q.proc.pid) - before < 100 * 1024
 
