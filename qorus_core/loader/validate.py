@@ -12,7 +12,7 @@ from qorus_core.loader.catalog import Catalog
 from qorus_core.loader.model import CODED, VERSIONED, Definition, split_ref
 from qorus_core.loader.problems import Problems
 from qorus_core.loader.steps import StepListError, parse_steps, segments
-from qorus_core.loader.yamlload import YamlError, parse_file
+from qorus_core.loader.yamlload import YamlError, YamlLimitError, parse_file
 from qorus_core.model.versions import latest, latest_by, sort_versions
 
 _LANG_BY_SUFFIX = {
@@ -45,7 +45,8 @@ def read_definition(path: Path, problems: Problems) -> Definition | None:
     try:
         doc = parse_file(path)
     except YamlError as exc:
-        problems.add(path, f"invalid YAML: {exc.message}", (exc.line or 1, exc.column or 1))
+        what = "refused" if isinstance(exc, YamlLimitError) else "invalid YAML"
+        problems.add(path, f"{what}: {exc.message}", (exc.line or 1, exc.column or 1))
         return None
     except OSError as exc:
         problems.add(path, f"cannot read: {exc.strerror or exc}")

@@ -8,6 +8,13 @@ from typing import Any
 
 import yaml
 
+from qorus_core.bounded import BoundedLoader, LimitError, Limits
+
+#: The largest definition file oload reads: nodes and characters of text counted with every
+#: alias expanded (a 600-byte alias bomb is billions of nodes), and nesting depth.
+LIMITS = Limits(max_nodes=200_000, max_depth=200, max_text=64 * 1024 * 1024)
+MAX_FILE_SIZE = 64 * 1024 * 1024
+
 Key = tuple[str | int, ...]
 
 
@@ -37,6 +44,10 @@ class YamlError(Exception):
         self.column = column
 
 
+class YamlLimitError(YamlError):
+    """A file over :data:`LIMITS` (or :data:`MAX_FILE_SIZE`): refused before it is expanded."""
+
+
 def _walk(node: yaml.Node, key: Key, marks: dict[Key, tuple[int, int]]) -> None:
     marks[key] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
@@ -48,8 +59,8 @@ def _walk(node: yaml.Node, key: Key, marks: dict[Key, tuple[int, int]]) -> None:
             _walk(item, (*key, i), marks)
 
 
-def parse_text(text: str, path: Path) -> Doc:
-    loader = yaml.SafeLoader(text)
+def parse_text(text: str, path: Path, limits: Limits = LIMITS) -> Doc:
+    loader = BoundedLoader(text, limits)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
@@ -62,6 +73,8 @@ def parse_text(text: str, path: Path) -> Doc:
         raise YamlError(
             msg, mark.line + 1 if mark else None, mark.column + 1 if mark else None
         ) from None
+    except LimitError as exc:
+        raise YamlLimitError(exc.desc, exc.line, exc.column) from None
     except yaml.YAMLError as exc:
         raise YamlError(str(exc).splitlines()[0], None, None) from None
     finally:
@@ -73,6 +86,11 @@ def parse_text(text: str, path: Path) -> Doc:
 
 
 def parse_file(path: Path) -> Doc:
+    size = path.stat().st_size
+    if size > MAX_FILE_SIZE:
+        raise YamlLimitError(
+            f"the file has {size} bytes; the most oload reads is {MAX_FILE_SIZE}", 1, 1
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:

@@ -218,6 +218,54 @@ _opt(
 _opt("cors-allow-credentials", "bool", False, "let CORS requests carry credentials")
 _opt("cors-max-age", "int", 3600, "seconds a browser may cache a CORS preflight answer", min=0)
 
+# --- HTTP request limits (hostile input) -----------------------------------------------------
+_opt(
+    "http-max-body-size",
+    "int",
+    8 * 1024 * 1024,
+    "largest request body in bytes, also once decompressed; a larger one is answered 413",
+    min=1024,
+)
+_opt(
+    "http-max-body-nodes",
+    "int",
+    500_000,
+    "most values, keys and list elements in a JSON, YAML or XML request body, YAML aliases "
+    "counted as expanded; more is answered 400",
+    min=1,
+)
+_opt(
+    "http-max-body-depth",
+    "int",
+    100,
+    "deepest nesting of lists and hashes in a request body; deeper is answered 400",
+    min=1,
+    max=500,
+)
+_opt(
+    "http-body-timeout",
+    "int",
+    60,
+    "seconds a client may take to send a request body; slower is answered 408",
+    min=1,
+)
+_opt(
+    "http-header-timeout",
+    "int",
+    10,
+    "seconds a client may take to send a request's headers before its connection is closed",
+    min=1,
+    **_S,
+)
+_opt(
+    "http-max-connections",
+    "int",
+    1000,
+    "open connections per HTTP listener; a connection over it is answered 503 and closed",
+    min=1,
+    **_S,
+)
+
 # --- workflow engine -------------------------------------------------------------------------
 _opt("max-retries", "int", 5, "retries of a step before it gets status ERROR", min=0)
 _opt(

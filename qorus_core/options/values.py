@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from qorus_core.bounded import DEFAULT_LIMITS, LimitError, load_yaml
 from qorus_core.model.errors import OptionError
 from qorus_core.options.spec import OptionSpec
 
@@ -85,7 +86,9 @@ def _check_choice(spec: OptionSpec, item: str) -> str:
 
 def _flow(spec: OptionSpec, raw: str, kind: str) -> Any:
     try:
-        return yaml.safe_load(raw)
+        return load_yaml(raw, DEFAULT_LIMITS)
+    except LimitError as exc:
+        raise OptionError(f"{spec.full_name}: the value is refused: {exc.desc}") from None
     except yaml.YAMLError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise OptionError(f"{spec.full_name}: {raw!r} is not a valid {kind} ({first})") from None

@@ -12,6 +12,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from qorus_core.bounded import DEFAULT_LIMITS, LimitError, load_yaml
 from qorus_core.db import tables as t
 from qorus_core.db.engine import READONLY
 from qorus_core.db.wfdefs import find_workflow
@@ -141,7 +142,9 @@ def as_hash(
     name the argument but never echo its value (it may be sensitive)."""
     if isinstance(value, str):
         try:
-            value = yaml.safe_load(value)
+            value = load_yaml(value, DEFAULT_LIMITS)
+        except LimitError as exc:
+            raise error(f"{name} is refused: {exc.desc}") from None
         except yaml.YAMLError:
             raise error(f"{name} must be a hash; its text is not valid YAML") from None
     if not isinstance(value, dict):

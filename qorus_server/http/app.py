@@ -34,7 +34,7 @@ from qorus_core.model.errors import (
 )
 from qorus_server import security
 from qorus_server.api.registry import CallContext, PrincipalLike
-from qorus_server.http import codec
+from qorus_server.http import codec, limits
 from qorus_server.http.compress import CompressionMiddleware
 from qorus_server.http.cors import CorsMiddleware
 from qorus_server.http.dispatch import api_segments, query_args, resolve_call
@@ -158,11 +158,18 @@ class RestEndpoint:
         with engine.connect().execution_options(**{READONLY: True}) as conn:
             return security.login(conn, user, password)
 
+    async def _login(self, request: Request) -> PrincipalLike | None:
+        return await run_in_threadpool(
+            self._authenticate,
+            request.headers.get("authorization"),
+            request.headers.get("qorus-token"),
+        )
+
     async def handle(self, request: Request) -> Response:
         try:
             return await self._handle(request)
         except QorusError as exc:
-            return _error(request, exc)
+            return limits.close_if_unread(request, _error(request, exc))
         except SQLAlchemyError as exc:
             log.exception("database error in %s %s", request.method, request.url.path)
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
@@ -184,21 +191,19 @@ class RestEndpoint:
                 raise NotFoundError(f"{request.method} /api/latest is not supported")
             return _answer(request, server.router.resources())
         args = query_args(request.url.query)
+        limits.refuse_query_secrets(segs, args)
         action = args.pop("action", None)
-        raw = await request.body()
-        body = codec.decode_body(request.headers.get("content-type"), raw)
+        public = segs[0] == "public"  # login from the headers before reading any body
+        user = None if public else await self._login(request)
+        raw = await limits.read_body(request, server.options, public=public)
+        body = limits.decode(request, raw, server.options)
         if body is not None:
             if not isinstance(body, dict):
                 raise ValidationError("the request body must be a hash of arguments")
             args.update(body)
         op, args = resolve_call(server.router, request.method, segs, args, action)
-        user = None
-        if not op.name.startswith("public."):
-            user = await run_in_threadpool(
-                self._authenticate,
-                request.headers.get("authorization"),
-                request.headers.get("qorus-token"),
-            )
+        if public and not op.name.startswith("public."):
+            user = await self._login(request)
         client = request.client
         ctx = CallContext(
             server=server,

@@ -17,7 +17,9 @@ from urllib.parse import parse_qsl
 
 import yaml
 
+from qorus_core.bounded import DEFAULT_LIMITS, LimitError, Limits, check_tree, load_yaml
 from qorus_core.model.errors import ValidationError
+from qorus_server.http import xmlbody
 from qorus_server.http.negotiate import weighted
 
 JSON = "application/json"
@@ -47,8 +49,9 @@ def kind_of(mime: str) -> str | None:
     return None
 
 
-def decode_body(content_type: str | None, raw: bytes) -> Any:
-    """The body as a value; an empty body is None. Bad syntax is INVALID-ARGUMENT (400)."""
+def decode_body(content_type: str | None, raw: bytes, limits: Limits = DEFAULT_LIMITS) -> Any:
+    """The body as a value; an empty body is None. Bad syntax, and a body over ``limits``
+    (nodes after YAML alias expansion, nesting depth), is INVALID-ARGUMENT (400)."""
     if not raw.strip():
         return None
     mime = media_type(content_type)
@@ -64,21 +67,28 @@ def decode_body(content_type: str | None, raw: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise ValidationError(f"the request body is not UTF-8: {exc}") from None
     try:
-        if kind == JSON:
-            return json.loads(text)
         if kind == YAML:
-            return yaml.safe_load(text)
-        if kind == FORM:
-            if text.lstrip().startswith("{"):  # curl -d '{...}' without a Content-Type
-                return json.loads(text)
-            return dict(parse_qsl(text, keep_blank_values=True))
-        params, _method = xmlrpc.client.loads(text, use_builtin_types=True)
+            return load_yaml(text, limits)
+        if kind == XML:
+            params, _method = xmlbody.loads(raw, limits)
+            return params[0] if params else None
+        if kind == JSON or text.lstrip().startswith("{"):  # curl -d '{...}', no Content-Type
+            value = json.loads(text)
+            check_tree(value, limits)
+            return value
+        return dict(parse_qsl(text, keep_blank_values=True, max_num_fields=limits.max_nodes))
+    except LimitError as exc:
+        at = f" (line {exc.line}, column {exc.column})" if exc.line else ""
+        raise LimitError(f"the {kind} request body is refused: {exc.desc}{at}") from None
+    except RecursionError:
+        raise LimitError(
+            f"the {kind} request body is nested more than {limits.max_depth} levels deep"
+        ) from None
     except (ValueError, yaml.YAMLError, xmlrpc.client.Error) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ValidationError(f"cannot parse the {kind} request body: {first}") from None
     except Exception as exc:  # expat raises its own error types
         raise ValidationError(f"cannot parse the {kind} request body: {exc}") from None
-    return params[0] if params else None
 
 
 def choose(accept: str | None) -> str:

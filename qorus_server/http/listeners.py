@@ -5,7 +5,9 @@ path (anything with a ``/``). A TLS entry may end in ``{cert=..;key=..;password=
 ``http-secure-certificate``, ``http-secure-private-key`` and
 ``http-secure-private-key-password`` apply. Sockets are bound by us at start-up step 7, so a
 port in use is one clear error; each listener then runs as its own uvicorn server on the one
-event loop, with uvicorn's own signal handling off (the server handles signals).
+event loop, with uvicorn's own signal handling off (the server handles signals), a deadline for
+request headers and a cap on open connections (:mod:`~qorus_server.http.connguard`), and
+secrets masked in the access log (:mod:`~qorus_server.http.accesslog`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from qorus_core.omqdir import OmqDir
 from qorus_core.options import Options, expand_omq
 from qorus_core.options.values import split_top
 from qorus_core.secrets import mask_text
+from qorus_server.http import accesslog
+from qorus_server.http.connguard import guarded_protocol
 
 
 class ListenerError(QorusError):
@@ -43,6 +47,8 @@ class Listener:
     key: Path | None = None
     password: str | None = field(default=None, repr=False)
     sock: socket.socket | None = None
+    header_timeout: float = 10.0
+    max_connections: int = 1000
 
     @property
     def shown(self) -> str:
@@ -109,7 +115,12 @@ def parse_listener(spec: str, secure: bool, omq: OmqDir, options: Options) -> Li
                 f"HTTP listener {shown!r}: {{cert=..;key=..}} parameters belong in "
                 "http-secure-server"
             )
-    lst = Listener(spec=spec.strip(), secure=secure)
+    lst = Listener(
+        spec=spec.strip(),
+        secure=secure,
+        header_timeout=float(options.get("http-header-timeout")),
+        max_connections=int(options.get("http-max-connections")),
+    )
     if "/" in text:
         lst.path = expand_omq(text, omq)
     else:
@@ -193,12 +204,13 @@ def make_server(app: Any, lst: Listener) -> UvicornServer:
         access_log=True,
         proxy_headers=False,
         server_header=False,
-        http="h11",
+        http=guarded_protocol(lst.header_timeout, lst.max_connections),
         loop="asyncio",
         ssl_certfile=str(lst.cert) if lst.cert else None,
         ssl_keyfile=str(lst.key) if lst.key else (str(lst.cert) if lst.cert else None),
         ssl_keyfile_password=lst.password,
     )
+    accesslog.install()
     try:
         config.load()
     except Exception as exc:  # ssl.SSLError, OSError: a bad certificate or key
