@@ -25,10 +25,12 @@ from qorus_cli.common import (
     qorus_dir_option,
     usage_exit_command,
 )
+from qorus_cli.user_tool_sync import prepare as prepare_sync
+from qorus_cli.user_tool_sync import synchronize
 from qorus_core import rbac
-from qorus_core.client import QorusClient, QorusRestError, ServerUnreachable
 from qorus_core.db import schema
 from qorus_core.model.errors import QorusError
+from qorus_core.omqdir import OmqDir
 from qorus_core.options import Options
 from qorus_core.rbac import syntax
 from qorus_core.rbac.changes import ListChange
@@ -296,35 +298,6 @@ def _plan_deletes(plan: Plan, args: Sequence[str], cascade: bool) -> None:
         plan.add(do)
 
 
-# ------------------------------------------------------------------------------ synchronize
-
-
-def synchronize(url: str | None, options: Options, quiet: bool) -> None:
-    """Ask a running server to reload RBAC; none listening is fine (the change is stored)."""
-    with QorusClient.from_env(options=options, url=url) as client:
-        try:
-            client.put("system/reloadRbac")
-        except ServerUnreachable as exc:
-            console.print(
-                f"{exc.desc}: the RBAC data in the database are up to date and take effect "
-                "when the server starts",
-                highlight=False,
-                markup=False,
-            )
-            return
-        except QorusRestError as exc:
-            fail(
-                TOOL,
-                escape(
-                    f"the server at {client.url} refused to reload RBAC: "
-                    f"HTTP {exc.status} {exc.err}: {exc.desc}"
-                ),
-                2,
-            )
-    if not quiet:
-        console.print(f"RBAC reloaded on {client.url}", highlight=False, markup=False)
-
-
 # ------------------------------------------------------------------------------ command
 
 
@@ -479,23 +452,36 @@ def _run(kw: dict[str, Any]) -> None:
     ]
     if not plan.actions and not any(shows) and not kw["synchronize"]:
         fail(TOOL, "nothing to do: give an option (-h or --help for help)", 1)
-    if plan.actions or any(shows):
-        engine = open_system_engine(omq, options, kw["datasource"])
-        try:
-            schema.check_current(engine)
-            if plan.actions:
-                with engine.begin() as conn:
-                    done = [action(conn) for action in plan.actions]
-                if not kw["quiet"]:
-                    for line in done:
-                        console.print(line, highlight=False, markup=False)
-            if any(shows):
-                with engine.connect() as conn:
-                    show.show_all(conn, kw)
-        finally:
-            engine.dispose()
-    if kw["synchronize"]:
-        synchronize(kw["url"], options, kw["quiet"])
+    # before anything is written: -s must be able to log in to a server that needs it
+    sync = prepare_sync(kw["url"], options) if kw["synchronize"] else None
+    try:
+        _apply(omq, options, kw, plan, shows)
+    except BaseException:
+        if sync is not None:
+            sync.abandon()
+        raise
+    if sync is not None:
+        synchronize(sync, kw["quiet"])
+
+
+def _apply(omq: OmqDir, options: Options, kw: dict[str, Any], plan: Plan, shows: list[Any]) -> None:
+    """Write the plan in one transaction, then print the lists asked for."""
+    if not plan.actions and not any(shows):
+        return
+    engine = open_system_engine(omq, options, kw["datasource"])
+    try:
+        schema.check_current(engine)
+        if plan.actions:
+            with engine.begin() as conn:
+                done = [action(conn) for action in plan.actions]
+            if not kw["quiet"]:
+                for line in done:
+                    console.print(line, highlight=False, markup=False)
+        if any(shows):
+            with engine.connect() as conn:
+                show.show_all(conn, kw)
+    finally:
+        engine.dispose()
 
 
 if __name__ == "__main__":  # pragma: no cover
