@@ -25,11 +25,13 @@ from qorus_cli.common import (
     qorus_dir_option,
     usage_exit_command,
 )
+from qorus_cli.user_tool_sync import prepare as prepare_sync
+from qorus_cli.user_tool_sync import synchronize
 from qorus_core import rbac
-from qorus_core.client import QorusClient, QorusRestError, ServerUnreachable
 from qorus_core.db import schema
 from qorus_core.db.engine import mask
 from qorus_core.model.errors import QorusError
+from qorus_core.omqdir import OmqDir
 from qorus_core.options import Options
 from qorus_core.rbac import syntax
 from qorus_core.rbac.changes import ListChange
@@ -298,37 +300,6 @@ def _plan_deletes(plan: Plan, args: Sequence[str], cascade: bool) -> None:
         plan.add(do)
 
 
-# ------------------------------------------------------------------------------ synchronize
-
-
-def synchronize(url: str | None, options: Options, quiet: bool, verbose: int = 0) -> None:
-    """Ask a running server to reload RBAC; none listening is fine (the change is stored)."""
-    with QorusClient.from_env(options=options, url=url) as client:
-        if verbose:
-            _say(f"asking the server at {client.url} to reload RBAC (PUT system/reloadRbac)")
-        try:
-            client.put("system/reloadRbac")
-        except ServerUnreachable as exc:
-            console.print(
-                f"{exc.desc}: the RBAC data in the database are up to date and take effect "
-                "when the server starts",
-                highlight=False,
-                markup=False,
-            )
-            return
-        except QorusRestError as exc:
-            fail(
-                TOOL,
-                escape(
-                    f"the server at {client.shown_url} refused to reload RBAC: "
-                    f"HTTP {exc.status} {exc.err}: {exc.desc}"
-                ),
-                2,
-            )
-    if not quiet:
-        console.print(f"RBAC reloaded on {client.shown_url}", highlight=False, markup=False)
-
-
 # ------------------------------------------------------------------------------ command
 
 
@@ -503,34 +474,54 @@ def _run(kw: dict[str, Any]) -> None:
     ]
     if not plan.actions and not any(shows) and not kw["synchronize"]:
         fail(TOOL, "nothing to do: give an option (-h or --help for help)", 1)
-    if plan.actions or any(shows):
-        engine = open_system_engine(omq, options, kw["datasource"])
-        try:
+    # before anything is written: -s must be able to log in to a server that needs it
+    sync = prepare_sync(kw["url"], options) if kw["synchronize"] else None
+    try:
+        _apply(omq, options, kw, plan, shows, verbose)
+    except BaseException:
+        if sync is not None:
+            sync.abandon()
+        raise
+    if sync is not None:
+        if verbose:
+            _say(
+                f"asking the server at {sync.client.shown_url} to reload RBAC "
+                "(PUT system/reloadRbac)"
+            )
+        synchronize(sync, kw["quiet"])
+
+
+def _apply(
+    omq: OmqDir, options: Options, kw: dict[str, Any], plan: Plan, shows: list[Any], verbose: int
+) -> None:
+    """Write the plan in one transaction, then print the lists asked for."""
+    if not plan.actions and not any(shows):
+        return
+    engine = open_system_engine(omq, options, kw["datasource"])
+    try:
+        if verbose:
+            _say(f"system datasource: {mask(engine.url)}")
+        schema.check_current(engine)
+        if verbose:
+            _say("system schema: current")
+        if plan.actions:
+            with engine.begin() as conn:
+                done = []
+                for n, action in enumerate(plan.actions, 1):
+                    done.append(action(conn))
+                    if verbose:
+                        _say(f"change {n}/{len(plan.actions)} done: {done[-1]}")
             if verbose:
-                _say(f"system datasource: {mask(engine.url)}")
-            schema.check_current(engine)
-            if verbose:
-                _say("system schema: current")
-            if plan.actions:
-                with engine.begin() as conn:
-                    done = []
-                    for n, action in enumerate(plan.actions, 1):
-                        done.append(action(conn))
-                        if verbose:
-                            _say(f"change {n}/{len(plan.actions)} done: {done[-1]}")
-                if verbose:
-                    n = len(done)
-                    _say(f"committed {n} change{'s' if n != 1 else ''} in one transaction")
-                elif not kw["quiet"]:
-                    for line in done:
-                        console.print(line, highlight=False, markup=False)
-            if any(shows):
-                with engine.connect() as conn:
-                    show.show_all(conn, kw)
-        finally:
-            engine.dispose()
-    if kw["synchronize"]:
-        synchronize(kw["url"], options, kw["quiet"], verbose)
+                n = len(done)
+                _say(f"committed {n} change{'s' if n != 1 else ''} in one transaction")
+            elif not kw["quiet"]:
+                for line in done:
+                    console.print(line, highlight=False, markup=False)
+        if any(shows):
+            with engine.connect() as conn:
+                show.show_all(conn, kw)
+    finally:
+        engine.dispose()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,6 +18,7 @@ Where things come from, first match wins:
 from __future__ import annotations
 
 import json
+import netrc
 import os
 import ssl
 import xmlrpc.client
@@ -84,11 +85,13 @@ class QorusClient:
         proxy = proxy or opts.get("qorus-client.proxy-url") or None
         auth: httpx.Auth | tuple[str, str] | None = None
         hdrs = {"Accept": "application/json"}
+        self._credentials: tuple[str, str] | None = None
         if user:
             name, _, password = user.partition(":")
-            auth = (name, password)
+            auth = self._credentials = (name, password)
         elif os.environ.get("QORUS_USER"):
             auth = (os.environ["QORUS_USER"], os.environ.get("QORUS_PASS", ""))
+            self._credentials = auth
         else:
             token = token or os.environ.get("QORUS_TOKEN")
             if token:
@@ -191,6 +194,27 @@ class QorusClient:
             raise QorusRestError(resp.status_code, f"HTTP-{resp.status_code}", text.strip())
         return data
 
+    @property
+    def has_token(self) -> bool:
+        """True when requests carry a ``Qorus-Token`` header."""
+        return "Qorus-Token" in self.http.headers
+
+    def login_token(self) -> bool:
+        """Trade this client's user name and password (``user`` argument, ``QORUS_USER`` or
+        the ``~/.netrc`` entry of the host) for a login token (``POST public/login``) that
+        later requests send instead; False when there is no password to trade. The token
+        outlives a change of that password until the server reloads RBAC."""
+        creds = self._credentials or _netrc_credentials(self.http.base_url.host)
+        if creds is None:
+            return False
+        answer = self.post("public/login", user=creds[0], **{"pass": creds[1]})
+        token = answer.get("token") if isinstance(answer, dict) else None
+        if not isinstance(token, str) or not token:
+            raise QorusRestError(200, "LOGIN-ERROR", "public/login answered no token")
+        self.http.auth = httpx.Auth()  # the base class adds nothing: the token replaces it
+        self.http.headers["Qorus-Token"] = token
+        return True
+
     def get(self, path: str, **args: Any) -> Any:
         return self.request("GET", path, args)
 
@@ -232,3 +256,15 @@ def _netrc_path() -> str:
 
 def _netrc_present() -> bool:
     return os.path.isfile(_netrc_path())
+
+
+def _netrc_credentials(host: str) -> tuple[str, str] | None:
+    if not host or not _netrc_present():
+        return None
+    try:
+        entry = netrc.netrc(_netrc_path()).authenticators(host)
+    except (OSError, netrc.NetrcParseError):
+        return None
+    if entry is None or not entry[0]:
+        return None
+    return entry[0], entry[2] or ""

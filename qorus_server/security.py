@@ -1,37 +1,33 @@
-"""The server side of RBAC: the start-up check, HTTP logins and login tokens, over
-:mod:`qorus_core.rbac`.
+"""The server side of RBAC: the start-up check, and the memory of logins (verified passwords
+and login tokens) that :mod:`qorus_server.logins` keeps.
 
-Checking an argon2 hash costs tens of milliseconds by design, so a successful login is cached
-for a short time (keyed by user and a digest of the password, never the password itself);
-``reload()`` (PUT ``system?action=reloadRbac``) forgets every cached login at once.
-
-``POST public/login`` trades a user name and password for a token that later requests send in
-the ``Qorus-Token`` header. Tokens live in this process's memory until ``rbac-token-expiration``
-seconds pass: a restart or another node asks clients to log in again. The user's permissions
-are read again for every request made with a token, so RBAC changes apply at once.
+What is remembered is tied to the user's credential fingerprint (a digest of its password
+hash, :func:`qorus_core.rbac.credential_fingerprint`) at the time of the login: a verified
+password is reused only while the stored hash is unchanged, and ``reloadRbac`` revokes every
+token whose user was deleted, changed password or lost LOGIN. Neither passwords nor tokens
+are kept in the clear: passwords as a keyed digest (the key lives only in this process),
+tokens as their SHA-256.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
 from qorus_core import rbac
-from qorus_core.model.errors import AuthenticationError
-from qorus_core.rbac import Principal
 
-#: How long a verified login is reused without checking the hash again (seconds).
+#: How long a verified password is reused without checking the argon2 hash again (seconds).
 LOGIN_CACHE_TTL = 60.0
 _LOGIN_CACHE_MAX = 1000
-
-_lock = threading.Lock()
-_cache: dict[tuple[str, bytes], tuple[float, Principal]] = {}
-_tokens: dict[str, tuple[float, str]] = {}
+#: Live tokens one user may hold; a new one beyond this ends the oldest.
+_TOKENS_PER_USER = 100
 
 
 def user_with_permissions(
@@ -45,51 +41,101 @@ def user_with_permissions(
     return None
 
 
-def login(conn: Connection, username: str, password: str) -> Principal:
-    """The caller's principal, or AUTHENTICATION-ERROR for an unknown user or a bad password."""
-    key = (username, hashlib.sha256(password.encode("utf-8")).digest())
-    now = time.monotonic()
-    with _lock:
-        hit = _cache.get(key)
-        if hit is not None and hit[0] > now:
+class LoginCache:
+    """Verified passwords: (user, keyed digest of the password) -> credential fingerprint."""
+
+    def __init__(self, ttl: float = LOGIN_CACHE_TTL, clock: Callable[[], float] = time.monotonic):
+        self.ttl = ttl
+        self._clock = clock
+        self._key = secrets.token_bytes(32)
+        self._lock = threading.Lock()
+        self._entries: dict[tuple[str, bytes], tuple[float, str]] = {}
+
+    def key(self, username: str, password: str) -> tuple[str, bytes]:
+        mac = hmac.new(self._key, password.encode("utf-8", "surrogatepass"), hashlib.sha256)
+        return username, mac.digest()
+
+    def get(self, key: tuple[str, bytes]) -> str | None:
+        """The fingerprint remembered with a verified password, or None."""
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is None:
+                return None
+            if hit[0] <= self._clock():
+                del self._entries[key]
+                return None
             return hit[1]
-    principal = rbac.authenticate(conn, username, password)
-    with _lock:
-        if len(_cache) >= _LOGIN_CACHE_MAX:
-            _cache.clear()
-        _cache[key] = (now + LOGIN_CACHE_TTL, principal)
-    return principal
+
+    def put(self, key: tuple[str, bytes], fingerprint: str) -> None:
+        with self._lock:
+            if len(self._entries) >= _LOGIN_CACHE_MAX:
+                self._entries.clear()
+            self._entries[key] = (self._clock() + self.ttl, fingerprint)
+
+    def forget(self, key: tuple[str, bytes]) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def forget_user(self, username: str) -> None:
+        with self._lock:
+            for k in [k for k in self._entries if k[0] == username]:
+                del self._entries[k]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
 
 
-def reload() -> None:
-    """Forget cached logins so that RBAC changes made by ``user-tool`` apply at once."""
-    with _lock:
-        _cache.clear()
+@dataclass(frozen=True)
+class TokenEntry:
+    username: str
+    fingerprint: str
+    expires: float
 
 
-def issue_token(username: str, lifetime: float) -> str:
-    """A new login token for ``username``, valid for ``lifetime`` seconds."""
-    token = secrets.token_urlsafe(32)
-    now = time.monotonic()
-    with _lock:
-        for old in [k for k, (exp, _) in _tokens.items() if exp <= now]:
-            del _tokens[old]
-        _tokens[token] = (now + lifetime, username)
-    return token
+def token_id(token: str) -> str:
+    """How a token is known inside the server (its SHA-256): never the token itself."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def token_login(conn: Connection, token: str) -> Principal:
-    """The principal of a valid token, or AUTHENTICATION-ERROR."""
-    with _lock:
-        hit = _tokens.get(token)
-        if hit is not None and hit[0] <= time.monotonic():
-            del _tokens[token]
-            hit = None
-    if hit is None:
-        raise AuthenticationError("the login token is unknown or expired; log in again")
-    return rbac.load_principal(conn, hit[1])
+class TokenStore:
+    """Login tokens from ``public/login``, in this process's memory until they expire."""
 
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._tokens: dict[str, TokenEntry] = {}
 
-def logout(token: str) -> bool:
-    with _lock:
-        return _tokens.pop(token, None) is not None
+    def issue(self, username: str, fingerprint: str, lifetime: float) -> str:
+        """A new token for ``username``, valid for ``lifetime`` seconds."""
+        token = secrets.token_urlsafe(32)
+        now = self._clock()
+        with self._lock:
+            for old in [k for k, e in self._tokens.items() if e.expires <= now]:
+                del self._tokens[old]
+            mine = [k for k, e in self._tokens.items() if e.username == username]
+            for old in mine[: max(0, len(mine) - _TOKENS_PER_USER + 1)]:
+                del self._tokens[old]
+            self._tokens[token_id(token)] = TokenEntry(username, fingerprint, now + lifetime)
+        return token
+
+    def lookup(self, tid: str) -> TokenEntry | None:
+        """The live token with this id, or None (an expired one is dropped)."""
+        with self._lock:
+            entry = self._tokens.get(tid)
+            if entry is not None and entry.expires <= self._clock():
+                del self._tokens[tid]
+                entry = None
+            return entry
+
+    def revoke(self, tid: str) -> bool:
+        with self._lock:
+            return self._tokens.pop(tid, None) is not None
+
+    def snapshot(self) -> list[tuple[str, TokenEntry]]:
+        with self._lock:
+            return list(self._tokens.items())
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._tokens)

@@ -60,6 +60,7 @@ from qorus_server.events import EventBus
 from qorus_server.http import listeners as http_listeners
 from qorus_server.http.app import RequestTracker, build_app
 from qorus_server.http.routes import RestRouter
+from qorus_server.logins import LoginGate
 from qorus_server.logs import LogFileError, Logs
 
 EXIT_OK = 0
@@ -140,6 +141,8 @@ class QorusServer:
         self.logs: Logs = None  # type: ignore[assignment]  # set at step 2
         self.log = logging.getLogger("qorus.system")
         self.auditor: audit.Auditor = None  # type: ignore[assignment]
+        #: logins: throttling, the password-check threads, remembered logins and tokens
+        self.logins = LoginGate(self)
         self.sessionid: int | None = None
         self.schema_id: str | None = None  # read at step 3
         #: the cipher of the sensitive-data-key (loaded or created after step 3)
@@ -429,6 +432,7 @@ class QorusServer:
                     self.log.info("application session %d closed", self.sessionid)
                 except SQLAlchemyError:
                     self.log.exception("cannot close session %s", self.sessionid)
+            self.logins.close()
             self.engine.dispose()
             self._remove_pid_file()
         finally:

@@ -424,6 +424,64 @@ _opt(
     "external authenticators tried after the local users, e.g. QorusLdapAuth",
 )
 _opt("rbac-token-expiration", "int", 86400, "seconds a login token stays valid", min=1)
+# login throttling and the password-hashing pool (see docs/operator-guide.md, Logins)
+_opt(
+    "rbac-login-max-failures",
+    "int",
+    5,
+    "failed logins from one client address within rbac-login-failure-window before that "
+    "address is refused (HTTP 429) for rbac-login-lock-time seconds; 0: no limit",
+    min=0,
+)
+_opt(
+    "rbac-login-failure-window",
+    "int",
+    300,
+    "seconds over which failed logins are counted for rbac-login-max-failures and "
+    "rbac-login-user-max-failures",
+    min=1,
+)
+_opt(
+    "rbac-login-lock-time",
+    "int",
+    300,
+    "seconds a client address is refused after rbac-login-max-failures failed logins",
+    min=1,
+)
+_opt(
+    "rbac-login-user-max-failures",
+    "int",
+    20,
+    "failed logins for one user name, from any address, within rbac-login-failure-window "
+    "before the name is locked for rbac-login-user-lock-time seconds (not for addresses "
+    "where that user logged in lately); 0: no limit",
+    min=0,
+)
+_opt(
+    "rbac-login-user-lock-time",
+    "int",
+    30,
+    "seconds a user name is locked after rbac-login-user-max-failures failed logins",
+    min=1,
+)
+_opt(
+    "rbac-login-threads",
+    "int",
+    2,
+    "threads that check passwords (argon2), apart from the threads serving requests",
+    min=1,
+    max=64,
+    **_S,
+)
+_opt(
+    "rbac-login-queue",
+    "int",
+    32,
+    "password checks that may wait for a login thread; more are refused at once (HTTP 503)",
+    min=0,
+    max=10000,
+    **_S,
+)
 _opt("password-policy-min-length", "int", 8, "shortest password accepted for a local user", min=0)
 _opt(
     "password-policy-mixed-case", "bool", False, "passwords need both upper- and lower-case letters"

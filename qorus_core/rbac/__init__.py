@@ -29,7 +29,12 @@ from qorus_core.rbac.perms import (
     list_permissions,
     update_permission,
 )
-from qorus_core.rbac.principal import Principal, authenticate, load_principal
+from qorus_core.rbac.principal import (
+    Principal,
+    authenticate,
+    credential_fingerprint,
+    load_principal,
+)
 from qorus_core.rbac.roles import RoleInfo, add_role, delete_role, list_roles, update_role
 from qorus_core.rbac.users import UserInfo, add_user, delete_user, list_users, update_user
 
@@ -48,6 +53,7 @@ __all__ = [
     "add_role",
     "add_user",
     "authenticate",
+    "credential_fingerprint",
     "delete_group",
     "delete_permission",
     "delete_role",

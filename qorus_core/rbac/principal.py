@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -109,3 +110,18 @@ def authenticate(engine_or_conn: Engine | Connection, username: str, password: s
     if not verify_password(row[1], password):
         raise AuthenticationError(f"user {username!r}: wrong user name or password")
     return _principal(conn, username, row[0] or "")
+
+
+def credential_fingerprint(conn: Connection, username: str) -> str | None:
+    """A digest of what a login of ``username`` is checked against (its password hash and
+    provider), or None when the user does not exist.
+
+    Remembered with a verified login or a token, it tells whether the password was changed or
+    the user deleted and created again since then, without keeping the hash itself around.
+    """
+    row = conn.execute(
+        select(t.users.c.password, t.users.c.provider).where(t.users.c.username == username)
+    ).first()
+    if row is None:
+        return None
+    return hashlib.sha256(f"{row[1] or ''}\0{row[0] or ''}".encode()).hexdigest()

@@ -10,7 +10,6 @@ from qorus_core.db import sessions as sess
 from qorus_core.db.engine import READONLY
 from qorus_core.db.refdata import SCHEMA_VERSION
 from qorus_core.model.errors import (
-    AuthorizationError,
     NotFoundError,
     OptionError,
     QorusError,
@@ -18,7 +17,6 @@ from qorus_core.model.errors import (
 )
 from qorus_core.options import OPTIONS, check_value, default_text, lookup
 from qorus_core.secrets import mask_option, mask_text
-from qorus_server import security
 from qorus_server.api.registry import CallContext, operation
 from qorus_server.api.wfcommon import as_bool
 
@@ -32,28 +30,6 @@ def public_info(ctx: CallContext) -> dict[str, Any]:
         "omq-version": s.version,
         "rest-api-version": 7,
         "noauth": not s.options.get("rbac-security"),
-    }
-
-
-@operation("public.login", rest=[("POST", "public/login", None)])
-def public_login(ctx: CallContext, user: str, **args: Any) -> dict[str, Any]:
-    """Trade a user name and password (``pass``) for a token sent later as ``Qorus-Token``."""
-    password = args.pop("pass", None)
-    if args:
-        raise ValidationError(f"unknown arguments: {', '.join(sorted(args))}")
-    if not isinstance(password, str):
-        raise ValidationError("missing argument 'pass'")
-    s = ctx.server
-    if not s.options.get("rbac-security"):
-        raise QorusError(
-            "rbac-security is off: no login is needed", code="AUTHENTICATION-NOT-REQUIRED"
-        )
-    with s.engine.connect().execution_options(**{READONLY: True}) as conn:
-        principal = security.login(conn, str(user), password)
-    if not principal.has("LOGIN"):
-        raise AuthorizationError(f"user {principal.username!r} lacks the LOGIN permission")
-    return {
-        "token": security.issue_token(principal.username, s.options.get("rbac-token-expiration"))
     }
 
 
@@ -267,9 +243,9 @@ def rotate_log_files(ctx: CallContext) -> list[str]:
     rpc="omq.system.reload-rbac",
     permissions=("RELOAD-RBAC",),
     audit=True,
-    blocking=False,
 )
 def reload_rbac(ctx: CallContext) -> str:
-    """Apply RBAC changes made offline (``user-tool -s``): forget every cached login."""
-    security.reload()
+    """Apply RBAC changes made offline (``user-tool -s``): forget every remembered password
+    and revoke the tokens of users deleted, with a changed password or without LOGIN."""
+    ctx.server.logins.reload()
     return "RBAC reloaded"

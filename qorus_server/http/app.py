@@ -9,7 +9,6 @@ XML, or a form) and the path captures; ``action`` picks the action.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import logging
 import threading
@@ -25,14 +24,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from qorus_core.db.engine import READONLY
 from qorus_core.model.errors import (
-    AuthenticationError,
     NotFoundError,
     QorusError,
     ValidationError,
 )
-from qorus_server import security
 from qorus_server.api.registry import CallContext, PrincipalLike
 from qorus_server.http import codec, limits
 from qorus_server.http.compress import CompressionMiddleware
@@ -132,6 +128,9 @@ def _error(request: Request, exc: QorusError) -> Response:
     allow = getattr(exc, "allow", ())
     if exc.http_status == 405 and allow:
         resp.headers["allow"] = ", ".join(allow)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        resp.headers["retry-after"] = str(retry_after)
     return resp
 
 
@@ -139,30 +138,13 @@ class RestEndpoint:
     def __init__(self, server: QorusServer) -> None:
         self.server = server
 
-    def _authenticate(self, header: str | None, token: str | None) -> PrincipalLike | None:
-        """RBAC off: nobody. RBAC on: a ``Qorus-Token`` from ``public/login`` or HTTP Basic."""
-        if not self.server.options.get("rbac-security"):
-            return None
-        engine = self.server.engine
-        if token:
-            with engine.connect().execution_options(**{READONLY: True}) as conn:
-                return security.token_login(conn, token)
-        if not header or not header.lower().startswith("basic "):
-            raise AuthenticationError(
-                "authentication is required (HTTP Basic or a Qorus-Token from public/login)"
-            )
-        try:
-            user, _, password = base64.b64decode(header[6:]).decode("utf-8").partition(":")
-        except (ValueError, UnicodeDecodeError):
-            raise AuthenticationError("malformed Authorization header") from None
-        with engine.connect().execution_options(**{READONLY: True}) as conn:
-            return security.login(conn, user, password)
-
-    async def _login(self, request: Request) -> PrincipalLike | None:
-        return await run_in_threadpool(
-            self._authenticate,
+    async def _authenticate(self, request: Request) -> PrincipalLike | None:
+        """The one login (:mod:`qorus_server.logins`): a ``Qorus-Token`` or HTTP Basic."""
+        client = request.client
+        return await self.server.logins.authenticate(
             request.headers.get("authorization"),
             request.headers.get("qorus-token"),
+            client.host if client and client.host else "local",
         )
 
     async def handle(self, request: Request) -> Response:
@@ -194,7 +176,7 @@ class RestEndpoint:
         limits.refuse_query_secrets(segs, args)
         action = args.pop("action", None)
         public = segs[0] == "public"  # login from the headers before reading any body
-        user = None if public else await self._login(request)
+        user = None if public else await self._authenticate(request)
         raw = await limits.read_body(request, server.options, public=public)
         body = limits.decode(request, raw, server.options)
         if body is not None:
@@ -203,7 +185,7 @@ class RestEndpoint:
             args.update(body)
         op, args = resolve_call(server.router, request.method, segs, args, action)
         if public and not op.name.startswith("public."):
-            user = await self._login(request)
+            user = await self._authenticate(request)
         client = request.client
         ctx = CallContext(
             server=server,

@@ -51,6 +51,7 @@ def api(server: Qorus, path: str) -> str:
 def test_versions_and_resources(server: Qorus) -> None:
     assert httpx.get(f"{server.url}/api/latest").json() == [
         "exec",
+        "logout",
         "orders",
         "public",
         "system",

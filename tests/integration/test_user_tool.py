@@ -308,9 +308,16 @@ def fake_server() -> Iterator[tuple[str, list[str]]]:
     seen: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            # public/info of a server without RBAC: user-tool -s needs no login
+            seen.append(f"GET {self.path}")
+            self._answer(b'{"noauth": true}')
+
         def do_PUT(self) -> None:
             seen.append(f"PUT {self.path}")
-            body = b'"OK"'
+            self._answer(b'"OK"')
+
+        def _answer(self, body: bytes) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -336,7 +343,7 @@ def test_synchronize_calls_reload_rbac(
         f.write(f"qorus-client.client-url = {url}\n")
     rc, out = tool("-s")
     assert rc == 0 and "RBAC reloaded" in out
-    assert seen == ["PUT /api/latest/system/reloadRbac"]
+    assert seen == ["GET /api/latest/public/info", "PUT /api/latest/system/reloadRbac"]
     rc, out = tool("-W")
     assert out.strip() == url
 

@@ -37,7 +37,7 @@ def wide(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_datasource_password_is_masked(omq_dir: Path) -> None:
     rc, out = run(omq_dir, "-v", "-D", "pgsql:omq/S3cret-pw@omq%127.0.0.1:1", "-l")
-    assert rc == 2 and "S3cret-pw" not in out and "omq:***@127.0.0.1:1" in out
+    assert rc == 2 and "S3cret-pw" not in out and "omq:********@127.0.0.1:1" in out
 
 
 def test_new_password_never_said(omq_dir: Path, engine: Engine) -> None:
