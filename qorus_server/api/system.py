@@ -9,6 +9,7 @@ from sqlalchemy import text
 from qorus_core.db import sessions as sess
 from qorus_core.db.engine import READONLY
 from qorus_core.db.refdata import SCHEMA_VERSION
+from qorus_core.model import args as a
 from qorus_core.model.errors import (
     AuthorizationError,
     NotFoundError,
@@ -19,7 +20,9 @@ from qorus_core.model.errors import (
 from qorus_core.options import OPTIONS, check_value, default_text, lookup
 from qorus_server import security
 from qorus_server.api.registry import CallContext, operation
-from qorus_server.api.wfcommon import as_bool
+
+#: the most sessions ``system/sessions`` answers at once
+MAX_SESSIONS = 10000
 
 
 @operation("public.info", rest=[("GET", "public/info", None)], blocking=False)
@@ -42,6 +45,8 @@ def public_login(ctx: CallContext, user: str, **args: Any) -> dict[str, Any]:
         raise ValidationError(f"unknown arguments: {', '.join(sorted(args))}")
     if not isinstance(password, str):
         raise ValidationError("missing argument 'pass'")
+    user = a.arg_text(user, "user", max_len=160)
+    password = a.arg_text(password, "pass", max_len=1024)
     s = ctx.server
     if not s.options.get("rbac-security"):
         raise QorusError(
@@ -125,11 +130,8 @@ def health(ctx: CallContext) -> dict[str, Any]:
 @operation("system.sessions", rest=[("GET", "system/sessions", None)])
 def sessions(ctx: CallContext, active: Any = False, limit: Any = 100) -> list[dict[str, Any]]:
     """Application sessions, newest first (``active=true`` for the running ones)."""
-    only_active = as_bool(active, "active")
-    try:
-        n = int(limit)
-    except (TypeError, ValueError):
-        raise ValidationError(f"limit {limit!r} is not a number") from None
+    only_active = a.arg_bool(active, "active")
+    n = a.arg_limit(limit, "limit", default=100, maximum=MAX_SESSIONS)
     with ctx.server.engine.connect().execution_options(**{READONLY: True}) as conn:
         rows = sess.list_sessions(conn, active_only=only_active, limit=n)
     return [r.as_dict() for r in rows]
