@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import yaml
@@ -247,10 +247,13 @@ def arg_texts(
 
 def arg_date(value: Any, name: str, *, code: str | None = None) -> datetime:
     """A date as naive UTC (the storage convention): ISO 8601 text (``2024-05-01``,
-    ``2024-05-01T10:00:00+02:00``, ``...Z``) or a datetime; its UTC form must exist."""
+    ``2024-05-01T10:00:00+02:00``, ``...Z``), a datetime or a date (as YAML bodies give it);
+    its UTC form must exist."""
     stamp: datetime | None = None
     if isinstance(value, datetime):
         stamp = value
+    elif isinstance(value, date):
+        stamp = datetime(value.year, value.month, value.day)
     elif isinstance(value, str) and len(value) <= MAX_DATE_TEXT and "\x00" not in value:
         try:
             stamp = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))

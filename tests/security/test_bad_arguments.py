@@ -407,3 +407,30 @@ def _check(op: str, arg: str, r: httpx.Response) -> str | None:
     if r.status_code == 400 and not _names(body["desc"], arg):
         return f"400 does not name {arg!r}: {body['desc'][:200]}"
     return None
+
+
+def test_hostile_credentials_and_bodies(server: Qorus) -> None:
+    """Logins with NUL or huge user names, and bodies nested too deep for any answer."""
+    api = f"{server.url}/api/latest"
+    for user in ("a\x00b", "u" * 5000, "\x00"):
+        r = httpx.get(f"{api}/system/ping", auth=(user, "pw"), timeout=30)
+        assert r.status_code == 401 and r.json()["err"] == "AUTHENTICATION-ERROR", r.text
+        assert not LEAKS.search(r.text)
+        r = httpx.post(
+            f"{api.replace('/latest', '')}/public/login", json={"user": user, "pass": "x"}
+        )
+        assert r.status_code in (400, 401) and not LEAKS.search(r.text), r.text
+    for depth in (200, 990, 5000):
+        body = "[" * depth + "]" * depth
+        for path in ("system/echo", "orders?action=retry"):
+            r = httpx.request(
+                "PUT" if "action" in path else "GET",
+                f"{api}/{path}",
+                content=f'{{"ids": {body}}}',
+                headers={"content-type": "application/json"},
+                auth=ADMIN,
+                timeout=30,
+            )
+            assert r.status_code in (200, 400), r.text[:300]
+            assert not LEAKS.search(r.text)
+    assert httpx.get(f"{api}/system/ping", auth=ADMIN, timeout=30).json() == "OK"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -131,6 +131,7 @@ def test_arg_date() -> None:
     assert a.arg_date("2024-05-01T12:00:00Z", "d") == datetime(2024, 5, 1, 12)
     when = datetime(2020, 1, 2, 3, 4, 5)
     assert a.arg_date(when, "d") == when
+    assert a.arg_date(date(2020, 1, 2), "d") == datetime(2020, 1, 2)
     for bad in (
         "yesterday",
         "2024-13-01",
