@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, tuple_
@@ -21,6 +21,7 @@ from qorus_core.db import tables as t
 from qorus_core.db.refdata import now
 from qorus_core.db.unit import ConnOrEngine, EventSink, dumps, unit
 from qorus_core.db.wake import notify_due
+from qorus_core.model.args import absent, arg_date, arg_id, arg_int, arg_text, check_data, shown
 from qorus_core.model.errors import NotFoundError, QorusError
 from qorus_core.model.status import ORDER_STATUS_CODES
 
@@ -33,6 +34,9 @@ UNIQUE_SCOPES = {
     "workflow_specific_unique_key": "W",  # across this workflow id (name and version)
     "workflow_unique_key": "N",  # across every version of this workflow name
 }
+
+
+_DATA = "ORDER-DATA-ERROR"
 
 
 def order_data_error(desc: str, **info: Any) -> QorusError:
@@ -65,34 +69,18 @@ def workflow_brief(conn: Connection, workflowid: int) -> WorkflowBrief:
 
 
 def parse_timestamp(value: Any, what: str) -> datetime | None:
-    """A date argument as naive UTC (the storage convention); ISO text or a datetime."""
-    if value is None or value == "":
+    """A date argument as naive UTC (the storage convention); ISO text or a datetime; None
+    when absent. A bad one is ORDER-DATA-ERROR."""
+    if absent(value):
         return None
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise order_data_error(f"{what}: cannot parse date {value!r}") from None
-    if not isinstance(value, datetime):
-        raise order_data_error(f"{what}: expected a date, got {type(value).__name__}")
-    stamp: datetime = value
-    if stamp.tzinfo is not None:
-        stamp = stamp.astimezone(UTC).replace(tzinfo=None)
-    return stamp
+    return arg_date(value, what, code="ORDER-DATA-ERROR")
 
 
 def check_priority(value: Any) -> int:
+    """A priority 0..999 (0 is the highest); the default 500 when absent."""
     if value is None:
         return DEFAULT_PRIORITY
-    try:
-        prio = int(value)
-    except (TypeError, ValueError):
-        raise order_data_error(
-            f"priority must be an integer 0..{MAX_PRIORITY}, got {value!r}"
-        ) from None
-    if isinstance(value, bool) or not 0 <= prio <= MAX_PRIORITY:
-        raise order_data_error(f"priority must be an integer 0..{MAX_PRIORITY}, got {value!r}")
-    return prio
+    return arg_int(value, "priority", minimum=0, maximum=MAX_PRIORITY, code="ORDER-DATA-ERROR")
 
 
 def normalize_keys(
@@ -115,11 +103,9 @@ def normalize_keys(
         values = value if isinstance(value, list | tuple) else [value]
         out[str(name)] = []
         for v in values:
-            if v is None or isinstance(v, Mapping | list):
-                raise order_data_error(f"{what}: key {name!r} has an invalid value {v!r}")
-            text = str(v)
-            if len(text) > 400:
-                raise order_data_error(f"{what}: key {name!r} value longer than 400 characters")
+            if v is None or isinstance(v, Mapping | list | tuple):
+                raise order_data_error(f"{what}: key {name!r} has an invalid value {shown(v)}")
+            text = arg_text(v, f"{what}.{name}", max_len=400, error=order_data_error)
             if text not in out[str(name)]:
                 out[str(name)].append(text)
     return out
@@ -170,9 +156,11 @@ def validate_order(brief: WorkflowBrief, args: Mapping[str, Any], ts: datetime) 
         static = {}
     if not isinstance(static, Mapping):
         raise order_data_error(f"staticdata must be a hash, got {type(static).__name__}")
+    check_data(static, "staticdata", order_data_error)
     dynamic = args.get("dynamicdata") or {}
     if not isinstance(dynamic, Mapping):
         raise order_data_error(f"dynamicdata must be a hash, got {type(dynamic).__name__}")
+    check_data(dynamic, "dynamicdata", order_data_error)
     keys = normalize_keys(brief, args.get("orderkeys"))
     unique: list[tuple[str, str, str, str]] = []
     for arg, scope in UNIQUE_SCOPES.items():
@@ -185,7 +173,7 @@ def validate_order(brief: WorkflowBrief, args: Mapping[str, Any], ts: datetime) 
                     keys[name].append(v)
     scheduled = parse_timestamp(args.get("scheduled"), "scheduled")
     base = "S" if scheduled is not None and scheduled > ts else "Y"
-    status_arg = str(args.get("status") or "READY").upper()
+    status_arg = arg_text(args.get("status") or "READY", "status", max_len=20, code=_DATA).upper()
     if status_arg in ("READY", "Y"):
         status, orig = base, None
     elif status_arg in ("BLOCKED", "B"):
@@ -193,8 +181,9 @@ def validate_order(brief: WorkflowBrief, args: Mapping[str, Any], ts: datetime) 
     else:
         raise order_data_error(f"status must be READY or BLOCKED, got {args.get('status')!r}")
     parent = args.get("parent_workflow_instanceid")
-    if external is not None and len(str(external)) > 240:
-        raise order_data_error("external_order_instanceid longer than 240 characters")
+    parent_id = None if parent is None else arg_id(parent, "parent_workflow_instanceid", code=_DATA)
+    if external is not None:
+        external = arg_text(external, "external_order_instanceid", max_len=240, code=_DATA)
     return NewOrder(
         staticdata=dict(static),
         dynamicdata=dict(dynamic),
@@ -204,8 +193,8 @@ def validate_order(brief: WorkflowBrief, args: Mapping[str, Any], ts: datetime) 
         status=status,
         status_orig=orig,
         scheduled=scheduled,
-        external_id=None if external is None else str(external),
-        parent_id=None if parent is None else int(parent),
+        external_id=external,
+        parent_id=parent_id,
         sensitive=sensitive.parse_order_arg(args.get("sensitive_data")),
     )
 

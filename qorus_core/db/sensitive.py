@@ -23,6 +23,7 @@ from qorus_core.crypto import Sealed, SensitiveCipher, SensitiveKeyError, create
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import now
 from qorus_core.db.unit import dumps
+from qorus_core.model.args import check_data, shown
 from qorus_core.model.errors import QorusError
 from qorus_core.omqdir import OmqDir
 from qorus_core.options import Options
@@ -60,17 +61,24 @@ class SensitiveEntry:
 
 
 def check_keys(skey: Any, svalue: Any, aliases: Iterable[Any] = ()) -> None:
-    """Key name, value and aliases present and short enough (SENSITIVE-DATA-ERROR)."""
+    """Key name, value and aliases present, short enough and without NUL characters
+    (SENSITIVE-DATA-ERROR)."""
     if not isinstance(skey, str) or not skey:
         raise sensitive_error("sensitive data key is empty")
     if len(skey.encode()) > MAX_KEY_LEN:
-        raise sensitive_error(f"sensitive data key {skey!r} is longer than {MAX_KEY_LEN} bytes")
+        raise sensitive_error(
+            f"sensitive data key {shown(skey)} is longer than {MAX_KEY_LEN} bytes"
+        )
+    if "\x00" in skey:
+        raise sensitive_error("sensitive data key contains a NUL character")
     if not isinstance(svalue, str) or not svalue:
         raise sensitive_error(f"sensitive data value for key {skey!r} is empty")
     if len(svalue.encode()) > MAX_VALUE_LEN:
         raise sensitive_error(
             f"sensitive data value for key {skey!r} is longer than {MAX_VALUE_LEN} bytes"
         )
+    if "\x00" in svalue:
+        raise sensitive_error(f"sensitive data value for key {skey!r} contains a NUL character")
     for n, alias in enumerate(aliases):
         if not isinstance(alias, str):
             raise sensitive_error(
@@ -82,6 +90,8 @@ def check_keys(skey: Any, svalue: Any, aliases: Iterable[Any] = ()) -> None:
             raise sensitive_error(
                 f"sensitive alias {n} of key {skey!r} is longer than {MAX_VALUE_LEN} bytes"
             )
+        if "\x00" in alias:
+            raise sensitive_error(f"sensitive alias {n} of key {skey!r} contains a NUL character")
 
 
 def as_aliases(value: Any) -> list[str]:
@@ -96,7 +106,7 @@ def parse_order_arg(value: Any, err: type[QorusError] | None = None) -> list[Sen
     "aliases": [...], "meta": {...}}}}``; ORDER-DATA-ERROR when malformed."""
 
     def bad(desc: str) -> QorusError:
-        return QorusError(desc, code="ORDER-DATA-ERROR")
+        return QorusError(f"sensitive_data: {desc}", code="ORDER-DATA-ERROR")
 
     if value is None:
         return []
@@ -133,6 +143,8 @@ def parse_order_arg(value: Any, err: type[QorusError] | None = None) -> list[Sen
                 if alias in seen_aliases:
                     raise bad(f"{where}: alias {alias!r} is given twice")
                 seen_aliases.add(alias)
+            check_data(data, f"{where} data", bad)
+            check_data(meta or {}, f"{where} meta", bad)
             _check_serializable(data, where)
             out.append(SensitiveEntry(skey, str(svalue), dict(data), aliases, dict(meta or {})))
     return out

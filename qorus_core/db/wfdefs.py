@@ -89,7 +89,8 @@ def find_workflow(conn: Connection, name_or_id: str | int, version: str | None =
     """The workflowid of a workflow given by id, or by name (the latest version in natural
     version order by default)."""
     wf = t.workflows
-    if isinstance(name_or_id, int) or (isinstance(name_or_id, str) and name_or_id.isdigit()):
+    as_id = isinstance(name_or_id, str) and name_or_id.isascii() and name_or_id.isdigit()
+    if isinstance(name_or_id, int) or as_id:
         row = conn.execute(
             select(wf.c.workflowid).where(wf.c.workflowid == int(name_or_id))
         ).first()

@@ -17,7 +17,8 @@ from qorus_core.options.spec import OptionSpec
 
 _TRUE = frozenset({"true", "yes", "on", "1"})
 _FALSE = frozenset({"false", "no", "off", "0"})
-_INT = re.compile(r"[+-]?\d+")
+_INT = re.compile(r"[+-]?[0-9]{1,19}")
+_INT64 = (-(2**63), 2**63 - 1)
 _OPEN = "[{("
 _CLOSE = "]})"
 
@@ -64,6 +65,8 @@ def _bool(spec: OptionSpec, raw: str) -> bool:
 
 
 def _check_range(spec: OptionSpec, value: int) -> int:
+    if not _INT64[0] <= value <= _INT64[1]:
+        raise OptionError(f"{spec.full_name}: the value is out of range (64 bits)")
     if spec.min is not None and value < spec.min:
         raise OptionError(f"{spec.full_name}: {value} is out of range (at least {spec.min})")
     if spec.max is not None and value > spec.max:

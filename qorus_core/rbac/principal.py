@@ -11,10 +11,14 @@ from sqlalchemy.engine import Connection, Engine
 from qorus_core.db import tables as t
 from qorus_core.db.engine import READONLY
 from qorus_core.db.refdata import DEFAULT_GROUP_ID
+from qorus_core.model.args import shown
 from qorus_core.model.errors import AuthenticationError
 from qorus_core.rbac import perms
 from qorus_core.rbac.groups import KINDS, member_table
 from qorus_core.rbac.passwords import burn_time, verify_password
+
+#: the longest user name (its column)
+MAX_USERNAME = 160
 
 
 @dataclass(frozen=True)
@@ -88,10 +92,17 @@ def _principal(conn: Connection, username: str, description: str) -> Principal:
 
 def load_principal(conn: Connection, username: str) -> Principal:
     """The principal of a known user without checking a password (tokens, LDAP)."""
-    row = conn.execute(select(t.users.c.name).where(t.users.c.username == username)).first()
+    row = None
+    if _storable(username):
+        row = conn.execute(select(t.users.c.name).where(t.users.c.username == username)).first()
     if row is None:
-        raise AuthenticationError(f"unknown user {username!r}")
+        raise AuthenticationError(f"unknown user {shown(username)}")
     return _principal(conn, username, row[0] or "")
+
+
+def _storable(username: str) -> bool:
+    """A name the users table can hold: 160 characters at most, no NUL."""
+    return len(username) <= MAX_USERNAME and "\x00" not in username
 
 
 def authenticate(engine_or_conn: Engine | Connection, username: str, password: str) -> Principal:
@@ -101,12 +112,14 @@ def authenticate(engine_or_conn: Engine | Connection, username: str, password: s
         with engine_or_conn.connect() as conn:
             return authenticate(conn.execution_options(**{READONLY: True}), username, password)
     conn = engine_or_conn
-    row = conn.execute(
-        select(t.users.c.name, t.users.c.password).where(t.users.c.username == username)
-    ).first()
+    row = None
+    if _storable(username):  # a name no user can have is never looked up
+        row = conn.execute(
+            select(t.users.c.name, t.users.c.password).where(t.users.c.username == username)
+        ).first()
     if row is None:
         burn_time(password)
-        raise AuthenticationError(f"user {username!r}: wrong user name or password")
+        raise AuthenticationError(f"user {shown(username)}: wrong user name or password")
     if not verify_password(row[1], password):
         raise AuthenticationError(f"user {username!r}: wrong user name or password")
     return _principal(conn, username, row[0] or "")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from qorus_core.model import args as a
 from qorus_core.model.errors import QorusError
 from qorus_server.api.registry import CallContext, operation
-from qorus_server.api.wfcommon import as_int, as_list, check_visible, manager, resolve, sees
+from qorus_server.api.wfcommon import check_visible, manager, resolve, sees, workflow_ref
 from qorus_server.api.workflows import stopped_msg
 
 
@@ -24,7 +25,7 @@ def list_exec(ctx: CallContext) -> list[dict[str, Any]]:
 @operation("exec.info", rest=[("GET", "exec/{id}", None)])
 def exec_info(ctx: CallContext, id: Any) -> dict[str, Any]:
     """One execution instance (404 when it does not run)."""
-    info = manager(ctx).execution(as_int(id, "id"))
+    info = manager(ctx).execution(a.arg_id(id, "id"))
     check_visible(ctx, int(info["workflowid"]), f"{info['name']} v{info['version']}")
     return info
 
@@ -45,7 +46,7 @@ def _stop_one(ctx: CallContext, execid: int, stopped: dict[str, list[int]]) -> N
 )
 def stop(ctx: CallContext, id: Any) -> str:
     """Stop one execution instance."""
-    execid = as_int(id, "id")
+    execid = a.arg_id(id, "id")
     _stop_one(ctx, execid, {})
     return f"workflow execution instance with ID {execid} has been stopped"
 
@@ -59,17 +60,17 @@ def stop(ctx: CallContext, id: Any) -> str:
 def stop_many(ctx: CallContext, args: Any = None) -> dict[str, Any]:
     """Stop execution instances by id, or every instance of workflows by ``NAME[:VERSION]``."""
     stopped: dict[str, list[int]] = {}
-    for arg in as_list(args, "args"):
-        text = str(arg).strip()
-        if text.isdigit():
+    refs = [workflow_ref(r, "args") for r in a.arg_list(args, "args")]  # all parsed first
+    for text in refs:
+        if text.isascii() and text.isdigit():
             _stop_one(ctx, int(text), stopped)
             continue
         name, _, version = text.partition(":")
         if version:
-            wfids = [resolve(ctx, name, version)]
+            wfids = [resolve(ctx, name, version, "args")]
         else:  # every version of the name
             wfids = sorted({int(i["workflowid"]) for i in _visible(ctx) if i["name"] == name}) or [
-                resolve(ctx, name)
+                resolve(ctx, name, arg="args")
             ]
         for wfid in wfids:
             for i in manager(ctx).list_executions():

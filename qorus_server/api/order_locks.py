@@ -13,12 +13,20 @@ from typing import Any
 
 from qorus_core.db import order_locks as locks
 from qorus_core.db.unit import EventSink
+from qorus_core.model import args as a
 from qorus_core.model.errors import QorusError
 from qorus_server.api.registry import CallContext, operation
-from qorus_server.api.wfcommon import as_int, bad_data_is_400, order_workflow
+from qorus_server.api.wfcommon import bad_data_is_400, order_workflow
 
 ANONYMOUS = "-"
 SYSTEM = "%SYS%"
+#: the longest note (its column holds 4000 characters)
+MAX_NOTE = 4000
+
+
+def note_arg(value: Any, code: str | None = None) -> str | None:
+    """An optional ``note``: text of at most 4000 characters, without NUL."""
+    return None if value is None else a.arg_text(value, "note", max_len=MAX_NOTE, code=code)
 
 
 def operator(ctx: CallContext) -> str:
@@ -80,10 +88,12 @@ def guarded_bulk(ctx: CallContext, wfiid: int, fn: Callable[..., dict[str, Any]]
 )
 def lock(ctx: CallContext, id: Any, note: Any = None) -> str:
     """Lock the order so that only the caller can change it (``note`` required); "OK"."""
-    order_workflow(ctx, id)
+    text = note_arg(note)
+    wfiid = a.arg_id(id, "id")
+    order_workflow(ctx, wfiid)
     with bad_data_is_400():
         return locks.lock_order(
-            ctx.server.engine, as_int(id, "id"), operator(ctx), note, events=ctx.server.events
+            ctx.server.engine, wfiid, operator(ctx), text, events=ctx.server.events
         )
 
 
@@ -95,9 +105,11 @@ def lock(ctx: CallContext, id: Any, note: Any = None) -> str:
 )
 def unlock(ctx: CallContext, id: Any, note: Any = None) -> str:
     """Remove the caller's lock (only the holder can; ``note`` optional); "OK"."""
-    order_workflow(ctx, id)
+    text = note_arg(note)
+    wfiid = a.arg_id(id, "id")
+    order_workflow(ctx, wfiid)
     return locks.unlock_order(
-        ctx.server.engine, as_int(id, "id"), operator(ctx), note, events=ctx.server.events
+        ctx.server.engine, wfiid, operator(ctx), text, events=ctx.server.events
     )
 
 
@@ -109,8 +121,10 @@ def unlock(ctx: CallContext, id: Any, note: Any = None) -> str:
 )
 def break_lock(ctx: CallContext, id: Any, note: Any = None) -> str:
     """Remove any operator's lock (``note`` required); "OK"."""
-    order_workflow(ctx, id)
+    text = note_arg(note)
+    wfiid = a.arg_id(id, "id")
+    order_workflow(ctx, wfiid)
     with bad_data_is_400():
         return locks.break_lock(
-            ctx.server.engine, as_int(id, "id"), operator(ctx), note, events=ctx.server.events
+            ctx.server.engine, wfiid, operator(ctx), text, events=ctx.server.events
         )

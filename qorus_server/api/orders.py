@@ -9,6 +9,7 @@ of each change wake the engine's instances when an order becomes due.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -17,20 +18,21 @@ from sqlalchemy import select
 from qorus_core.db import orders_ops as ops
 from qorus_core.db import orders_query
 from qorus_core.db import tables as t
+from qorus_core.db.orders import MAX_PRIORITY
+from qorus_core.model import args as a
 from qorus_core.model.errors import ValidationError
-from qorus_server.api.order_locks import guarded, guarded_bulk
+from qorus_server.api.order_locks import guarded, guarded_bulk, note_arg
 from qorus_server.api.registry import CallContext, operation
 from qorus_server.api.wfcommon import (
-    as_bool,
-    as_hash,
-    as_int,
-    as_list,
     bad_data_is_400,
     order_workflow,
     readonly,
     search_args,
     sees,
 )
+
+#: the most notes ``GET orders/{id}/notes`` answers at once
+MAX_NOTES = 10000
 
 # ---------------------------------------------------------------------- queries
 
@@ -49,10 +51,9 @@ def search(ctx: CallContext, **filters: Any) -> list[dict[str, Any]]:
                 for w in conn.execute(select(t.workflows.c.workflowid)).scalars()
                 if test(int(w))
             ]
-            asked = args.get("workflowid")
-            if asked not in (None, ""):
-                wanted = {str(w) for w in as_list(asked, "workflowid")}
-                visible = [w for w in visible if str(w) in wanted]
+            if "workflowid" in args:
+                wanted = set(args["workflowid"])
+                visible = [w for w in visible if w in wanted]
             if not visible:
                 return []
             args["workflowid"] = visible
@@ -68,7 +69,7 @@ def info(ctx: CallContext, id: Any) -> dict[str, Any]:
     """One order with its data, keys, StepInstances, ErrorInstances, notes and audit events."""
     order_workflow(ctx, id)
     with readonly(ctx) as conn:
-        return orders_query.get_order_info(conn, id)
+        return orders_query.get_order_info(conn, a.arg_id(id, "id"))
 
 
 @operation(
@@ -79,9 +80,9 @@ def info(ctx: CallContext, id: Any) -> dict[str, Any]:
 def notes(ctx: CallContext, id: Any, limit: Any = None) -> list[dict[str, Any]]:
     """The notes of an order, newest first (``limit``)."""
     order_workflow(ctx, id)
-    count = None if limit in (None, "") else as_int(limit, "limit", minimum=1)
+    count = a.arg_limit(limit, "limit", default=None, minimum=1, maximum=MAX_NOTES)
     with readonly(ctx) as conn:
-        return ops.get_notes(conn, as_int(id, "id"), count)
+        return ops.get_notes(conn, a.arg_id(id, "id"), count)
 
 
 # ---------------------------------------------------------------------- one order
@@ -98,7 +99,7 @@ def _run(ctx: CallContext, id: Any, fn: OrderOp, *args: Any, **kwargs: Any) -> d
     order_workflow(ctx, id)
     with bad_data_is_400():
         # one transaction: the operator lock check, then the change
-        return guarded(ctx, as_int(id, "id"), fn, *args, **kwargs)
+        return guarded(ctx, a.arg_id(id, "id"), fn, *args, **kwargs)
 
 
 @operation(
@@ -172,7 +173,13 @@ def reschedule(
     ctx: CallContext, id: Any, date: Any = None, scheduled: Any = None
 ) -> dict[str, Any]:
     """A new scheduled ``date`` (none: due now) for a READY or SCHEDULED order."""
-    return _run(ctx, id, ops.reschedule_order, date if date is not None else scheduled)
+    a.arg_id(id, "id")
+    first, second = _opt_date(date, "date"), _opt_date(scheduled, "scheduled")
+    return _run(ctx, id, ops.reschedule_order, first if first is not None else second)
+
+
+def _opt_date(value: Any, name: str) -> datetime | None:
+    return None if a.absent(value) else a.arg_date(value, name)
 
 
 @operation(
@@ -184,9 +191,9 @@ def reschedule(
 )
 def set_priority(ctx: CallContext, id: Any, priority: Any = None) -> dict[str, Any]:
     """A new ``priority`` 0..999 (0 is the highest)."""
-    if priority is None:
-        raise ValidationError("missing argument 'priority' (0..999)")
-    return _run(ctx, id, ops.set_priority, priority)
+    a.arg_id(id, "id")
+    prio = a.arg_int(priority, "priority", minimum=0, maximum=MAX_PRIORITY, code="ORDER-DATA-ERROR")
+    return _run(ctx, id, ops.set_priority, prio)
 
 
 @operation(
@@ -212,16 +219,10 @@ def skip_step(
     ctx: CallContext, id: Any, stepid: Any = None, ind: Any = 0, noretry: Any = False
 ) -> dict[str, Any]:
     """Mark a failed step COMPLETE (skipped); the order is retried unless ``noretry``."""
-    if stepid in (None, ""):
-        raise ValidationError("missing argument 'stepid'")
-    return _run(
-        ctx,
-        id,
-        ops.skip_step,
-        as_int(stepid, "stepid"),
-        as_int(ind or 0, "ind", minimum=0),
-        noretry=as_bool(noretry, "noretry"),
-    )
+    a.arg_id(id, "id")
+    step = a.arg_id(stepid, "stepid")
+    index = 0 if a.absent(ind) else a.arg_int(ind, "ind", minimum=0, maximum=a.INT32_MAX)
+    return _run(ctx, id, ops.skip_step, step, index, noretry=a.arg_bool(noretry, "noretry"))
 
 
 def _newdata(value: Any, name: str, *, required: bool) -> dict[str, Any]:
@@ -229,7 +230,7 @@ def _newdata(value: Any, name: str, *, required: bool) -> dict[str, Any]:
         if required:
             raise ValidationError(f"missing argument {name!r} (a hash)")
         return {}
-    data = as_hash(value, name)
+    data = a.arg_hash(value, name)
     if required and not data:
         raise ValidationError(f"{name} must be a non-empty hash")
     return data
@@ -279,11 +280,13 @@ def update_keys(ctx: CallContext, id: Any, orderkeys: Any = None) -> dict[str, A
 )
 def add_note(ctx: CallContext, id: Any, note: Any = None) -> dict[str, Any]:
     """Add a ``note`` to the order; the note as stored."""
-    if not isinstance(note, str) or not note.strip():
+    wfiid = a.arg_id(id, "id")
+    text = note_arg(note, code="ORDER-NOTE-ERROR")
+    if text is None or not text.strip():
         raise ValidationError("missing argument 'note' (text)", code="ORDER-NOTE-ERROR")
-    order_workflow(ctx, id)  # notes are not changes: an operator lock does not refuse them
+    order_workflow(ctx, wfiid)  # notes are not changes: an operator lock does not refuse them
     return ops.add_note(
-        ctx.server.engine, as_int(id, "id"), note, username=ctx.username, events=ctx.server.events
+        ctx.server.engine, wfiid, text, username=ctx.username, events=ctx.server.events
     )
 
 
@@ -293,11 +296,10 @@ def add_note(ctx: CallContext, id: Any, note: Any = None) -> dict[str, Any]:
 def _bulk(ctx: CallContext, ids: Any, fn: OrderOp) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     test = sees(ctx)
-    for raw in as_list(ids, "ids"):
-        wfiid = as_int(raw, "ids")
+    for wfiid in a.arg_ids(ids, "ids"):  # every id parsed before the first change
         if test is not None:
             try:
-                order_workflow(ctx, wfiid)
+                order_workflow(ctx, wfiid, "ids")
             except Exception as exc:
                 err = getattr(exc, "to_dict", None)
                 out.append({"workflow_instanceid": wfiid, "error": err() if err else str(exc)})

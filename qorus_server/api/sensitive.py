@@ -12,9 +12,10 @@ from typing import Any
 
 from qorus_core.crypto import SensitiveCipher
 from qorus_core.db import sensitive as sdb
+from qorus_core.model import args as a
 from qorus_core.model.errors import QorusError, ValidationError
 from qorus_server.api.registry import CallContext, operation
-from qorus_server.api.wfcommon import as_hash, as_int, order_workflow, readonly
+from qorus_server.api.wfcommon import order_workflow, readonly
 
 READ = "READ-SENSITIVE-DATA"
 EDIT = "EDIT-SENSITIVE-DATA"
@@ -32,20 +33,28 @@ def _arg_error(desc: str) -> QorusError:
     return ValidationError(desc, code="SENSITIVE-DATA-ARG-ERROR")
 
 
-def _text(value: Any) -> str | None:
+def _text(value: Any, name: str, max_len: int) -> str | None:
     if value is None or value == "":
         return None
-    if isinstance(value, int | float | str) and not isinstance(value, bool):
-        return str(value)
-    raise _arg_error(f"expected a string, got {type(value).__name__}")
+    return a.arg_text(value, name, max_len=max_len, error=_arg_error)
 
 
 def _hash(value: Any, name: str) -> dict[str, Any]:
-    return as_hash(value, f"argument {name!r}", _arg_error)
+    return a.arg_hash(value, f"argument {name!r}", _arg_error)
+
+
+def _aliases(value: Any) -> list[str]:
+    """``aliases``: a list or ``a,b``, each a text as long as a value at most."""
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    if not isinstance(value, list | tuple):
+        raise _arg_error(f"argument 'aliases' must be a list, got {a.shown(value)}")
+    return [a.arg_text(v, "aliases", max_len=sdb.MAX_VALUE_LEN, error=_arg_error) for v in value]
 
 
 def _key_args(skey: Any, svalue: Any) -> tuple[str | None, str | None]:
-    key, value = _text(skey), _text(svalue)
+    key = _text(skey, "skey", sdb.MAX_KEY_LEN)
+    value = _text(svalue, "svalue", sdb.MAX_VALUE_LEN)
     if value is not None and key is None:
         raise _arg_error("argument 'svalue' needs 'skey' too")
     return key, value
@@ -85,9 +94,9 @@ def get_sensitive_data(
 ) -> dict[str, Any]:
     """``{skey: {svalue: {data, aliases, meta}}}`` of the order, all or of ``skey`` (and
     ``svalue``)."""
-    order_workflow(ctx, id)
-    wfiid = as_int(id, "id")
+    wfiid = a.arg_id(id, "id")
     key, value = _key_args(skey, svalue)
+    order_workflow(ctx, wfiid)
     cipher = _cipher(ctx)
     with readonly(ctx) as conn:
         entries = sdb.load(conn, cipher, wfiid)
@@ -111,25 +120,24 @@ def put_sensitive_data(
 ) -> str:
     """Replace the data of ``skey``/``svalue`` with ``data`` (no ``data``: delete them);
     ``aliases`` (a list or ``a,b``) and ``meta`` (a hash) as given."""
-    workflowid = order_workflow(ctx, id)
-    wfiid = as_int(id, "id")
+    wfiid = a.arg_id(id, "id")
     key, value = _key_args(skey, svalue)
+    workflowid = order_workflow(ctx, wfiid)
     if key is None:
         raise _arg_error(f"missing argument 'skey' to update sensitive data of order {wfiid}")
     if value is None:
         raise _arg_error(
             f"missing argument 'svalue' to update sensitive data of order {wfiid} key {key!r}"
         )
-    if isinstance(aliases, str):
-        aliases = [a.strip() for a in aliases.split(",") if a.strip()]
-    alias_list = sdb.as_aliases(aliases)
+    alias_list = [] if aliases is None else _aliases(aliases)
     md = {} if meta is None else _hash(meta, "meta")
+    content = None if data is None else _hash(data, "data")
     cipher = _cipher(ctx)
     with ctx.server.engine.begin() as conn:
-        if data is None:
+        if content is None:
             sdb.delete_entries(conn, cipher, wfiid, key, value)
         else:
-            entry = sdb.SensitiveEntry(key, value, _hash(data, "data"), alias_list, md)
+            entry = sdb.SensitiveEntry(key, value, content, alias_list, md)
             try:
                 sdb.check_keys(key, value, alias_list)
             except QorusError as exc:
@@ -149,9 +157,9 @@ def delete_sensitive_data(
     ctx: CallContext, id: Any, skey: Any = None, svalue: Any = None
 ) -> dict[str, Any]:
     """Delete the order's sensitive data: all, those of ``skey``, or of ``skey``/``svalue``."""
-    workflowid = order_workflow(ctx, id)
-    wfiid = as_int(id, "id")
+    wfiid = a.arg_id(id, "id")
     key, value = _key_args(skey, svalue)
+    workflowid = order_workflow(ctx, wfiid)
     cipher = getattr(ctx.server, "sensitive", None)
     if value is not None:
         cipher = _cipher(ctx)

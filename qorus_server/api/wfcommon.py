@@ -1,5 +1,6 @@
 """What the workflow, order and execution operations share: finding a workflow by id, name or
-``name:version``, RBAC interface-group visibility, read-only connections, argument parsing.
+``name:version``, RBAC interface-group visibility, read-only connections, the orders search
+arguments. Single arguments are parsed by :mod:`qorus_core.model.args`.
 """
 
 from __future__ import annotations
@@ -8,17 +9,24 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from qorus_core.bounded import DEFAULT_LIMITS, LimitError, load_yaml
 from qorus_core.db import tables as t
 from qorus_core.db.engine import READONLY
+from qorus_core.db.orders_query import MAX_LIMIT
 from qorus_core.db.wfdefs import find_workflow
+from qorus_core.model import args as a
 from qorus_core.model.errors import AuthorizationError, NotFoundError, QorusError, ValidationError
+from qorus_core.model.status import order_code
 from qorus_server.api.registry import CallContext
 from qorus_server.engine.manager import WorkflowManager
+
+#: the widest workflow name and version (their columns)
+MAX_NAME, MAX_VERSION = 160, 80
+
+# the parsers' earlier names, for callers written before qorus_core.model.args
+as_int, as_bool, as_list, as_hash = a.arg_int, a.arg_bool, a.arg_list, a.arg_hash
 
 #: engine error codes that mean "the caller's data is malformed": answered with HTTP 400
 BAD_DATA_CODES = frozenset({"ORDER-DATA-ERROR"})
@@ -47,15 +55,32 @@ def manager(ctx: CallContext) -> WorkflowManager:
     return wm
 
 
-def split_ref(ref: Any, version: Any = None) -> tuple[str, str | None]:
-    """``NAME``, ``NAME:VERSION`` or an id, plus an optional separate version."""
-    text = str(ref).strip()
+def workflow_ref(value: Any, name: str = "id") -> str:
+    """A workflow named by id (0 .. 2**63-1), name or ``name:version``, as text; 400 when it is
+    none of them (a list, a number beyond 64 bits, a NUL character, a huge string)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(a.arg_id(value, name))
+    text = a.arg_text(value, name, max_len=MAX_NAME + 1 + MAX_VERSION).strip()
     if not text:
-        raise ValidationError("a workflow name or id is required")
-    if version is None and ":" in text:
-        text, _, ver = text.partition(":")
-        return text, ver or None
-    return text, None if version in (None, "") else str(version)
+        raise ValidationError(f"argument {name!r}: a workflow name or id is required")
+    if text.isascii() and text.isdigit():
+        return str(a.arg_id(text, name))
+    return text
+
+
+def workflow_version(value: Any, name: str = "version") -> str | None:
+    """An optional workflow version (text of at most 80 characters)."""
+    return None if a.absent(value) else a.arg_text(value, name, max_len=MAX_VERSION).strip()
+
+
+def split_ref(ref: Any, version: Any = None, name: str = "id") -> tuple[str, str | None]:
+    """``NAME``, ``NAME:VERSION`` or an id, plus an optional separate version."""
+    text = workflow_ref(ref, name)
+    ver = workflow_version(version)
+    if ver is None and ":" in text:
+        text, _, after = text.partition(":")
+        return text, after or None
+    return text, ver
 
 
 def sees(ctx: CallContext) -> Callable[[int], bool] | None:
@@ -76,19 +101,20 @@ def check_visible(ctx: CallContext, workflowid: int, label: Any) -> None:
         )
 
 
-def resolve(ctx: CallContext, ref: Any, version: Any = None) -> int:
+def resolve(ctx: CallContext, ref: Any, version: Any = None, arg: str = "id") -> int:
     """The workflowid of ``ref`` (id, name = latest version, ``name:version``), visible to
-    the caller; 404 WORKFLOW-ERROR when unknown, 403 when its groups hide it."""
-    name, ver = split_ref(ref, version)
+    the caller; 400 when malformed, 404 WORKFLOW-ERROR when unknown, 403 when its groups
+    hide it."""
+    name, ver = split_ref(ref, version, arg)
     with readonly(ctx) as conn:
         wfid = find_workflow(conn, name, ver)
     check_visible(ctx, wfid, str(ref))
     return wfid
 
 
-def order_workflow(ctx: CallContext, wfiid: Any) -> int:
+def order_workflow(ctx: CallContext, wfiid: Any, name: str = "id") -> int:
     """The workflowid of an order visible to the caller (404 ORDER-NOT-FOUND when unknown)."""
-    ident = as_int(wfiid, "workflow_instanceid")
+    ident = a.arg_id(wfiid, name)
     wi = t.workflow_instance
     with readonly(ctx) as conn:
         row = conn.execute(select(wi.c.workflowid).where(wi.c.workflow_instanceid == ident)).first()
@@ -96,60 +122,6 @@ def order_workflow(ctx: CallContext, wfiid: Any) -> int:
         raise NotFoundError(f"workflow order {ident} does not exist", code="ORDER-NOT-FOUND")
     check_visible(ctx, int(row[0]), f"id {row[0]}")
     return int(row[0])
-
-
-def as_int(value: Any, name: str, *, minimum: int | None = None) -> int:
-    if isinstance(value, bool):
-        raise ValidationError(f"{name} must be an integer, got {value!r}")
-    try:
-        out = int(value)
-    except (TypeError, ValueError):
-        raise ValidationError(f"{name} must be an integer, got {value!r}") from None
-    if minimum is not None and out < minimum:
-        raise ValidationError(f"{name} must be {minimum} or more, got {out}")
-    return out
-
-
-def as_bool(value: Any, name: str) -> bool:
-    """A boolean argument: a bool, a number (non-zero is true) or true/false, yes/no, on/off."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return value != 0
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off", ""):
-        return False
-    raise ValidationError(f"{name} must be true or false, got {value!r}")
-
-
-def as_list(value: Any, name: str) -> list[Any]:
-    """A list argument: a list, or a comma-separated string."""
-    if value is None or value == "":
-        raise ValidationError(f"missing argument {name!r}")
-    if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()]
-    if isinstance(value, list | tuple):
-        return list(value)
-    return [value]
-
-
-def as_hash(
-    value: Any, name: str, error: Callable[[str], QorusError] = ValidationError
-) -> dict[str, Any]:
-    """A hash argument; a string is parsed as YAML (``{a: 1}``), as qrest sends it. Errors
-    name the argument but never echo its value (it may be sensitive)."""
-    if isinstance(value, str):
-        try:
-            value = load_yaml(value, DEFAULT_LIMITS)
-        except LimitError as exc:
-            raise error(f"{name} is refused: {exc.desc}") from None
-        except yaml.YAMLError:
-            raise error(f"{name} must be a hash; its text is not valid YAML") from None
-    if not isinstance(value, dict):
-        raise error(f"{name} must be a hash, got {type(value).__name__}")
-    return value
 
 
 #: the filters and paging arguments of the orders search (``GET orders``)
@@ -172,8 +144,26 @@ SEARCH_ARGS = (
 )
 
 
+def _statuses(value: Any, name: str) -> list[str]:
+    """Order status names (or their one-letter codes), each known."""
+    out = a.arg_texts(value, name, max_len=40, code="ORDER-SEARCH-ERROR")
+    for text in out:
+        try:
+            order_code(text)
+        except ValueError:
+            raise ValidationError(
+                f"argument {name!r}: unknown order status {a.shown(text)}",
+                code="ORDER-SEARCH-ERROR",
+            ) from None
+    return out
+
+
+_DATES = ("modified", "date", "maxmodified", "minstarted", "maxstarted")
+
+
 def search_args(args: dict[str, Any]) -> dict[str, Any]:
-    """The search arguments, an unknown one refused (400)."""
+    """The search arguments parsed (ids, dates, limit, ...); an unknown or malformed one is
+    refused (400 ORDER-SEARCH-ERROR naming it). Absent ones are left out."""
     unknown = sorted(set(args) - set(SEARCH_ARGS))
     if unknown:
         raise ValidationError(
@@ -181,4 +171,27 @@ def search_args(args: dict[str, Any]) -> dict[str, Any]:
             f"(use {', '.join(SEARCH_ARGS)})",
             code="ORDER-SEARCH-ERROR",
         )
-    return args
+    code = "ORDER-SEARCH-ERROR"
+    out: dict[str, Any] = {}
+    for name, value in args.items():
+        if a.absent(value):
+            continue
+        if name in ("workflowid", "ids"):
+            out[name] = a.arg_ids(value, name, code=code)
+        elif name in ("status", "statuses"):
+            out[name] = _statuses(value, name)
+        elif name == "sort":
+            out[name] = a.arg_texts(value, name, max_len=40, code=code)
+        elif name == "keyname":
+            out[name] = a.arg_text(value, name, max_len=160, code=code)
+        elif name == "keyvalue":
+            out[name] = a.arg_texts(value, name, max_len=400, code=code)
+        elif name in _DATES:
+            out[name] = a.arg_date(value, name, code=code)
+        elif name == "limit":
+            out[name] = a.arg_limit(value, name, default=100, maximum=MAX_LIMIT, code=code)
+        elif name == "offset":
+            out[name] = a.arg_offset(value, name, code=code)
+        else:  # desc
+            out[name] = a.arg_bool(value, name, code=code)
+    return out

@@ -11,9 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from qorus_core.model import args as a
 from qorus_core.model.errors import ValidationError
 from qorus_server.api.registry import CallContext, operation
-from qorus_server.api.wfcommon import as_int, bad_data_is_400, manager, resolve
+from qorus_server.api.wfcommon import bad_data_is_400, manager
+from qorus_server.api.workflows import resolve_named
+
+
+def _data_error(desc: str) -> ValidationError:
+    return ValidationError(desc, code="ORDER-DATA-ERROR")
 
 
 @operation(
@@ -34,9 +40,6 @@ def exec_synchronous(
 ) -> dict[str, Any]:
     """Create an order (createOrder's arguments; ``orderdata`` is the RPC name of
     ``staticdata``) and run it synchronously; its final status and dynamic data."""
-    ref = id if id is not None else name
-    if ref is None:
-        raise ValidationError("execSynchronous needs the workflow (path id or 'name')")
     for bad in ("scheduled", "status"):
         if bad in fields:
             raise ValidationError(
@@ -44,10 +47,11 @@ def exec_synchronous(
                 code="ORDER-DATA-ERROR",
             )
     if orderdata is not None and "staticdata" not in fields:
-        fields["staticdata"] = orderdata
+        fields["staticdata"] = a.arg_hash(orderdata, "orderdata", _data_error)
     if fields.get("priority") not in (None, ""):
         # as in Qorus: a synchronous order's priority is clamped to 0..999
-        fields["priority"] = min(max(as_int(fields["priority"], "priority"), 0), 999)
-    wfid = resolve(ctx, ref, version)
+        priority = a.arg_int(fields["priority"], "priority", code="ORDER-DATA-ERROR")
+        fields["priority"] = min(max(priority, 0), 999)
+    wfid = resolve_named(ctx, id, name, version, "execSynchronous")
     with bad_data_is_400():
         return manager(ctx).exec_synchronous(wfid, None, fields)

@@ -16,21 +16,23 @@ from qorus_core.db import orders, orders_query
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import now
 from qorus_core.db.unit import loads
+from qorus_core.model import args as a
 from qorus_core.model.errors import NotFoundError, OptionError, QorusError, ValidationError
 from qorus_core.options import check_value, lookup
 from qorus_server.api.registry import CallContext, operation
 from qorus_server.api.wfcommon import (
-    as_hash,
-    as_int,
-    as_list,
     bad_data_is_400,
     manager,
     readonly,
     resolve,
     search_args,
     sees,
+    workflow_ref,
 )
 from qorus_server.engine.instance import MODES
+
+#: the most execution instances one call may start, and the highest autostart
+MAX_INSTANCES = 1000
 
 #: system options a workflow may override with its own value (``setOptions``)
 WORKFLOW_LEVEL_OPTIONS = frozenset(
@@ -101,9 +103,10 @@ def workflow_info(ctx: CallContext, id: str, version: Any = None) -> dict[str, A
 def workflow_orders(ctx: CallContext, id: str, **filters: Any) -> list[dict[str, Any]]:
     """The orders search (``GET orders``) limited to this workflow."""
     wfid = resolve(ctx, id, filters.pop("version", None))
-    filters.pop("workflowid", None)
+    args = search_args(filters)
+    args.pop("workflowid", None)
     with readonly(ctx) as conn, bad_data_is_400():
-        return orders_query.search_orders(conn, workflowid=wfid, **search_args(filters))
+        return orders_query.search_orders(conn, workflowid=wfid, **args)
 
 
 @operation("workflows.errors", rest=[("GET", "workflows/{id}/errors", None)])
@@ -177,10 +180,7 @@ def create_order(
     ctx: CallContext, id: Any = None, name: Any = None, version: Any = None, **fields: Any
 ) -> dict[str, Any]:
     """Create an order (201 ``{workflow_instanceid}``); the running instances wake at once."""
-    ref = id if id is not None else name
-    if ref is None:
-        raise ValidationError("createOrder needs the workflow (path id or 'name')")
-    wfid = resolve(ctx, ref, version)
+    wfid = resolve_named(ctx, id, name, version, "createOrder")
     s = ctx.server
     with bad_data_is_400():
         wfiid = orders.create_orders(
@@ -209,13 +209,14 @@ def start(
     options: Any = None,
 ) -> dict[str, Any]:
     """Start execution instances (``count``, ``mode``); ``{name, version, ids, exec}``."""
-    wfid = resolve(ctx, id, version)
-    mode_name = str(mode or "NORMAL").upper()
+    mode_name = a.arg_text(mode or "NORMAL", "mode", max_len=20).upper()
     if mode_name not in MODES:
-        raise ValidationError(f"mode must be {' or '.join(MODES)}, got {mode!r}")
-    n = as_int(count, "count", minimum=1)
-    if options:
-        _set_options(ctx, wfid, as_hash(options, "options"))
+        raise ValidationError(f"argument 'mode' must be {' or '.join(MODES)}, got {a.shown(mode)}")
+    n = a.arg_int(count, "count", minimum=1, maximum=MAX_INSTANCES)
+    values = None if options is None or options == "" else a.arg_hash(options, "options")
+    wfid = resolve(ctx, id, version)
+    if values:
+        _set_options(ctx, wfid, values)
     wm = manager(ctx)
     ids = [int(wm.start_workflow(wfid, None, mode_name)["executionID"]) for _ in range(n)]
     name, ver = _label(ctx, wfid)
@@ -296,6 +297,16 @@ def reset(ctx: CallContext, id: str, version: Any = None) -> str:
     return f"workflow {res['name']}/{res['version']} has been deleted from the cache"
 
 
+def resolve_named(ctx: CallContext, id: Any, name: Any, version: Any, what: str) -> int:
+    """The workflow of an order-creating call: the path ``id``, else the ``name`` argument;
+    each given one must be well formed."""
+    refs = {n: workflow_ref(v, n) for n, v in (("id", id), ("name", name)) if v is not None}
+    if len(refs) != 1:
+        raise ValidationError(f"{what} needs the workflow: the path id or 'name', one of them")
+    [(arg, ref)] = refs.items()
+    return resolve(ctx, ref, version, arg)
+
+
 def _autostart(ctx: CallContext, wfid: int, value: int) -> dict[str, Any]:
     if value < 0:
         raise QorusError(
@@ -329,9 +340,13 @@ def set_autostart(
     ctx: CallContext, id: str, autostart: Any = None, version: Any = None
 ) -> dict[str, Any]:
     """Store a new autostart count and start or stop instances to match it."""
-    if autostart is None:
-        raise ValidationError("missing argument 'autostart'", code="WORKFLOW-SETAUTOSTART-ERROR")
-    return _autostart(ctx, resolve(ctx, id, version), as_int(autostart, "autostart"))
+    value = autostart_arg(autostart)
+    return _autostart(ctx, resolve(ctx, id, version), value)
+
+
+def autostart_arg(value: Any) -> int:
+    """``autostart``: 0 .. 1000 instances."""
+    return a.arg_int(value, "autostart", minimum=0, maximum=MAX_INSTANCES)
 
 
 def _current_autostart(ctx: CallContext, wfid: int) -> int:
@@ -419,10 +434,13 @@ def set_options(
     ctx: CallContext, id: str, options: Any = None, version: Any = None
 ) -> dict[str, Any]:
     """Set persistent workflow options (``options`` hash); the options in force."""
-    if not options:
+    if options is None or options == "":
         raise ValidationError("missing argument 'options' (a hash of option = value)")
+    values = a.arg_hash(options, "options")
+    if not values:
+        raise ValidationError("argument 'options' is empty (a hash of option = value)")
     wfid = resolve(ctx, id, version)
-    return _set_options(ctx, wfid, as_hash(options, "options"))
+    return _set_options(ctx, wfid, values)
 
 
 # ---------------------------------------------------------------------- every workflow
@@ -434,9 +452,10 @@ def _each(
     """Apply ``fn(wfid)`` to each workflow of ``ids``; per workflow a result or the error."""
     details = []
     total = 0
-    for arg in as_list(ids, "ids"):
+    refs = [workflow_ref(r, "ids") for r in a.arg_list(ids, "ids")]  # all parsed first
+    for arg in refs:
         try:
-            wfid = resolve(ctx, arg)
+            wfid = resolve(ctx, arg, arg="ids")
             n, info = fn(wfid)
         except QorusError as exc:
             details.append({"arg": arg, ok_key: False, "info": exc.desc, "err": exc.code})
@@ -540,9 +559,7 @@ def set_autostart_many(
     ctx: CallContext, ids: Any = None, autostart: Any = None
 ) -> list[dict[str, Any]]:
     """Set the autostart of each workflow in ``ids``."""
-    if autostart is None:
-        raise ValidationError("missing argument 'autostart'", code="WORKFLOW-SETAUTOSTART-ERROR")
-    value = as_int(autostart, "autostart")
+    value = autostart_arg(autostart)
 
     def one(wfid: int) -> tuple[int, dict[str, Any]]:
         return 1, _autostart(ctx, wfid, value)

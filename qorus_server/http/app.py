@@ -15,7 +15,6 @@ import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -34,6 +33,7 @@ from qorus_server.http import codec, limits
 from qorus_server.http.compress import CompressionMiddleware
 from qorus_server.http.cors import CorsMiddleware
 from qorus_server.http.dispatch import api_segments, query_args, resolve_call
+from qorus_server.http.errmap import to_qorus_error
 
 if TYPE_CHECKING:
     from qorus_server.server import QorusServer
@@ -150,17 +150,9 @@ class RestEndpoint:
     async def handle(self, request: Request) -> Response:
         try:
             return await self._handle(request)
-        except QorusError as exc:
-            return limits.close_if_unread(request, _error(request, exc))
-        except SQLAlchemyError as exc:
-            log.exception("database error in %s %s", request.method, request.url.path)
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            return _error(request, QorusError(f"database error: {reason}", code="DB-ERROR"))
-        except Exception as exc:
-            log.exception("error in %s %s", request.method, request.url.path)
-            err = QorusError(f"{type(exc).__name__}: {exc}", code="INTERNAL-ERROR")
-            err.http_status = 500
-            return _error(request, err)
+        except Exception as exc:  # the database's words and tracebacks only to the log
+            where = f"{request.method} {request.url.path}"
+            return limits.close_if_unread(request, _error(request, to_qorus_error(exc, where)))
 
     async def _handle(self, request: Request) -> Response:
         server = self.server

@@ -94,6 +94,7 @@ def qrest(server: Qorus, *args: str) -> str:
 def test_resources_listed(server: Qorus) -> None:
     assert httpx.get(f"{server.url}/api/latest").json() == [
         "exec",
+        "logout",
         "orders",
         "public",
         "system",
