@@ -214,9 +214,13 @@ def start(
     if mode_name not in MODES:
         raise ValidationError(f"mode must be {' or '.join(MODES)}, got {mode!r}")
     n = as_int(count, "count", minimum=1)
+    limit = int(ctx.server.options.get("workflow-max-instances"))
+    if n > limit:
+        raise ValidationError(f"count {n} is above workflow-max-instances ({limit})")
+    wm = manager(ctx)
+    wm.check_room(wfid, n)
     if options:
         _set_options(ctx, wfid, as_hash(options, "options"))
-    wm = manager(ctx)
     ids = [int(wm.start_workflow(wfid, None, mode_name)["executionID"]) for _ in range(n)]
     name, ver = _label(ctx, wfid)
     return {
@@ -331,7 +335,14 @@ def set_autostart(
     """Store a new autostart count and start or stop instances to match it."""
     if autostart is None:
         raise ValidationError("missing argument 'autostart'", code="WORKFLOW-SETAUTOSTART-ERROR")
-    return _autostart(ctx, resolve(ctx, id, version), as_int(autostart, "autostart"))
+    value = as_int(autostart, "autostart")
+    limit = int(ctx.server.options.get("workflow-max-instances"))
+    if value > limit:
+        raise ValidationError(
+            f"autostart {value} is above workflow-max-instances ({limit})",
+            code="WORKFLOW-SETAUTOSTART-ERROR",
+        )
+    return _autostart(ctx, resolve(ctx, id, version), value)
 
 
 def _current_autostart(ctx: CallContext, wfid: int) -> int:

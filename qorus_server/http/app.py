@@ -37,6 +37,7 @@ from qorus_server.api.registry import CallContext, PrincipalLike
 from qorus_server.http import codec
 from qorus_server.http.compress import CompressionMiddleware
 from qorus_server.http.cors import CorsMiddleware
+from qorus_server.http.dberrors import db_error
 from qorus_server.http.dispatch import api_segments, query_args, resolve_call
 
 if TYPE_CHECKING:
@@ -161,9 +162,13 @@ class RestEndpoint:
         except QorusError as exc:
             return _error(request, exc)
         except SQLAlchemyError as exc:
-            log.exception("database error in %s %s", request.method, request.url.path)
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            return _error(request, QorusError(f"database error: {reason}", code="DB-ERROR"))
+            err = db_error(exc)
+            where = f"{request.method} {request.url.path}"
+            if err.http_status == 503:  # an overload: no traceback per request
+                log.warning("%s: %s", where, err.desc)
+            else:
+                log.exception("database error in %s", where)
+            return _error(request, err)
         except Exception as exc:
             log.exception("error in %s %s", request.method, request.url.path)
             err = QorusError(f"{type(exc).__name__}: {exc}", code="INTERNAL-ERROR")
