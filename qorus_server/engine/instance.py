@@ -304,11 +304,15 @@ class ExecutionInstance:
 
     # ------------------------------------------------------------------ stop
 
-    def stop(self, timeout: float | None = 60.0) -> None:
+    def request_stop(self) -> None:
+        """Tell the workers to stop after their current order (:meth:`stop` waits for them)."""
         with self._cond:
             self.status = "stopping"
             self._stopping = True
             self._cond.notify_all()
+
+    def stop(self, timeout: float | None = 60.0) -> None:
+        self.request_stop()
         for th in self._threads:
             th.join(timeout)
         with self._cond:

@@ -174,9 +174,7 @@ class WorkflowManager:
         with self._lock:
             instances = list(self._instances.values())
             self._instances.clear()
-        for inst in instances:
-            inst.stop()
-            self._post("WORKFLOW_STOP", inst)
+        self._stop_all(instances)
         if self.sweeper is not None:
             self.sweeper.stop()
             self.sweeper = None
@@ -303,10 +301,16 @@ class WorkflowManager:
         with self._lock:
             for inst in instances:
                 self._instances.pop(inst.execid, None)
+        self._stop_all(instances)
+        return [i.execid for i in instances]
+
+    def _stop_all(self, instances: list[ExecutionInstance]) -> None:
+        """All stop at once (not one after the other while the rest keep claiming)."""
+        for inst in instances:
+            inst.request_stop()
         for inst in instances:
             inst.stop()
             self._post("WORKFLOW_STOP", inst)
-        return [i.execid for i in instances]
 
     def _update_workflow(self, workflowid: int, **values: Any) -> None:
         with self._api().begin() as conn:
