@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import now
@@ -33,6 +34,7 @@ from qorus_server.engine.handback import Holdings, OrphanSweeper
 from qorus_server.engine.instance import MODES, ExecutionInstance
 from qorus_server.engine.listener import WakeListener
 from qorus_server.engine.sync import SYNCHRONOUS, run_synchronous
+from qorus_server.session import announce
 from qorus_server.userapi import install
 from qorus_server.userapi.context import (
     LoggerFactory,
@@ -215,8 +217,15 @@ class WorkflowManager:
             self.sweeper.trigger()
 
     def _handed_back(self, res: RecoveryResult) -> None:
+        """Wake the workflows' instances; tell event clients as crash recovery does."""
         for wfid in res.workflows:
             self.notify(wfid)
+        rt = self.runtime
+        if rt is not None and rt.events is not None:
+            try:
+                announce(rt.engine, rt.events, [res])
+            except SQLAlchemyError as exc:
+                self.log.warning("cannot announce the orders handed back: %s", exc)
 
     def _running(self, workflowid: int) -> list[ExecutionInstance]:
         with self._lock:

@@ -150,7 +150,7 @@ def test_claim_committed_but_reported_failed_is_handed_back(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    manager, _server = one_worker
+    manager, server = one_worker
     markers = tmp_path / "markers"
     cut = cut_tx(monkeypatch, 1, after_commit=True)
     ids = start(engine, manager, markers, 4)
@@ -162,3 +162,5 @@ def test_claim_committed_but_reported_failed_is_handed_back(
         assert seen[key(wfiid, "MarkB", "primary")] == 1
     assert "4 order(s) left IN-PROGRESS" in "\n".join(logs.messages("engine"))
     assert len(manager.holdings) == 0
+    recovered = [e.info for e in server.events.last(100) if e.eventstr == "WORKFLOW_RECOVERED"]
+    assert [i["name"] for i in recovered] == ["CUT"] and recovered[0]["new_status"] == "RETRY"
