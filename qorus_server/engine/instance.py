@@ -172,6 +172,8 @@ class ExecutionInstance:
                     return self._queue.popleft(), gen
                 if self._stopping:
                     return None, gen
+            if self.backoff.remaining() > 0:
+                return None, gen  # another worker's attempt just failed: wait with it
             if self._unstarted:
                 self._give_back(db)
             batch: list[ClaimedOrder] = []
@@ -236,7 +238,8 @@ class ExecutionInstance:
                 continue
             if order is None:
                 db.close()  # an idle worker holds no pooled connection
-                self._wait(gen)
+                if self.backoff.remaining() == 0:
+                    self._wait(gen)
                 continue
             self._run_order(db, order)
 

@@ -2,9 +2,11 @@
 
 ``pg_terminate_backend`` on every backend of the test database (but this test's own) is what
 the server sees of a PostgreSQL restart: each pooled connection fails at its next statement,
-new ones succeed. Every order must end COMPLETE without a restart of the server, no step that
-committed may run again (``resil``'s marker check), nothing stays IN-PROGRESS and the health
-is GREEN afterwards. The PostgreSQL server itself is never restarted: it is shared.
+new ones succeed. Once, the database also refuses new connections for a few seconds (its
+``ALLOW_CONNECTIONS``), as while a restarting server is down: the health is RED meanwhile.
+Every order must end COMPLETE without a restart of the server, no step that committed may run
+again (``resil``'s marker check), nothing stays IN-PROGRESS and the health is GREEN
+afterwards. The PostgreSQL server itself is never restarted: it is shared.
 """
 
 from __future__ import annotations
@@ -45,19 +47,47 @@ def observer(db_kind: str, db_url: URL) -> Iterator[Engine]:
     eng.dispose()
 
 
-def terminate(observer: Engine, dbname: str) -> int:
+@pytest.fixture
+def admin(observer: Engine, db_url: URL) -> Iterator[Engine]:
+    """Connections to the maintenance database, from where the test database's are cut."""
+    eng = create_engine(
+        db_url.set(database="postgres"),
+        poolclass=NullPool,
+        connect_args={"application_name": OBSERVER},
+        isolation_level="AUTOCOMMIT",
+    )
+    yield eng
+    eng.dispose()
+
+
+def terminate(admin: Engine, dbname: str) -> int:
     """Cut every connection to the test database but the test's own; how many were cut."""
-    with observer.connect() as conn:
+    with admin.connect() as conn:
         return len(
             conn.execute(
                 text(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :db AND pid <> pg_backend_pid() "
-                    "AND application_name <> :me"
+                    "WHERE datname = :db AND application_name <> :me"
                 ),
                 {"db": dbname, "me": OBSERVER},
             ).all()
         )
+
+
+def down_for_a_while(admin: Engine, dbname: str, url: str) -> int:
+    """A longer outage: the database refuses new connections for a few seconds (its own
+    ``ALLOW_CONNECTIONS``, so other databases of the shared server are untouched)."""
+    with admin.connect() as conn:
+        conn.execute(text(f'ALTER DATABASE "{dbname}" ALLOW_CONNECTIONS false'))
+    try:
+        cut = terminate(admin, dbname)
+        time.sleep(4)
+        health = httpx.get(f"{url}/api/latest/system/health", timeout=30)
+        assert health.status_code == 200 and health.json()["health"] == "RED", health.text
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{dbname}" ALLOW_CONNECTIONS true'))
+    return cut
 
 
 def test_backends_terminated_while_1000_orders_run(
@@ -65,6 +95,7 @@ def test_backends_terminated_while_1000_orders_run(
     engine: Engine,
     db_url: URL,
     observer: Engine,
+    admin: Engine,
     tmp_path: Path,
     start_qorus: Any,
 ) -> None:
@@ -83,10 +114,13 @@ def test_backends_terminated_while_1000_orders_run(
         if counts["C"] >= ORDERS:
             break
         in_flight_at_cut += counts["I"]
-        cut += terminate(observer, str(db_url.database))
+        if rounds == 3:
+            cut += down_for_a_while(admin, str(db_url.database), q.url)
+        else:
+            cut += terminate(admin, str(db_url.database))
         rounds += 1
         time.sleep(1.5)
-    assert rounds >= 3 and cut >= rounds, (rounds, cut)  # the premise: connections were cut
+    assert rounds >= 4 and cut >= rounds, (rounds, cut)  # the premise: connections were cut
     assert in_flight_at_cut > 0  # ... while orders were IN-PROGRESS
 
     resil.wait_for(
