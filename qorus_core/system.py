@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy.engine import URL, Engine
 
 from qorus_core.db.engine import create_system_engine, parse_datasource, sqlite_url
+from qorus_core.db.pools import SystemPools, open_pools, pool_sizes
 from qorus_core.omqdir import OmqDir, make_private_dir
 from qorus_core.options import Options
 
@@ -32,3 +33,8 @@ def open_system_engine(omq: OmqDir, options: Options, datasource: str | None = N
         pool_min=int(options.get("system-pool-minimum")),
         pool_max=int(options.get("system-pool-maximum")),
     )
+
+
+def open_system_pools(omq: OmqDir, options: Options) -> SystemPools:
+    """The server's separate API, engine and heartbeat pools (see :mod:`qorus_core.db.pools`)."""
+    return open_pools(system_url(omq, options), pool_sizes(options))

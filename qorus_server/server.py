@@ -3,7 +3,8 @@
 Start-up (each failure is one clear message and the real exit code):
 
 1. options: ``instance-key`` set (exit 1), ``db-max-threads`` below ``system-pool-maximum``
-   (exit 2), listener options understood (exit 9); bad option values already exit 9 when read.
+   and the pool split leaving the engine enough connections (exit 2), listener options
+   understood (exit 9); bad option values already exit 9 when read.
 2. log files in ``logdir`` by the templates (exit 4). In daemon mode the process detaches now.
 3. the system datasource opens and its schema is current (exit 3).
 4. with ``rbac-security`` on, some user holds LOGIN and SHUTDOWN (exit 5).
@@ -45,12 +46,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from qorus_core.crypto import SensitiveCipher, SensitiveKeyError
 from qorus_core.db import schema, sensitive
 from qorus_core.db.engine import READONLY, check_connection
+from qorus_core.db.pools import SystemPools, pool_sizes
 from qorus_core.db.refdata import get_schema_id, now
 from qorus_core.model.errors import DatasourceError, OptionError, QorusError, SchemaError
 from qorus_core.omqdir import OmqDir
 from qorus_core.options import Options
 from qorus_core.secrets import mask_secrets, mask_text, mask_url
-from qorus_core.system import open_system_engine
+from qorus_core.system import open_system_pools
 from qorus_server import audit, security
 from qorus_server import session as app_session
 from qorus_server.api import REGISTRY
@@ -103,8 +105,9 @@ class QorusServer:
     """One running instance. Attributes handlers and components may use:
 
     ``omq``, ``options``, ``version``, ``instance_key``, ``node``, ``hostname``, ``pid``,
-    ``started`` (naive UTC), ``engine`` (the system SQLAlchemy Engine), ``schema_id`` (the
-    system schema's identity), ``sessionid``,
+    ``started`` (naive UTC), ``engine`` (the system datasource's API pool), ``pools`` (the
+    API, engine and heartbeat pools), ``schema_id`` (the system schema's identity),
+    ``sessionid``,
     ``events`` (the EventBus), ``logs`` (:class:`~qorus_server.logs.Logs`), ``log`` (the
     system logger), ``auditor``, ``components``, ``listeners``, ``registry``, ``recovered``
     (sessions recovered at start-up); :meth:`request_shutdown`, :meth:`wait_shutdown`.
@@ -138,6 +141,8 @@ class QorusServer:
         self.listeners: list[http_listeners.Listener] = []
         self.recovered: list[Any] = []
         self.engine: Engine = None  # type: ignore[assignment]  # set at step 3
+        #: the API (= ``engine``), engine and heartbeat pools (set at step 3)
+        self.pools: SystemPools | None = None
         self.logs: Logs = None  # type: ignore[assignment]  # set at step 2
         self.log = logging.getLogger("qorus.system")
         self.auditor: audit.Auditor = None  # type: ignore[assignment]
@@ -171,6 +176,10 @@ class QorusServer:
                 f"db-max-threads ({threads}) must be below system-pool-maximum ({pool_max})",
             )
         try:
+            pool_sizes(self.options)
+        except OptionError as exc:
+            raise StartupError(EXIT_DB_THREADS, exc.desc) from None
+        try:
             self.listeners = http_listeners.parse_all(self.omq, self.options)
         except OptionError as exc:
             raise StartupError(EXIT_OPTIONS, exc.desc) from None
@@ -192,7 +201,8 @@ class QorusServer:
 
     def step3_datasource(self) -> None:
         try:
-            self.engine = open_system_engine(self.omq, self.options)
+            self.pools = open_system_pools(self.omq, self.options)
+            self.engine = self.pools.api
             check_connection(self.engine)
             schema.check_current(self.engine)
             with self.engine.connect().execution_options(**{READONLY: True}) as conn:
@@ -249,10 +259,16 @@ class QorusServer:
         watcher = None
         if settings.auto_recover:
             watcher = app_session.StaleSessionWatcher(
-                self.engine, self.sessionid, settings.max_age, self.auditor, self.events, self.log
+                self.pools.heartbeat if self.pools is not None else self.engine,
+                self.sessionid,
+                settings.max_age,
+                self.auditor,
+                self.events,
+                self.log,
             )
+        beat = self.pools.heartbeat if self.pools is not None else self.engine
         self._heartbeat = app_session.Heartbeat(
-            self.engine,
+            beat,
             self.sessionid,
             interval,
             self.log,
@@ -335,7 +351,12 @@ class QorusServer:
                 app_session.close(self.engine, self.sessionid)
             except SQLAlchemyError:
                 self.log.exception("cannot close session %s", self.sessionid)
-        if self.engine is not None:
+        self._dispose()
+
+    def _dispose(self) -> None:
+        if self.pools is not None:
+            self.pools.dispose()
+        elif self.engine is not None:
             self.engine.dispose()
 
     def _close_sockets(self) -> None:
@@ -433,7 +454,7 @@ class QorusServer:
                 except SQLAlchemyError:
                     self.log.exception("cannot close session %s", self.sessionid)
             self.logins.close()
-            self.engine.dispose()
+            self._dispose()
             self._remove_pid_file()
         finally:
             self._shutdown_done.set()

@@ -16,6 +16,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -232,12 +233,17 @@ class Heartbeat:
         self._thread.start()
 
     def _run(self) -> None:
+        quiet_until = 0.0
         while not self._stop.wait(self.interval):
             try:
                 with self.engine.begin() as conn:
                     alive = sess.heartbeat(conn, self.sessionid)
             except Exception as exc:  # keep beating: the database may come back
                 self.log.error("session heartbeat failed: %s", exc)
+                if self.watcher is not None:
+                    # after an outage the other nodes' heartbeats are as old as ours: give
+                    # them a full stale timeout to beat again before taking them for dead
+                    quiet_until = time.monotonic() + self.watcher.max_age
                 continue
             if not alive:
                 self.log.error(
@@ -248,7 +254,11 @@ class Heartbeat:
                 if self.on_lost is not None:
                     self.on_lost()
                 return
-            if self.watcher is not None and not self._stop.is_set():
+            if (
+                self.watcher is not None
+                and not self._stop.is_set()
+                and time.monotonic() >= quiet_until
+            ):
                 try:
                     self.watcher.check()
                 except Exception as exc:  # try again at the next beat

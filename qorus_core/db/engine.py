@@ -140,6 +140,9 @@ def create_system_engine(url: URL, pool_min: int = 3, pool_max: int = 40, **kwar
     }
     if backend in ("mysql", "mariadb", "postgresql"):
         opts["isolation_level"] = "READ COMMITTED"
+    if backend == "postgresql" and "connect_timeout" not in url.query:
+        # a database host that stopped answering fails a connect instead of hanging it
+        opts["connect_args"] = {"connect_timeout": 10}
     opts.update(kwargs)
     return create_engine(url, **opts)
 

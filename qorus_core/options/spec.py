@@ -170,6 +170,53 @@ _opt(
     min=1,
 )
 
+# --- pools and database outages (issue 10: items 1 and 8) ------------------------------------
+_opt(
+    "api-pool-maximum",
+    "int",
+    0,
+    "connections of system-pool-maximum kept for API requests and logins, apart from the "
+    "engine's; 0: a quarter of system-pool-maximum, at least 2",
+    min=0,
+    max=1000,
+    **_S,
+)
+_opt(
+    "api-pool-timeout",
+    "int",
+    5,
+    "seconds an API request waits for a free database connection before it answers 503 "
+    "DB-POOL-EXHAUSTED",
+    min=1,
+    max=300,
+    **_S,
+)
+_opt(
+    "workflow-max-instances",
+    "int",
+    10,
+    "most execution instances of one workflow on this node; a start beyond it is refused",
+    min=1,
+    max=1000,
+)
+_opt(
+    "engine-db-retry-max",
+    "int",
+    30,
+    "most seconds the engine waits between attempts while the system datasource fails (the "
+    "wait doubles from half a second up to this)",
+    min=1,
+    max=3600,
+)
+_opt(
+    "stuck-order-timeout",
+    "int",
+    600,
+    "seconds an order may stay IN-PROGRESS before system/health turns YELLOW; 0: never",
+    min=0,
+    max=604800,
+)
+
 # --- HTTP ------------------------------------------------------------------------------------
 _opt(
     "http-server",

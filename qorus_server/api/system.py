@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import text
 
 from qorus_core.db import sessions as sess
 from qorus_core.db.engine import READONLY
-from qorus_core.db.refdata import SCHEMA_VERSION
+from qorus_core.db.handback import count_stuck
+from qorus_core.db.refdata import SCHEMA_VERSION, now
 from qorus_core.model import args as a
 from qorus_core.model.errors import (
     NotFoundError,
@@ -85,18 +87,24 @@ def instance_key(ctx: CallContext) -> str:
 
 @operation("system.health", rest=[("GET", "system/health", None)])
 def health(ctx: CallContext) -> dict[str, Any]:
-    """GREEN when the system datasource answers, RED when it does not."""
+    """GREEN when the system datasource answers, RED when it does not, YELLOW when orders
+    have been IN-PROGRESS for longer than ``stuck-order-timeout`` seconds."""
     s = ctx.server
+    stuck = 0
+    limit = int(s.options.get("stuck-order-timeout"))
     try:
         with s.engine.connect().execution_options(**{READONLY: True}) as conn:
             conn.execute(text("SELECT 1"))
+            if limit:
+                stuck = count_stuck(conn, now() - timedelta(seconds=limit))
         db_ok, reason = True, None
     except Exception as exc:  # its text (hosts, users, SQL) only to the log
         ref = secrets.token_hex(6)
         s.log.error("system datasource check failed [ref %s]", ref, exc_info=exc)
         db_ok, reason = False, f"ERROR: the system database does not answer (ref {ref})"
     out: dict[str, Any] = {
-        "health": "GREEN" if db_ok else "RED",
+        "health": "RED" if not db_ok else "YELLOW" if stuck else "GREEN",
+        "stuck-orders": stuck,
         "instance-key": s.instance_key,
         "session-id": s.sessionid,
         "system-datasource": "OK" if db_ok else reason,

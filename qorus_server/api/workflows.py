@@ -212,12 +212,13 @@ def start(
     mode_name = a.arg_text(mode or "NORMAL", "mode", max_len=20).upper()
     if mode_name not in MODES:
         raise ValidationError(f"argument 'mode' must be {' or '.join(MODES)}, got {a.shown(mode)}")
-    n = a.arg_int(count, "count", minimum=1, maximum=MAX_INSTANCES)
+    n = instances_arg(ctx, count, "count", minimum=1)
     values = None if options is None or options == "" else a.arg_hash(options, "options")
     wfid = resolve(ctx, id, version)
+    wm = manager(ctx)
+    wm.check_room(wfid, n)
     if values:
         _set_options(ctx, wfid, values)
-    wm = manager(ctx)
     ids = [int(wm.start_workflow(wfid, None, mode_name)["executionID"]) for _ in range(n)]
     name, ver = _label(ctx, wfid)
     return {
@@ -340,13 +341,17 @@ def set_autostart(
     ctx: CallContext, id: str, autostart: Any = None, version: Any = None
 ) -> dict[str, Any]:
     """Store a new autostart count and start or stop instances to match it."""
-    value = autostart_arg(autostart)
+    value = instances_arg(ctx, autostart, "autostart", minimum=0)
     return _autostart(ctx, resolve(ctx, id, version), value)
 
 
-def autostart_arg(value: Any) -> int:
-    """``autostart``: 0 .. 1000 instances."""
-    return a.arg_int(value, "autostart", minimum=0, maximum=MAX_INSTANCES)
+def instances_arg(ctx: CallContext, value: Any, name: str, minimum: int) -> int:
+    """A number of execution instances: within ``workflow-max-instances`` of this node."""
+    limit = min(MAX_INSTANCES, int(ctx.server.options.get("workflow-max-instances")))
+    try:
+        return a.arg_int(value, name, minimum=minimum, maximum=limit)
+    except ValidationError as exc:
+        raise ValidationError(f"{exc.desc}: workflow-max-instances ({limit})") from None
 
 
 def _current_autostart(ctx: CallContext, wfid: int) -> int:
@@ -559,7 +564,7 @@ def set_autostart_many(
     ctx: CallContext, ids: Any = None, autostart: Any = None
 ) -> list[dict[str, Any]]:
     """Set the autostart of each workflow in ``ids``."""
-    value = autostart_arg(autostart)
+    value = instances_arg(ctx, autostart, "autostart", minimum=0)
 
     def one(wfid: int) -> tuple[int, dict[str, Any]]:
         return 1, _autostart(ctx, wfid, value)

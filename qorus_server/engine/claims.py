@@ -175,20 +175,26 @@ def release(engine: Engine, sessionid: int, claimed: list[ClaimedOrder]) -> int:
     """Give claimed but unstarted orders back with the status they had; returns how many."""
     if not claimed:
         return 0
+    with engine.begin() as conn:
+        return release_orders(conn, sessionid, claimed)
+
+
+def release_orders(conn: Connection, sessionid: int, claimed: list[ClaimedOrder]) -> int:
+    """:func:`release` in the caller's transaction (safe to repeat: only orders still
+    IN-PROGRESS under ``sessionid`` change)."""
     by_status: dict[str, list[int]] = {}
     for o in claimed:
         by_status.setdefault(o.status, []).append(o.workflow_instanceid)
     count = 0
     ts = now()
-    with engine.begin() as conn:
-        for status, ids in by_status.items():
-            count += conn.execute(
-                update(wi)
-                .where(
-                    wi.c.workflow_instanceid.in_(ids),
-                    wi.c.status_sessionid == sessionid,
-                    wi.c.workflowstatus == "I",
-                )
-                .values(workflowstatus=status, status_sessionid=0, modified=ts)
-            ).rowcount
+    for status, ids in by_status.items():
+        count += conn.execute(
+            update(wi)
+            .where(
+                wi.c.workflow_instanceid.in_(ids),
+                wi.c.status_sessionid == sessionid,
+                wi.c.workflowstatus == "I",
+            )
+            .values(workflowstatus=status, status_sessionid=0, modified=ts)
+        ).rowcount
     return count

@@ -5,6 +5,12 @@ Workers share a queue of claimed orders; when it is empty one worker claims the 
 process, an operation that made an order due) or until the poll interval or the next retry
 trigger passes, whichever is first. Stopping lets running orders finish their current step
 chain and gives unstarted claimed orders back.
+
+A database error does not let the workers drain their queue against a database that is down:
+the order being run is given up (the orphan sweeper turns it to RETRY once the database
+answers, since its last commit may or may not have happened), the unstarted claims are set
+aside to be given back, and every worker pauses with a bounded exponential delay before the
+next claim tries the database again.
 """
 
 from __future__ import annotations
@@ -12,15 +18,20 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from qorus_core.db.refdata import now
 from qorus_core.db.wfdefs import WorkflowDef
 from qorus_core.model.errors import QorusError
-from qorus_server.engine.claims import ClaimedOrder, claim_batch, release
+from qorus_server.engine.backoff import Backoff
+from qorus_server.engine.claims import ClaimedOrder, claim_batch, release, release_orders
 from qorus_server.engine.codecache import CodeCache
 from qorus_server.engine.env import RunEnv, option_value
+from qorus_server.engine.handback import Holdings
 from qorus_server.engine.runner import OrderRunner
 from qorus_server.engine.workerdb import WorkerDb
 from qorus_server.userapi.context import Runtime
@@ -40,8 +51,16 @@ class ExecutionInstance:
         mode: str = "NORMAL",
         poll_interval: float = 2.0,
         batch_per_worker: int = 25,
+        holdings: Holdings | None = None,
+        on_orphans: Callable[[], None] | None = None,
+        retry_max: float = 30.0,
     ) -> None:
         self.execid = execid
+        #: the process's held orders; ``on_orphans`` asks the sweeper to look for given-up ones
+        self.holdings = holdings if holdings is not None else Holdings()
+        self.on_orphans = on_orphans
+        self.backoff = Backoff(0.5, retry_max)
+        self._unstarted: list[ClaimedOrder] = []  # claims to give back once the db answers
         self.runtime = runtime
         self.mode = mode
         self.codecache = codecache
@@ -153,13 +172,28 @@ class ExecutionInstance:
                     return self._queue.popleft(), gen
                 if self._stopping:
                     return None, gen
-            with db.tx() as conn:
-                batch = claim_batch(
-                    conn,
-                    self.wdef.workflowid,
-                    self.runtime.sessionid,
-                    self.workers * self.batch_per_worker,
-                )
+            if self.backoff.remaining() > 0:
+                return None, gen  # another worker's attempt just failed: wait with it
+            if self._unstarted:
+                self._give_back(db)
+            batch: list[ClaimedOrder] = []
+            try:
+                with db.tx() as conn:
+                    batch = claim_batch(
+                        conn,
+                        self.wdef.workflowid,
+                        self.runtime.sessionid,
+                        self.workers * self.batch_per_worker,
+                    )
+                    # held before the commit: the sweeper never takes a claim in flight
+                    self.holdings.add(o.workflow_instanceid for o in batch)
+            except BaseException:
+                # the COMMIT may have happened all the same: the sweeper settles that
+                self.holdings.discard(o.workflow_instanceid for o in batch)
+                if batch:
+                    self._orphans()
+                raise
+            self._recovered()
             with self._cond:
                 if not batch:
                     return None, gen
@@ -167,6 +201,17 @@ class ExecutionInstance:
                 if len(batch) > 1:
                     self._cond.notify_all()
                 return batch[0], gen
+
+    def _give_back(self, db: WorkerDb) -> None:
+        """Give back the claims set aside by a database error (called under the claim lock)."""
+        with self._cond:
+            left = list(self._unstarted)
+        with db.tx() as conn:
+            count = release_orders(conn, self.runtime.sessionid, left)
+        self.holdings.discard(o.workflow_instanceid for o in left)
+        with self._cond:
+            self._unstarted = self._unstarted[len(left) :]
+        self.logger.info("%d claimed order(s) that had not started were given back", count)
 
     def _worker(self) -> None:
         db = WorkerDb(self.runtime.engine)
@@ -177,44 +222,120 @@ class ExecutionInstance:
 
     def _work(self, db: WorkerDb) -> None:
         while not self._stopping:
+            pause = self.backoff.remaining()
+            if pause > 0:
+                db.close()
+                self._pause(pause)
+                continue
             try:
                 order, gen = self._take(db)
+            except SQLAlchemyError as exc:
+                self._db_failed(exc, None)
+                continue
             except Exception:
                 self.logger.exception("claiming orders of %s failed; retrying", self.wdef.name)
-                time.sleep(min(self.poll_interval, 5.0))
+                self._pause(min(self.poll_interval, 5.0))
                 continue
             if order is None:
-                self._wait(gen)
+                db.close()  # an idle worker holds no pooled connection
+                if self.backoff.remaining() == 0:
+                    self._wait(gen)
                 continue
+            self._run_order(db, order)
+
+    def _run_order(self, db: WorkerDb, order: ClaimedOrder) -> None:
+        with self._cond:
+            self._busy += 1
+            self.status = "running"
+            env = self.env
+        gave_up = False
+        try:
+            OrderRunner(env, db).run(order)
+            self.processed += 1
+            self._recovered()
+        except SQLAlchemyError as exc:
+            gave_up = True
+            self._db_failed(exc, order)
+        except Exception:
+            gave_up = True
+            self.logger.exception(
+                "order %d failed in the engine; it goes back to RETRY", order.workflow_instanceid
+            )
+        finally:
+            self.holdings.discard((order.workflow_instanceid,))
             with self._cond:
-                self._busy += 1
-                self.status = "running"
-                env = self.env
-            try:
-                OrderRunner(env, db).run(order)
-                self.processed += 1
-            except Exception:
-                # a database failure in the middle of an order: the order stays IN-PROGRESS
-                # with our session and is handed back by recovery (no progress is lost)
-                self.logger.exception("order %d failed in the engine", order.workflow_instanceid)
-            finally:
-                with self._cond:
-                    self._busy -= 1
+                self._busy -= 1
+        if gave_up:
+            self._orphans()  # only now that the order is no longer held
+
+    # ------------------------------------------------------------------ database errors
+
+    def _db_failed(self, exc: SQLAlchemyError, order: ClaimedOrder | None) -> None:
+        delay = self.backoff.failed()
+        with self._cond:
+            unstarted = len(self._queue)
+            self._unstarted.extend(self._queue)
+            self._queue.clear()
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        what = (
+            f"order {order.workflow_instanceid}: database error ({reason}); the order goes back "
+            "to RETRY once the database answers (validation() runs first where a step's "
+            "commit is uncertain)"
+            if order is not None
+            else f"claiming orders failed: database error ({reason})"
+        )
+        more = f"; {unstarted} claimed order(s) not started are set aside" if unstarted else ""
+        self.logger.error("%s%s; workers pause %.1f s", what, more, delay)
+
+    def _recovered(self) -> None:
+        if self.backoff.succeeded():
+            self.logger.info("the database answers again; %s resumes", self.wdef.label())
+
+    def _orphans(self) -> None:
+        if self.on_orphans is not None:
+            self.on_orphans()
+
+    def _pause(self, seconds: float) -> None:
+        """Sleep ``seconds`` unless the instance stops (wake-ups do not cut it short)."""
+        deadline = time.monotonic() + seconds
+        with self._cond:
+            while not self._stopping:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                self._cond.wait(left)
 
     # ------------------------------------------------------------------ stop
 
-    def stop(self, timeout: float | None = 60.0) -> None:
+    def request_stop(self) -> None:
+        """Tell the workers to stop after their current order (:meth:`stop` waits for them)."""
         with self._cond:
             self.status = "stopping"
             self._stopping = True
             self._cond.notify_all()
+
+    def stop(self, timeout: float | None = 60.0) -> None:
+        self.request_stop()
         for th in self._threads:
             th.join(timeout)
         with self._cond:
-            left = list(self._queue)
+            left = [*self._unstarted, *self._queue]
             self._queue.clear()
+            self._unstarted.clear()
         if left:
-            release(self.runtime.engine, self.runtime.sessionid, left)
+            try:
+                release(self.runtime.engine, self.runtime.sessionid, left)
+            except SQLAlchemyError as exc:
+                self.logger.error(
+                    "cannot give back %d claimed order(s) (%s); they go back to RETRY when "
+                    "the database answers",
+                    len(left),
+                    str(getattr(exc, "orig", None) or exc).strip().splitlines()[0],
+                )
+                self.holdings.discard(o.workflow_instanceid for o in left)
+                self._orphans()
+            else:
+                self.holdings.discard(o.workflow_instanceid for o in left)
         self.logger.info("execution instance %d of %s stopped", self.execid, self.wdef.label())
 
     def info(self) -> dict[str, Any]:

@@ -6,6 +6,11 @@ stops them all. Operations (start, stop, setAutostart, enable, disable, reset) c
 database first, then the running instances. The manager listens to the event bus so that an
 order made due by any operation (retry, unblock, a new order) wakes its instances at once; on
 PostgreSQL a ``WakeListener`` does the same for orders made due on other nodes.
+
+The workers use the server's engine pool (``server.pools.engine``), the operations the API
+pool (``server.engine``), so that execution instances never starve API requests. At most
+``workflow-max-instances`` instances of one workflow run at once. An :class:`OrphanSweeper`
+hands back orders that workers gave up after a database error.
 """
 
 from __future__ import annotations
@@ -17,15 +22,19 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import now
+from qorus_core.db.sessions import RecoveryResult
 from qorus_core.db.wfdefs import WorkflowDef, find_workflow, load_workflow
 from qorus_core.model.errors import NotFoundError, QorusError
 from qorus_server.engine.codecache import CodeCache
+from qorus_server.engine.handback import Holdings, OrphanSweeper
 from qorus_server.engine.instance import MODES, ExecutionInstance
 from qorus_server.engine.listener import WakeListener
 from qorus_server.engine.sync import SYNCHRONOUS, run_synchronous
+from qorus_server.session import announce
 from qorus_server.userapi import install
 from qorus_server.userapi.context import (
     LoggerFactory,
@@ -85,13 +94,18 @@ class WorkflowManager:
         self._unsubscribe: Callable[[], None] | None = None
         self.wake_listener: WakeListener | None = None
         self.log = logging.getLogger("qorus.engine")
+        self.holdings = Holdings()
+        self.sweeper: OrphanSweeper | None = None
+        self._api_engine: Any = None
 
     # ------------------------------------------------------------------ life cycle
 
     def start(self, server: Any) -> None:
         install()
+        pools = getattr(server, "pools", None)
+        self._api_engine = server.engine
         runtime = Runtime(
-            engine=server.engine,
+            engine=pools.engine if pools is not None else server.engine,
             options=server.options,
             sessionid=int(server.sessionid),
             events=getattr(server, "events", None),
@@ -103,15 +117,24 @@ class WorkflowManager:
             sensitive=getattr(server, "sensitive", None),
         )
         self.runtime = runtime
-        self.codecache = CodeCache(server.engine)
+        self.codecache = CodeCache(runtime.engine)
         self.log = runtime.get_logger("system", "engine")
+        self.sweeper = OrphanSweeper(
+            runtime.engine,
+            runtime.sessionid,
+            self.holdings,
+            self.log,
+            self._handed_back,
+            retry_max=float(runtime.options.get("engine-db-retry-max")),
+        )
+        self.sweeper.start()
         bind_runtime(runtime)
         events = runtime.events
         if events is not None and hasattr(events, "subscribe"):
             self._unsubscribe = events.subscribe(self._on_event)
-        if server.engine.dialect.name == "postgresql":
+        if runtime.engine.dialect.name == "postgresql":
             self.wake_listener = WakeListener(
-                server.engine, self.notify, self.log, on_reconnect=self.notify_all
+                runtime.engine, self.notify, self.log, on_reconnect=self.notify_all
             )
             self.wake_listener.start()
         if runtime.options.get("autostart-interfaces"):
@@ -119,17 +142,26 @@ class WorkflowManager:
 
     def autostart(self) -> list[dict[str, Any]]:
         """Start ``autostart`` instances of every enabled workflow; failures are logged."""
-        rt = self._rt()
         wf = t.workflows
-        with rt.engine.connect() as conn:
+        with self._api().connect() as conn:
             rows = conn.execute(
                 select(wf.c.workflowid, wf.c.autostart).where(
                     wf.c.enabled.is_(True), wf.c.deprecated.is_(False), wf.c.autostart > 0
                 )
             ).all()
         started = []
+        limit = self.max_instances()
         for wfid, count in rows:
-            for _ in range(max(0, int(count) - len(self._running(int(wfid))))):
+            if int(count) > limit:
+                self.log.error(
+                    "workflow id %d: autostart %d is above workflow-max-instances (%d); "
+                    "starting %d",
+                    wfid,
+                    count,
+                    limit,
+                    limit,
+                )
+            for _ in range(max(0, min(int(count), limit) - len(self._running(int(wfid))))):
                 try:
                     started.append(self._start(int(wfid), "NORMAL"))
                 except QorusError as exc:
@@ -144,9 +176,10 @@ class WorkflowManager:
         with self._lock:
             instances = list(self._instances.values())
             self._instances.clear()
-        for inst in instances:
-            inst.stop()
-            self._post("WORKFLOW_STOP", inst)
+        self._stop_all(instances)
+        if self.sweeper is not None:
+            self.sweeper.stop()
+            self.sweeper = None
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -161,6 +194,39 @@ class WorkflowManager:
             raise QorusError("the workflow manager is not started", code="SYSTEM-ERROR")
         return self.runtime
 
+    def _api(self) -> Any:
+        """The engine of operations called by API requests (the server's API pool)."""
+        return self._api_engine if self._api_engine is not None else self._rt().engine
+
+    def max_instances(self) -> int:
+        return int(self._rt().options.get("workflow-max-instances"))
+
+    def check_room(self, workflowid: int, count: int) -> None:
+        """WORKFLOW-START-ERROR unless ``count`` more instances stay within the bound."""
+        limit = self.max_instances()
+        running = len(self._running(workflowid))
+        if running + count > limit:
+            raise QorusError(
+                f"workflow id {workflowid} has {running} execution instance(s); {count} more "
+                f"would be above workflow-max-instances ({limit})",
+                code="WORKFLOW-START-ERROR",
+            )
+
+    def _orphans(self) -> None:
+        if self.sweeper is not None:
+            self.sweeper.trigger()
+
+    def _handed_back(self, res: RecoveryResult) -> None:
+        """Wake the workflows' instances; tell event clients as crash recovery does."""
+        for wfid in res.workflows:
+            self.notify(wfid)
+        rt = self.runtime
+        if rt is not None and rt.events is not None:
+            try:
+                announce(rt.engine, rt.events, [res])
+            except SQLAlchemyError as exc:
+                self.log.warning("cannot announce the orders handed back: %s", exc)
+
     def _running(self, workflowid: int) -> list[ExecutionInstance]:
         with self._lock:
             return [
@@ -170,11 +236,11 @@ class WorkflowManager:
             ]
 
     def workflowid(self, name: str | int, version: str | None = None) -> int:
-        with self._rt().engine.connect() as conn:
+        with self._api().connect() as conn:
             return find_workflow(conn, name, version)
 
     def _load(self, workflowid: int) -> WorkflowDef:
-        with self._rt().engine.connect() as conn:
+        with self._api().connect() as conn:
             return load_workflow(conn, workflowid)
 
     def _post(self, event: str, inst: ExecutionInstance) -> None:
@@ -195,6 +261,7 @@ class WorkflowManager:
         wdef = self._load(workflowid)
         if not wdef.enabled:
             raise QorusError(f"workflow {wdef.label()} is disabled", code="WORKFLOW-START-ERROR")
+        self.check_room(workflowid, 1)
         inst = ExecutionInstance(
             next(self._ids),
             rt,
@@ -203,8 +270,12 @@ class WorkflowManager:
             mode=mode,
             poll_interval=self.poll_interval,
             batch_per_worker=self.batch_per_worker,
+            holdings=self.holdings,
+            on_orphans=self._orphans,
+            retry_max=float(rt.options.get("engine-db-retry-max")),
         )
         with self._lock:
+            self.check_room(workflowid, 1)  # another request may have started one meanwhile
             self._instances[inst.execid] = inst
         inst.start()
         self._post("WORKFLOW_START", inst)
@@ -239,13 +310,19 @@ class WorkflowManager:
         with self._lock:
             for inst in instances:
                 self._instances.pop(inst.execid, None)
+        self._stop_all(instances)
+        return [i.execid for i in instances]
+
+    def _stop_all(self, instances: list[ExecutionInstance]) -> None:
+        """All stop at once (not one after the other while the rest keep claiming)."""
+        for inst in instances:
+            inst.request_stop()
         for inst in instances:
             inst.stop()
             self._post("WORKFLOW_STOP", inst)
-        return [i.execid for i in instances]
 
     def _update_workflow(self, workflowid: int, **values: Any) -> None:
-        with self._rt().engine.begin() as conn:
+        with self._api().begin() as conn:
             conn.execute(
                 update(t.workflows)
                 .where(t.workflows.c.workflowid == workflowid)
@@ -259,6 +336,11 @@ class WorkflowManager:
         count = int(autostart)
         if count < 0:
             raise QorusError("autostart must be 0 or more", code="WORKFLOW-AUTOSTART-ERROR")
+        if count > self.max_instances():
+            raise QorusError(
+                f"autostart {count} is above workflow-max-instances ({self.max_instances()})",
+                code="WORKFLOW-AUTOSTART-ERROR",
+            )
         wfid = self.workflowid(name, version)
         self._update_workflow(wfid, autostart=count)
         running = self._running(wfid)
@@ -274,7 +356,8 @@ class WorkflowManager:
         self._update_workflow(wfid, enabled=True)
         wdef = self._load(wfid)
         if self._rt().options.get("autostart-interfaces"):
-            for _ in range(max(0, wdef.autostart - len(self._running(wfid)))):
+            want = min(wdef.autostart, self.max_instances())
+            for _ in range(max(0, want - len(self._running(wfid)))):
                 self._start(wfid, "NORMAL")
 
     def disable(self, name: str | int, version: str | None = None) -> None:

@@ -68,7 +68,14 @@ def run_synchronous(
         raise QorusError(f"workflow {wdef.label()} is disabled", code="WORKFLOW-START-ERROR")
     # compile and check first: a workflow that cannot run leaves no order behind
     inst = ExecutionInstance(
-        next(manager._ids), rt, wdef, manager.codecache, mode=SYNCHRONOUS, poll_interval=1.0
+        next(manager._ids),
+        rt,
+        wdef,
+        manager.codecache,
+        mode=SYNCHRONOUS,
+        poll_interval=1.0,
+        holdings=manager.holdings,
+        on_orphans=manager._orphans,
     )
     inst.status = "running"
     with manager._lock:
@@ -126,8 +133,15 @@ def _run(inst: ExecutionInstance, wfiid: int) -> None:
     db = WorkerDb(rt.engine)
     try:
         while not rt.stop_event.is_set() and not inst._stopping:
-            with db.tx() as conn:
-                order = claim_order(conn, wfiid, rt.sessionid)
+            try:
+                with db.tx() as conn:
+                    order = claim_order(conn, wfiid, rt.sessionid)
+                    if order is not None:
+                        inst.holdings.add((wfiid,))  # before the commit (see engine.handback)
+            except BaseException:
+                inst.holdings.discard((wfiid,))
+                inst._orphans()
+                raise
             if order is None:
                 status, trigger = _due(rt.engine, wfiid)
                 if status != "R" or trigger is None:
@@ -136,7 +150,13 @@ def _run(inst: ExecutionInstance, wfiid: int) -> None:
                 if secs > 0:
                     rt.stop_event.wait(min(secs + 0.01, 1.0))
                 continue
-            final = OrderRunner(inst.env, db).run(order)
+            try:
+                final = OrderRunner(inst.env, db).run(order)
+            except BaseException:
+                inst.holdings.discard((wfiid,))
+                inst._orphans()  # its last commit may or may not have happened
+                raise
+            inst.holdings.discard((wfiid,))
             inst.processed += 1
             if final != "R":
                 return

@@ -1,0 +1,107 @@
+"""Orders a live session holds IN-PROGRESS but no longer works on, handed back as RETRY.
+
+Crash recovery only looks at dead sessions. A live node can also lose track of orders: a step
+commit or a claim whose COMMIT was cut off by a database failure may or may not have
+happened, and the worker that held the order gives it up. Those orders are found here (owned
+by the session, IN-PROGRESS, not among the orders the process says it still holds) and become
+RETRY, due at once, exactly as crash recovery leaves them: the engine then runs
+``validation()`` before ``primary()`` for every step whose last run may have had effects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.engine import Connection
+
+from qorus_core.db import tables as t
+from qorus_core.db.refdata import now
+from qorus_core.db.sessions import IN_PROGRESS, RETRY, RecoveryResult
+from qorus_core.db.wake import notify_due
+
+wi = t.workflow_instance
+
+
+def owned_in_progress(conn: Connection, sessionid: int) -> list[int]:
+    """The ids of the session's IN-PROGRESS orders (a plain read; see :func:`hand_back`)."""
+    return [
+        int(r[0])
+        for r in conn.execute(
+            select(wi.c.workflow_instanceid).where(
+                wi.c.workflowstatus == IN_PROGRESS, wi.c.status_sessionid == sessionid
+            )
+        )
+    ]
+
+
+def hand_back(
+    conn: Connection, sessionid: int, ids: Iterable[int], held: Callable[[int], bool]
+) -> tuple[RecoveryResult, list[int]]:
+    """Turn the given orders to RETRY in the caller's transaction, if they are still the
+    session's and IN-PROGRESS and ``held`` says nobody in the process works on them; what
+    was done and the ids of the orders handed back.
+
+    The rows are locked first and ``held`` is asked only then: an order claimed again in the
+    meantime was registered as held before its claim committed, so it is seen and kept.
+    """
+    res = RecoveryResult(sessionid)
+    owned = and_(wi.c.status_sessionid == sessionid, wi.c.workflowstatus == IN_PROGRESS)
+    wanted = sorted({int(i) for i in ids})
+    if not wanted:
+        return res, []
+    rows = conn.execute(
+        select(wi.c.workflow_instanceid, wi.c.workflowid)
+        .where(owned, wi.c.workflow_instanceid.in_(wanted))
+        .with_for_update()
+    ).all()
+    ts = now()
+    orphans = []
+    for wfiid, wfid in rows:
+        if held(int(wfiid)):
+            continue
+        orphans.append(int(wfiid))
+        res.workflows[int(wfid)] = res.workflows.get(int(wfid), 0) + 1
+    for start in range(0, len(orphans), 500):
+        chunk = orphans[start : start + 500]
+        res.segments += conn.execute(
+            update(t.segment_instance)
+            .where(
+                t.segment_instance.c.workflow_instanceid.in_(chunk),
+                t.segment_instance.c.segmentstatus == IN_PROGRESS,
+            )
+            .values(segmentstatus=RETRY, retry_trigger=ts, modified=ts)
+        ).rowcount
+        res.steps += conn.execute(
+            update(t.step_instance)
+            .where(
+                t.step_instance.c.workflow_instanceid.in_(chunk),
+                t.step_instance.c.stepstatus == IN_PROGRESS,
+            )
+            .values(stepstatus=RETRY)
+        ).rowcount
+        res.orders += conn.execute(
+            update(wi)
+            .where(owned, wi.c.workflow_instanceid.in_(chunk))
+            .values(
+                workflowstatus=RETRY,
+                status_sessionid=0,
+                synchronous=False,
+                retry_trigger=ts,
+                modified=ts,
+            )
+        ).rowcount
+    notify_due(conn, res.workflows)
+    return res, orphans
+
+
+def count_stuck(conn: Connection, before: datetime) -> int:
+    """How many orders (of any session) have been IN-PROGRESS since before ``before``."""
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(wi)
+            .where(wi.c.workflowstatus == IN_PROGRESS, wi.c.modified < before)
+        ).scalar_one()
+    )
