@@ -10,11 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.engine import Connection, Engine
 
-from qorus_core.db import tables as t
-from qorus_core.db.refdata import AUDIT_CODE_BY_NAME, now
+from qorus_core.db.audit import insert_audit
 from qorus_core.options import Options
 from qorus_core.secrets import mask_secrets
 
@@ -53,16 +51,14 @@ def write(
     info2: Any = None,
 ) -> None:
     """Insert one audit row in the caller's transaction (no option check)."""
-    conn.execute(
-        insert(t.audit_events).values(
-            audit_event_code=AUDIT_CODE_BY_NAME[event],
-            reason=_text(reason),
-            who=_text(who),
-            source=_text(source),
-            info1=_text(info1),
-            info2=_text(info2),
-            created=now(),
-        )
+    insert_audit(
+        conn,
+        event,
+        reason=_text(reason),
+        who=_text(who),
+        source=_text(source),
+        info1=_text(info1),
+        info2=_text(info2),
     )
 
 

@@ -21,11 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
+from qorus_core.db import interfaces
 from qorus_core.db import sessions as sess
-from qorus_core.db import tables as t
 from qorus_core.db.engine import READONLY
 from qorus_core.model.errors import QorusError
 from qorus_core.options import Options
@@ -136,11 +135,8 @@ def announce(engine: Engine, events: Any, results: list[sess.RecoveryResult]) ->
     wfids = sorted({w for r in results for w in r.workflows})
     if not wfids or events is None:
         return
-    wf = t.workflows
     with engine.connect().execution_options(**{READONLY: True}) as conn:
-        rows = conn.execute(
-            select(wf.c.workflowid, wf.c.name, wf.c.version).where(wf.c.workflowid.in_(wfids))
-        ).all()
+        rows = interfaces.workflow_labels(conn, wfids)
     for wfid, name, version in rows:
         events.post(
             "WORKFLOW_RECOVERED",

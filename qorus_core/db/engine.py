@@ -178,3 +178,8 @@ def check_connection(engine: Engine) -> None:
         ) from None
     except OSError as exc:
         raise DatasourceError(f"cannot open system datasource {mask(engine.url)}: {exc}") from None
+
+
+def ping(conn: Connection) -> None:
+    """One round trip to the database on ``conn`` (health checks); raises when it fails."""
+    conn.execute(text("SELECT 1"))

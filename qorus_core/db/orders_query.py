@@ -346,3 +346,18 @@ def workflow_info(
             )
         ]
         return out
+
+
+def order_workflowid(conn: Connection, wfiid: int) -> int | None:
+    """The workflow of an order, or None when the order does not exist."""
+    row = conn.execute(select(wi.c.workflowid).where(wi.c.workflow_instanceid == wfiid)).first()
+    return None if row is None else int(row[0])
+
+
+def order_keys(conn: Connection, wfiid: int) -> list[tuple[str, str]]:
+    """The ``(keyname, value)`` pairs of an order's keys, in no particular order."""
+    k = t.order_instance_keys
+    rows = conn.execute(
+        select(k.c.keyname, k.c.value).where(k.c.workflow_instanceid == wfiid)
+    ).all()
+    return [(r[0], r[1]) for r in rows]

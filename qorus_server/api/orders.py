@@ -13,11 +13,8 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import select
-
+from qorus_core.db import interfaces, orders_query
 from qorus_core.db import orders_ops as ops
-from qorus_core.db import orders_query
-from qorus_core.db import tables as t
 from qorus_core.db.orders import MAX_PRIORITY
 from qorus_core.model import args as a
 from qorus_core.model.errors import ValidationError
@@ -46,11 +43,7 @@ def search(ctx: CallContext, **filters: Any) -> list[dict[str, Any]]:
     test = sees(ctx)
     with readonly(ctx) as conn, bad_data_is_400():
         if test is not None:
-            visible = [
-                int(w)
-                for w in conn.execute(select(t.workflows.c.workflowid)).scalars()
-                if test(int(w))
-            ]
+            visible = [w for w in interfaces.workflow_ids(conn) if test(w)]
             if "workflowid" in args:
                 wanted = set(args["workflowid"])
                 visible = [w for w in visible if w in wanted]

@@ -6,10 +6,9 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import text
-
 from qorus_core.db import sessions as sess
 from qorus_core.db.engine import READONLY
+from qorus_core.db.engine import ping as db_ping
 from qorus_core.db.handback import count_stuck
 from qorus_core.db.refdata import SCHEMA_VERSION, now
 from qorus_core.model import args as a
@@ -94,7 +93,7 @@ def health(ctx: CallContext) -> dict[str, Any]:
     limit = int(s.options.get("stuck-order-timeout"))
     try:
         with s.engine.connect().execution_options(**{READONLY: True}) as conn:
-            conn.execute(text("SELECT 1"))
+            db_ping(conn)
             if limit:
                 stuck = count_stuck(conn, now() - timedelta(seconds=limit))
         db_ok, reason = True, None

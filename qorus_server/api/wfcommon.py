@@ -9,12 +9,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from qorus_core.db import tables as t
 from qorus_core.db.engine import READONLY
-from qorus_core.db.orders_query import MAX_LIMIT
+from qorus_core.db.orders_query import MAX_LIMIT, order_workflowid
 from qorus_core.db.wfdefs import find_workflow
 from qorus_core.model import args as a
 from qorus_core.model.errors import AuthorizationError, NotFoundError, QorusError, ValidationError
@@ -115,13 +113,12 @@ def resolve(ctx: CallContext, ref: Any, version: Any = None, arg: str = "id") ->
 def order_workflow(ctx: CallContext, wfiid: Any, name: str = "id") -> int:
     """The workflowid of an order visible to the caller (404 ORDER-NOT-FOUND when unknown)."""
     ident = a.arg_id(wfiid, name)
-    wi = t.workflow_instance
     with readonly(ctx) as conn:
-        row = conn.execute(select(wi.c.workflowid).where(wi.c.workflow_instanceid == ident)).first()
-    if row is None:
+        wfid = order_workflowid(conn, ident)
+    if wfid is None:
         raise NotFoundError(f"workflow order {ident} does not exist", code="ORDER-NOT-FOUND")
-    check_visible(ctx, int(row[0]), f"id {row[0]}")
-    return int(row[0])
+    check_visible(ctx, wfid, f"id {wfid}")
+    return wfid
 
 
 #: the filters and paging arguments of the orders search (``GET orders``)

@@ -7,15 +7,9 @@ and operations on them are refused (AUTHORIZATION-ERROR).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from sqlalchemy import select, update
-
-from qorus_core.db import orders, orders_query
-from qorus_core.db import tables as t
-from qorus_core.db.refdata import now
-from qorus_core.db.unit import loads
+from qorus_core.db import interfaces, orders, orders_query
 from qorus_core.model import args as a
 from qorus_core.model.errors import NotFoundError, OptionError, QorusError, ValidationError
 from qorus_core.options import check_value, lookup
@@ -56,13 +50,9 @@ def _running(ctx: CallContext) -> dict[int, list[dict[str, Any]]]:
 
 def _label(ctx: CallContext, wfid: int) -> tuple[str, str]:
     with readonly(ctx) as conn:
-        row = conn.execute(
-            select(t.workflows.c.name, t.workflows.c.version).where(
-                t.workflows.c.workflowid == wfid
-            )
-        ).first()
-    assert row is not None
-    return str(row[0]), str(row[1])
+        label = interfaces.workflow_label(conn, wfid)
+    assert label is not None
+    return label
 
 
 # ---------------------------------------------------------------------- queries
@@ -113,56 +103,16 @@ def workflow_orders(ctx: CallContext, id: str, **filters: Any) -> list[dict[str,
 def workflow_errors(ctx: CallContext, id: str, version: Any = None) -> list[dict[str, Any]]:
     """The workflow's own error definitions (from its errors file)."""
     wfid = resolve(ctx, id, version)
-    we = t.workflow_errors
     with readonly(ctx) as conn:
-        rows = conn.execute(select(we).where(we.c.workflowid == wfid).order_by(we.c.error))
-        out = []
-        for r in rows:
-            m = dict(r._mapping)
-            m["business"] = bool(m.get("business"))
-            out.append(m)
-        return out
+        return interfaces.workflow_errors(conn, wfid)
 
 
 @operation("workflows.stepinfo", rest=[("GET", "workflows/{id}/stepinfo", None)])
 def workflow_stepinfo(ctx: CallContext, id: str, version: Any = None) -> list[dict[str, Any]]:
     """The steps of the workflow with their types, classes and predecessors."""
     wfid = resolve(ctx, id, version)
-    ws, st = t.workflow_steps, t.steps
     with readonly(ctx) as conn:
-        steps: dict[int, dict[str, Any]] = {}
-        for r in conn.execute(
-            select(
-                st.c.stepid,
-                st.c.name,
-                st.c.version,
-                st.c.steptype,
-                st.c.arraytype,
-                st.c.class_name,
-                st.c.language,
-                ws.c.dependson_stepid,
-            )
-            .join(ws, ws.c.stepid == st.c.stepid)
-            .where(ws.c.workflowid == wfid)
-            .order_by(st.c.stepid, ws.c.dependson_stepid)
-        ):
-            m = r._mapping
-            entry = steps.setdefault(
-                int(m["stepid"]),
-                {
-                    "stepid": int(m["stepid"]),
-                    "name": m["name"],
-                    "version": m["version"],
-                    "steptype": m["steptype"],
-                    "arraytype": m["arraytype"],
-                    "class_name": m["class_name"],
-                    "language": m["language"],
-                    "dependson": [],
-                },
-            )
-            if int(m["dependson_stepid"]):
-                entry["dependson"].append(int(m["dependson_stepid"]))
-        return list(steps.values())
+        return interfaces.workflow_steps(conn, wfid)
 
 
 # ---------------------------------------------------------------------- orders
@@ -316,9 +266,7 @@ def _autostart(ctx: CallContext, wfid: int, value: int) -> dict[str, Any]:
     wm = manager(ctx)
     before = len(_running(ctx).get(wfid, []))
     with readonly(ctx) as conn:
-        old = conn.execute(
-            select(t.workflows.c.autostart).where(t.workflows.c.workflowid == wfid)
-        ).scalar()
+        old = interfaces.workflow_autostart(conn, wfid)
     res = wm.set_autostart(wfid, value)
     name, ver = _label(ctx, wfid)
     return {
@@ -356,11 +304,10 @@ def instances_arg(ctx: CallContext, value: Any, name: str, minimum: int) -> int:
 
 def _current_autostart(ctx: CallContext, wfid: int) -> int:
     with readonly(ctx) as conn:
-        return int(
-            conn.execute(
-                select(t.workflows.c.autostart).where(t.workflows.c.workflowid == wfid)
-            ).scalar_one()
-        )
+        value = interfaces.workflow_autostart(conn, wfid)
+    if value is None:  # deleted since it was resolved
+        raise NotFoundError(f"workflow id {wfid} does not exist", code="WORKFLOW-ERROR")
+    return int(value)
 
 
 @operation(
@@ -393,13 +340,12 @@ def dec_autostart(ctx: CallContext, id: str, version: Any = None) -> dict[str, A
 
 
 def _set_options(ctx: CallContext, wfid: int, values: dict[str, Any]) -> dict[str, Any]:
-    wf = t.workflows
     engine = ctx.server.engine
     with engine.begin() as conn:
-        row = conn.execute(select(wf.c.options).where(wf.c.workflowid == wfid)).first()
-        if row is None:
+        stored = interfaces.workflow_options(conn, wfid)
+        if stored is None:
             raise NotFoundError(f"workflow id {wfid} does not exist", code="WORKFLOW-ERROR")
-        current: dict[str, Any] = dict(loads(row[0]))
+        current: dict[str, Any] = stored
         for name, value in values.items():
             if name in current:
                 entry = current[name] if isinstance(current[name], dict) else {}
@@ -420,11 +366,7 @@ def _set_options(ctx: CallContext, wfid: int, values: dict[str, Any]) -> dict[st
             except OptionError as exc:
                 raise ValidationError(exc.desc, code="WORKFLOW-OPTION-ERROR") from None
             current[spec.name] = {"desc": spec.desc, "value": checked}
-        conn.execute(
-            update(wf)
-            .where(wf.c.workflowid == wfid)
-            .values(options=json.dumps(current), modified=now())
-        )
+        interfaces.store_workflow_options(conn, wfid, current)
     manager(ctx).reset(wfid)
     return {k: (v.get("value") if isinstance(v, dict) else v) for k, v in current.items()}
 

@@ -7,11 +7,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import insert
-
 from qorus_core.db import orders, orders_ops, wfdefs
-from qorus_core.db import tables as t
-from qorus_core.db.refdata import AUDIT_CODE_BY_NAME, now
+from qorus_core.db.audit import insert_audit
 from qorus_core.model.errors import QorusError
 from qorus_core.secrets import mask_secrets
 
@@ -173,23 +170,19 @@ class UserApi:
             return None
         ctx = context.current()
         with rt.engine.begin() as conn:
-            res = conn.execute(
-                insert(t.audit_events).values(
-                    audit_event_code=AUDIT_CODE_BY_NAME["USER-EVENT"],
-                    audit_user_event=str(user_event)[:80],
-                    workflowid=ctx.workflowid if ctx else None,
-                    workflow_instanceid=ctx.workflow_instanceid if ctx else None,
-                    stepid=ctx.stepid if ctx and ctx.stepid else None,
-                    ind=ctx.ind if ctx and ctx.stepid else None,
-                    who="%SYS%",
-                    source="UserApi",
-                    info1=mask_secrets(info1),
-                    info2=mask_secrets(info2),
-                    created=now(),
-                )
+            return insert_audit(
+                conn,
+                "USER-EVENT",
+                audit_user_event=str(user_event)[:80],
+                workflowid=ctx.workflowid if ctx else None,
+                workflow_instanceid=ctx.workflow_instanceid if ctx else None,
+                stepid=ctx.stepid if ctx and ctx.stepid else None,
+                ind=ctx.ind if ctx and ctx.stepid else None,
+                who="%SYS%",
+                source="UserApi",
+                info1=mask_secrets(info1),
+                info2=mask_secrets(info2),
             )
-            pk = res.inserted_primary_key
-        return int(pk[0]) if pk else None
 
     # ------------------------------------------------------------------ options and system
 

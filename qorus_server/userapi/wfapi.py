@@ -11,10 +11,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from qorus_core.db import orders, orders_ops
-from qorus_core.db import tables as t
+from qorus_core.db.orders_query import order_keys
 from qorus_core.model.errors import QorusError
 
 from . import context
@@ -83,13 +81,8 @@ class WorkflowApi(SensitiveDataApi, UserApi):
     @staticmethod
     def _keys(ctx: context.OrderContext) -> dict[str, list[str]]:
         if ctx.keys is None:
-            k = t.order_instance_keys
             with ctx.runtime.engine.connect() as conn:
-                rows = conn.execute(
-                    select(k.c.keyname, k.c.value).where(
-                        k.c.workflow_instanceid == ctx.workflow_instanceid
-                    )
-                ).all()
+                rows = order_keys(conn, ctx.workflow_instanceid)
             ctx.keys = {}
             for name, value in rows:
                 ctx.keys.setdefault(name, []).append(value)
