@@ -11,12 +11,25 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import DEFAULT_GROUP_ID
+from qorus_core.loader import kinds
 from qorus_core.model.errors import NotFoundError, ValidationError
 from qorus_core.model.versions import sorted_by
 
-VERSIONED_TYPES = ("workflow", "wfinstances", "step", "class", "service", "job", "jobinstances")
-NAMED_TYPES = ("queue", "event", "group", "errors")
-TYPES = (*VERSIONED_TYPES, "method", *NAMED_TYPES)
+#: what ``-X`` deletes besides the kinds: parts of a workflow, job or service
+PARTS = ("wfinstances", "jobinstances", "method")
+
+
+def types() -> tuple[str, ...]:
+    """Every ``-X`` type: the kinds in registration order, then the parts."""
+    return (*kinds.names(), *PARTS)
+
+
+def _versioned(kind: str) -> bool:
+    if kind in ("wfinstances", "jobinstances"):
+        return True
+    k = kinds.get(kind)
+    return k is not None and k.versioned
+
 
 _ORDER_CHILDREN: tuple[Table, ...] = (
     t.order_instance,
@@ -47,17 +60,17 @@ class DeleteSpec:
 def parse_spec(text: str) -> DeleteSpec:
     parts = text.split(":")
     kind = parts[0].strip().lower()
-    if kind not in TYPES:
-        raise ValidationError(f"cannot delete {kind!r}: types are {', '.join(TYPES)}")
+    if kind not in types():
+        raise ValidationError(f"cannot delete {kind!r}: types are {', '.join(types())}")
     if kind == "method":
         if len(parts) != 4 or not all(parts[1:]):
             raise ValidationError("delete a service method with method:SERVICE:VERSION:METHOD")
         return DeleteSpec(kind, parts[1], parts[2], parts[3])
     if len(parts) < 2 or not parts[1]:
         raise ValidationError(
-            f"{text!r}: expected {kind}:NAME" + ("[:VERSION]" if kind in VERSIONED_TYPES else "")
+            f"{text!r}: expected {kind}:NAME" + ("[:VERSION]" if _versioned(kind) else "")
         )
-    if kind in NAMED_TYPES and len(parts) > 2:
+    if not _versioned(kind) and len(parts) > 2:
         raise ValidationError(f"{text!r}: a {kind} has no version; use {kind}:NAME")
     if len(parts) > 3:
         raise ValidationError(f"{text!r}: expected {kind}:NAME[:VERSION]")
@@ -76,7 +89,11 @@ class Deleter:
     def run(self) -> list[str]:
         # order instances first, so "-X wfinstances:W -X workflow:W" works in either order
         for spec in sorted(self.specs, key=lambda s: s.kind not in ("wfinstances", "jobinstances")):
-            getattr(self, f"_{spec.kind}")(spec)
+            kind = kinds.get(spec.kind)
+            if kind is not None:
+                kind.delete(self, spec)
+            else:
+                getattr(self, f"_{spec.kind}")(spec)
         return self.done
 
     # -------------------------------------------------------------- helpers

@@ -9,11 +9,6 @@ from typing import Any
 from qorus_core.loader.steps import Segments, StepGraph
 from qorus_core.loader.yamlload import Doc
 
-#: types that have a version (the others are keyed by name alone)
-VERSIONED = ("workflow", "step", "service", "job", "class")
-#: types whose code runs in the server and must be a subclass of an API class
-CODED = ("workflow", "step", "service", "job", "class")
-
 
 @dataclass
 class Definition:

@@ -13,14 +13,13 @@ from sqlalchemy.engine import Connection
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import AUDIT_CODE_BY_NAME, DEFAULT_GROUP_ID, now
 from qorus_core.db.versions import find_version
+from qorus_core.loader import kinds
 from qorus_core.loader.catalog import dumps
 from qorus_core.loader.model import Definition, resolved_list, split_ref
 from qorus_core.loader.problems import Problems
 from qorus_core.loader.upsert import NEW, UNCHANGED, UPDATED, Children, upsert
 from qorus_core.loader.validate import expiry
 
-#: storage order: what a definition refers to is stored before it
-ORDER = ("class", "queue", "event", "errors", "step", "workflow", "service", "job", "group")
 SOURCE_FILE_LOADED = AUDIT_CODE_BY_NAME["SOURCE-FILE-LOADED"]
 
 
@@ -67,8 +66,9 @@ class Store:
     def _id(self, kind: str, ref: str) -> int:
         """Id of a workflow/step/service/job/class by 'name[:version]' (latest when no version)."""
         name, version = split_ref(ref)
-        table, _idcol = _TABLES[kind]
-        found = find_version(self.conn, table, name, version)
+        k = kinds.get(kind)
+        assert k is not None and k.table is not None, f"{kind} has no table"
+        found = find_version(self.conn, k.table, name, version)
         assert found is not None, f"{kind} {ref} was validated but is not stored"
         return found[0]
 
@@ -80,7 +80,9 @@ class Store:
     # ------------------------------------------------------------------ objects
 
     def store(self, d: Definition) -> Outcome:
-        oid, status = getattr(self, f"_store_{d.kind}")(d)
+        kind = kinds.get(d.kind)
+        assert kind is not None, f"{d.kind} was validated but has no kind"
+        oid, status = kind.store(self, d)
         if oid is not None:
             self.ids[(d.kind, d.ref)] = oid
         return Outcome(d, oid, status)
@@ -426,12 +428,3 @@ def _error_row(e: dict[str, Any]) -> dict[str, Any]:
         "retry_delay": e.get("retry-delay"),
         "level": e.get("level", "AUTO"),
     }
-
-
-_TABLES: dict[str, tuple[Any, str]] = {
-    "workflow": (t.workflows, "workflowid"),
-    "step": (t.steps, "stepid"),
-    "service": (t.services, "serviceid"),
-    "job": (t.jobs, "jobid"),
-    "class": (t.classes, "classid"),
-}

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from qorus_core.loader import cron, errorsref, pycode, schemas
+from qorus_core.loader import cron, errorsref, kinds, pycode, schemas
 from qorus_core.loader.catalog import Catalog
-from qorus_core.loader.model import CODED, VERSIONED, Definition, split_ref
+from qorus_core.loader.model import Definition, split_ref
 from qorus_core.loader.problems import Problems
 from qorus_core.loader.steps import StepListError, parse_steps, segments
 from qorus_core.loader.yamlload import YamlError, YamlLimitError, parse_file
@@ -58,30 +58,30 @@ def read_definition(path: Path, problems: Problems) -> Definition | None:
     if kind is None:
         problems.add(path, "no 'type:' key: not an interface definition", doc.mark())
         return None
-    if kind in schemas.UNSUPPORTED_TYPES:
-        problems.add(path, f"type {kind!r} is not supported by qorus-py", doc.mark("type"))
-        return None
-    if kind not in schemas.SUPPORTED_TYPES:
-        problems.add(path, f"unknown definition type {kind!r}", doc.mark("type"))
+    k = kinds.get(kind) if isinstance(kind, str) else None
+    if k is None:
+        if kind in schemas.UNSUPPORTED_TYPES:
+            problems.add(path, f"type {kind!r} is not supported by qorus-py", doc.mark("type"))
+        else:
+            problems.add(path, f"unknown definition type {kind!r}", doc.mark("type"))
         return None
     before = len(problems)
     if isinstance(doc.data.get("name"), str):
         problems.rejected[(str(kind), doc.data["name"].strip())] = path
-    schemas.check_record(doc, str(kind), doc.data, (), problems)
+    schemas.check_record(doc, str(kind), doc.data, (), problems, k.record)
     if len(problems) > before:
         return None
     d = Definition(kind, doc, str(doc.data["name"]).strip())
-    if kind in VERSIONED:
+    if k.versioned:
         d.version = str(doc.data["version"]).strip()
     _check_name(d, problems)
     for key, what in _UNSUPPORTED_KEYS.items():
         if doc.data.get(key):
             problems.add(path, f"{what} ({key}:) are not supported by qorus-py", doc.mark(key))
-    if kind in CODED:
+    if k.coded:
         _read_code(d, problems)
-    check = _LOCAL_CHECKS.get(kind)
-    if check is not None:
-        check(d, problems)
+    if k.check is not None:
+        k.check(d, problems)
     if len(problems) > before:
         return None
     problems.rejected.pop((str(kind), d.name), None)
@@ -231,16 +231,6 @@ def _check_errors(d: Definition, problems: Problems) -> None:
 def _check_group(d: Definition, problems: Problems) -> None:
     if d.name == "DEFAULT":
         problems.add(d.path, "the DEFAULT group cannot be loaded or changed", d.doc.mark("name"))
-
-
-_LOCAL_CHECKS: dict[str, Callable[[Definition, Problems], None]] = {
-    "step": _check_step,
-    "workflow": _check_workflow,
-    "service": _check_service,
-    "job": _check_job,
-    "errors": _check_errors,
-    "group": _check_group,
-}
 
 
 class Resolver:

@@ -1,0 +1,114 @@
+"""The kinds qorus-py ships: workflows, steps, services, jobs, classes, queues, events, groups
+and errors. Registered in ``oload -L`` order; ``stage`` gives the storage order (what a
+definition refers to is stored before it)."""
+
+from __future__ import annotations
+
+from qorus_core.db import tables as t
+from qorus_core.loader import listing, validate
+from qorus_core.loader.delete import Deleter
+from qorus_core.loader.kinds.registry import Kind, register
+from qorus_core.loader.store import Store
+
+
+def register_all() -> None:
+    for k in (
+        Kind(
+            "workflow",
+            Store._store_workflow,
+            Deleter._workflow,
+            listing.versioned(t.workflows, "workflowid", "autostart"),
+            check=validate._check_workflow,
+            versioned=True,
+            coded=True,
+            stage=5,
+            table=t.workflows,
+            idcol="workflowid",
+            aliases=("wf", "wfs"),
+        ),
+        Kind(
+            "step",
+            Store._store_step,
+            Deleter._step,
+            listing.versioned(t.steps, "stepid", "steptype"),
+            check=validate._check_step,
+            versioned=True,
+            coded=True,
+            stage=4,
+            table=t.steps,
+            idcol="stepid",
+        ),
+        Kind(
+            "service",
+            Store._store_service,
+            Deleter._service,
+            listing.versioned(t.services, "serviceid", "service_type"),
+            check=validate._check_service,
+            versioned=True,
+            coded=True,
+            stage=6,
+            table=t.services,
+            idcol="serviceid",
+        ),
+        Kind(
+            "job",
+            Store._store_job,
+            Deleter._job,
+            listing.versioned(t.jobs, "jobid", "active"),
+            check=validate._check_job,
+            versioned=True,
+            coded=True,
+            stage=7,
+            table=t.jobs,
+            idcol="jobid",
+        ),
+        Kind(
+            "class",
+            Store._store_class,
+            Deleter._class,
+            listing.versioned(t.classes, "classid", "class_name"),
+            versioned=True,
+            coded=True,
+            stage=0,
+            table=t.classes,
+            idcol="classid",
+            aliases=("classes",),
+        ),
+        Kind(
+            "queue",
+            Store._store_queue,
+            Deleter._queue,
+            listing.named(t.queues, "queueid"),
+            stage=1,
+            table=t.queues,
+            idcol="queueid",
+        ),
+        Kind(
+            "event",
+            Store._store_event,
+            Deleter._event,
+            listing.named(t.workflow_event_types, "workflow_event_typeid"),
+            stage=2,
+            table=t.workflow_event_types,
+            idcol="workflow_event_typeid",
+        ),
+        Kind(
+            "group",
+            Store._store_group,
+            Deleter._group,
+            listing.named(t.groups, "groupid"),
+            check=validate._check_group,
+            stage=8,
+            table=t.groups,
+            idcol="groupid",
+        ),
+        Kind(
+            "errors",
+            Store._store_errors,
+            Deleter._errors,
+            listing.errors,
+            check=validate._check_errors,
+            stage=3,
+        ),
+    ):
+        register(k)
