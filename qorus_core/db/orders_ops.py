@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from qorus_core.db import sensitive
 from qorus_core.db import tables as t
+from qorus_core.db.order_row import lock_order_row
 from qorus_core.db.orders import (
     check_priority,
     normalize_keys,
@@ -40,21 +41,7 @@ def _name(code: str | None) -> str | None:
 
 
 def _lock_order(conn: Connection, wfiid: Any, code: str) -> dict[str, Any]:
-    try:
-        ident = int(wfiid)
-    except (TypeError, ValueError):
-        raise ValidationError(f"invalid workflow_instanceid {wfiid!r}", code=code) from None
-    q = (
-        select(wi, t.workflows.c.name, t.workflows.c.version)
-        .join(t.workflows, t.workflows.c.workflowid == wi.c.workflowid)
-        .where(wi.c.workflow_instanceid == ident)
-    )
-    if conn.dialect.name != "sqlite":
-        q = q.with_for_update(of=wi)
-    row = conn.execute(q).first()
-    if row is None:
-        raise NotFoundError(f"workflow order {ident} does not exist", code=code)
-    return dict(row._mapping)
+    return lock_order_row(conn, wfiid, [wi, t.workflows.c.name, t.workflows.c.version], code=code)
 
 
 def _refuse_in_progress(order: dict[str, Any], code: str, what: str) -> None:

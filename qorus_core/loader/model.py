@@ -8,6 +8,9 @@ from typing import Any
 
 from qorus_core.loader.steps import Segments, StepGraph
 from qorus_core.loader.yamlload import Doc
+from qorus_core.model.refs import split_ref
+
+__all__ = ["Definition", "resolved_list", "split_ref"]
 
 
 @dataclass
@@ -42,12 +45,6 @@ class Definition:
     @property
     def label(self) -> str:
         return f"{self.kind} {self.ref}"
-
-
-def split_ref(ref: str) -> tuple[str, str | None]:
-    """'name:version' -> (name, version); 'name' -> (name, None)."""
-    name, sep, version = ref.partition(":")
-    return name.strip(), (version.strip() if sep else None)
 
 
 def resolved_list(steps: Any, resolved: dict[str, str]) -> Any:

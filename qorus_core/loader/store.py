@@ -15,10 +15,11 @@ from qorus_core.db.refdata import AUDIT_CODE_BY_NAME, DEFAULT_GROUP_ID, now
 from qorus_core.db.versions import find_version
 from qorus_core.loader import kinds
 from qorus_core.loader.catalog import dumps
-from qorus_core.loader.model import Definition, resolved_list, split_ref
+from qorus_core.loader.model import Definition, resolved_list
 from qorus_core.loader.problems import Problems
 from qorus_core.loader.upsert import NEW, UNCHANGED, UPDATED, Children, upsert
 from qorus_core.loader.validate import expiry
+from qorus_core.model.refs import split_ref
 
 SOURCE_FILE_LOADED = AUDIT_CODE_BY_NAME["SOURCE-FILE-LOADED"]
 

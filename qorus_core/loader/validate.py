@@ -9,10 +9,11 @@ from typing import Any
 
 from qorus_core.loader import cron, errorsref, kinds, pycode, schemas
 from qorus_core.loader.catalog import Catalog
-from qorus_core.loader.model import Definition, split_ref
+from qorus_core.loader.model import Definition
 from qorus_core.loader.problems import Problems
 from qorus_core.loader.steps import StepListError, parse_steps, segments
 from qorus_core.loader.yamlload import YamlError, YamlLimitError, parse_file
+from qorus_core.model.refs import split_ref
 from qorus_core.model.versions import latest, latest_by, sort_versions
 
 _LANG_BY_SUFFIX = {
