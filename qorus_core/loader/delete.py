@@ -201,13 +201,6 @@ class Deleter:
             self.conn.execute(delete(t.classes).where(t.classes.c.classid == cid))
             self.done.append(f"deleted class {name}:{version} (id {cid})")
 
-    def _service(self, spec: DeleteSpec) -> None:
-        for sid, name, version in self._ids(t.services, "serviceid", spec):
-            for table in (t.service_methods, t.service_state_data, t.group_services):
-                self.conn.execute(delete(table).where(table.c.serviceid == sid))
-            self.conn.execute(delete(t.services).where(t.services.c.serviceid == sid))
-            self.done.append(f"deleted service {name}:{version} (id {sid})")
-
     def _method(self, spec: DeleteSpec) -> None:
         for sid, name, version in self._ids(t.services, "serviceid", spec):
             m = t.service_methods
@@ -230,20 +223,6 @@ class Deleter:
         for jid, name, version in self._ids(t.jobs, "jobid", spec):
             n = self._delete_job_instances(jid)
             self.done.append(f"deleted {n} instances of job {name}:{version}")
-
-    def _job(self, spec: DeleteSpec) -> None:
-        for jid, name, version in self._ids(t.jobs, "jobid", spec):
-            runs = self._count(t.job_instance, t.job_instance.c.jobid == jid)
-            wanted = any(s.kind == "jobinstances" and s.name == name for s in self.specs)
-            if runs and not (self.force or wanted):
-                raise ValidationError(
-                    f"job {name}:{version} has {runs} job instances; delete them too "
-                    f"(-X jobinstances:{name}:{version}) or use -f"
-                )
-            self._delete_job_instances(jid)
-            self.conn.execute(delete(t.group_jobs).where(t.group_jobs.c.jobid == jid))
-            self.conn.execute(delete(t.jobs).where(t.jobs.c.jobid == jid))
-            self.done.append(f"deleted job {name}:{version} (id {jid})")
 
     def _named(self, table: Table, idcol: str, spec: DeleteSpec) -> int:
         oid = self.conn.execute(

@@ -18,7 +18,6 @@ from qorus_core.loader.catalog import dumps
 from qorus_core.loader.model import Definition, resolved_list
 from qorus_core.loader.problems import Problems
 from qorus_core.loader.upsert import NEW, UNCHANGED, UPDATED, Children, upsert
-from qorus_core.loader.validate import expiry
 from qorus_core.model.refs import split_ref
 
 SOURCE_FILE_LOADED = AUDIT_CODE_BY_NAME["SOURCE-FILE-LOADED"]
@@ -38,19 +37,19 @@ def _author(d: Definition) -> str | None:
     return ", ".join(str(x) for x in a) if a else None
 
 
-def _json(v: Any) -> str | None:
+def json_value(v: Any) -> str | None:
     return dumps(v) if v not in (None, [], {}) else None
 
 
-def _code_cols(d: Definition) -> dict[str, Any]:
+def code_columns(d: Definition) -> dict[str, Any]:
     return {
         "description": d.data.get("desc"),
         "author": _author(d),
         "language": "python",
         "class_name": d.class_name,
         "code": d.code,
-        "classes": _json(d.data.get("classes")),
-        "config_items": _json(d.data.get("config-items")),
+        "classes": json_value(d.data.get("classes")),
+        "config_items": json_value(d.data.get("config-items")),
         "source": str(d.path),
     }
 
@@ -89,7 +88,7 @@ class Store:
         return Outcome(d, oid, status)
 
     def _store_class(self, d: Definition) -> tuple[int, str]:
-        row = _code_cols(d)
+        row = code_columns(d)
         row.pop("classes")
         row.pop("config_items")
         return upsert(self.conn, t.classes, "classid", {"name": d.name, "version": d.version}, row)
@@ -184,7 +183,7 @@ class Store:
 
     def _store_step(self, d: Definition) -> tuple[int, str]:
         data = d.data
-        row = _code_cols(d)
+        row = code_columns(d)
         row.update(
             steptype=data.get("steptype", "NORMAL"),
             arraytype=data.get("arraytype", "NONE"),
@@ -218,7 +217,7 @@ class Store:
         data = d.data
         assert d.graph is not None and d.segments is not None
         sid = {ref: self._id("step", ref) for ref in d.graph.order}
-        row = _code_cols(d)
+        row = code_columns(d)
         row.pop("config_items")
         row.update(
             autostart=data.get("autostart", 1),
@@ -226,12 +225,12 @@ class Store:
             sla_threshold=data.get("sla_threshold", 1800),
             steps_def=dumps(resolved_list(data["steps"], d.resolved)),
             errors_name=d.errors_name,
-            options=_json(
+            options=json_value(
                 {k: {"desc": v, "value": None} for k, v in (data.get("options") or {}).items()}
             ),
-            staticdata_type=_json(data.get("staticdata-type")),
-            custom_statuses=_json(data.get("statuses")),
-            config_items=_json(data.get("config-item-values")),
+            staticdata_type=json_value(data.get("staticdata-type")),
+            custom_statuses=json_value(data.get("statuses")),
+            config_items=json_value(data.get("config-item-values")),
         )
         deps = [
             {"stepid": sid[s], "dependson_stepid": sid[p] if p else 0}
@@ -259,65 +258,6 @@ class Store:
             {"name": d.name, "version": d.version},
             row,
             children,
-            insert_only={"enabled": True},
-        )
-
-    def _store_service(self, d: Definition) -> tuple[int, str]:
-        data = d.data
-        row = _code_cols(d)
-        resources = {
-            k: data[k]
-            for k in ("resource", "text-resource", "bin-resource", "template")
-            if data.get(k)
-        }
-        row.update(
-            service_type=data.get("servicetype", "USER"),
-            autostart=bool(data.get("autostart", False)),
-            resources=_json(resources),
-            options=_json(data.get("system-options")),
-        )
-        methods = [
-            {
-                "name": m["name"],
-                "description": m.get("desc"),
-                "locktype": m.get("lock", "none"),
-                "write": bool(m.get("write", False)),
-                "internal": bool(m.get("internal", False)),
-            }
-            for m in data["methods"]
-        ]
-        return upsert(
-            self.conn,
-            t.services,
-            "serviceid",
-            {"name": d.name, "version": d.version},
-            row,
-            [Children(t.service_methods, "serviceid", methods)],
-            insert_only={"enabled": True},
-        )
-
-    def _store_job(self, d: Definition) -> tuple[int, str]:
-        data = d.data
-        sched = data.get("schedule") or {}
-        row = _code_cols(d)
-        row.update(
-            active=bool(data.get("active", True)),
-            run_skipped=bool(data.get("run-skipped", False)),
-            single_instance=bool(data.get("single-instance", False)),
-            expiry_date=expiry(data.get("expiry-date")),
-            minute=sched.get("minutes"),
-            hour=sched.get("hours"),
-            day=sched.get("days"),
-            month=sched.get("months"),
-            wday=sched.get("dow"),
-            recurring=data.get("duration"),
-        )
-        return upsert(
-            self.conn,
-            t.jobs,
-            "jobid",
-            {"name": d.name, "version": d.version},
-            row,
             insert_only={"enabled": True},
         )
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from qorus_core.loader import cron, errorsref, kinds, pycode, schemas
+from qorus_core.loader import errorsref, kinds, pycode, schemas
 from qorus_core.loader.catalog import Catalog
 from qorus_core.loader.model import Definition
 from qorus_core.loader.problems import Problems
@@ -178,34 +178,6 @@ def _check_workflow(d: Definition, problems: Problems) -> None:
                 "options must map each option name to its description",
                 doc.mark("options", name),
             )
-
-
-def _check_service(d: Definition, problems: Problems) -> None:
-    seen: set[str] = set()
-    for i, m in enumerate(d.data["methods"]):
-        if m["name"] in seen:
-            problems.add(d.path, f"method {m['name']!r} is defined twice", d.doc.mark("methods", i))
-        seen.add(m["name"])
-    if not d.data["methods"]:
-        problems.add(d.path, "a service needs at least one method", d.doc.mark("methods"))
-
-
-def _check_job(d: Definition, problems: Problems) -> None:
-    data, doc = d.data, d.doc
-    has_sched, has_dur = "schedule" in data, "duration" in data
-    if has_sched == has_dur:
-        problems.add(
-            d.path, "a job needs either 'schedule:' or 'duration:' (exactly one)", doc.mark()
-        )
-    if has_sched:
-        for field, text in data["schedule"].items():
-            why = cron.check_field(field, str(text))
-            if why:
-                problems.add(d.path, f"schedule {why}", doc.mark("schedule", field))
-    if has_dur and not 0 < data["duration"] < MAX_DURATION:
-        problems.add(
-            d.path, f"duration must be 1 to {MAX_DURATION - 1} seconds", doc.mark("duration")
-        )
 
 
 def _check_errors(d: Definition, problems: Problems) -> None:

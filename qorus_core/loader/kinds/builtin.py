@@ -1,12 +1,15 @@
 """The kinds qorus-py ships: workflows, steps, services, jobs, classes, queues, events, groups
 and errors. Registered in ``oload -L`` order; ``stage`` gives the storage order (what a
-definition refers to is stored before it)."""
+definition refers to is stored before it). A kind with a module of its own (services, jobs)
+brings its validator, storer and deleter there; the others still use the shared Store and
+Deleter classes."""
 
 from __future__ import annotations
 
 from qorus_core.db import tables as t
 from qorus_core.loader import listing, validate
 from qorus_core.loader.delete import Deleter
+from qorus_core.loader.kinds import job, service
 from qorus_core.loader.kinds.registry import Kind, register
 from qorus_core.loader.store import Store
 
@@ -38,30 +41,8 @@ def register_all() -> None:
             table=t.steps,
             idcol="stepid",
         ),
-        Kind(
-            "service",
-            Store._store_service,
-            Deleter._service,
-            listing.versioned(t.services, "serviceid", "service_type"),
-            check=validate._check_service,
-            versioned=True,
-            coded=True,
-            stage=6,
-            table=t.services,
-            idcol="serviceid",
-        ),
-        Kind(
-            "job",
-            Store._store_job,
-            Deleter._job,
-            listing.versioned(t.jobs, "jobid", "active"),
-            check=validate._check_job,
-            versioned=True,
-            coded=True,
-            stage=7,
-            table=t.jobs,
-            idcol="jobid",
-        ),
+        service.KIND,
+        job.KIND,
         Kind(
             "class",
             Store._store_class,
