@@ -10,7 +10,6 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from qorus_core.db import tables as t
-from qorus_core.db.refdata import DEFAULT_GROUP_ID
 from qorus_core.loader import kinds
 from qorus_core.model.errors import NotFoundError, ValidationError
 from qorus_core.model.versions import sorted_by
@@ -98,7 +97,7 @@ class Deleter:
 
     # -------------------------------------------------------------- helpers
 
-    def _ids(self, table: Table, idcol: str, spec: DeleteSpec) -> list[tuple[int, str, str]]:
+    def ids_of(self, table: Table, idcol: str, spec: DeleteSpec) -> list[tuple[int, str, str]]:
         q = select(table.c[idcol], table.c.name, table.c.version).where(table.c.name == spec.name)
         if spec.version is not None:
             q = q.where(table.c.version == spec.version)
@@ -110,7 +109,7 @@ class Deleter:
             )
         return rows
 
-    def _count(self, table: Table, *where: ColumnElement[bool]) -> int:
+    def count(self, table: Table, *where: ColumnElement[bool]) -> int:
         q = select(func.count()).select_from(table).where(*where)
         return int(self.conn.execute(q).scalar_one())
 
@@ -123,7 +122,7 @@ class Deleter:
     def _delete_orders(self, workflowid: int) -> int:
         wi = t.workflow_instance
         ids = select(wi.c.workflow_instanceid).where(wi.c.workflowid == workflowid)
-        n = self._count(wi, wi.c.workflowid == workflowid)
+        n = self.count(wi, wi.c.workflowid == workflowid)
         for table in _ORDER_CHILDREN:
             self.conn.execute(delete(table).where(table.c.workflow_instanceid.in_(ids)))
         self.conn.execute(delete(wi).where(wi.c.workflowid == workflowid))
@@ -149,14 +148,14 @@ class Deleter:
     # -------------------------------------------------------------- types
 
     def _wfinstances(self, spec: DeleteSpec) -> None:
-        for wid, name, version in self._ids(t.workflows, "workflowid", spec):
+        for wid, name, version in self.ids_of(t.workflows, "workflowid", spec):
             n = self._delete_orders(wid)
             self.done.append(f"deleted {n} orders of workflow {name}:{version}")
 
     def _workflow(self, spec: DeleteSpec) -> None:
-        for wid, name, version in self._ids(t.workflows, "workflowid", spec):
+        for wid, name, version in self.ids_of(t.workflows, "workflowid", spec):
             wi = t.workflow_instance
-            orders = self._count(wi, wi.c.workflowid == wid)
+            orders = self.count(wi, wi.c.workflowid == wid)
             if orders:
                 if not (self.force or self._wants_orders_deleted(name, version)):
                     raise ValidationError(
@@ -178,7 +177,7 @@ class Deleter:
             self.done.append(f"deleted workflow {name}:{version} (id {wid})")
 
     def _step(self, spec: DeleteSpec) -> None:
-        for sid, name, version in self._ids(t.steps, "stepid", spec):
+        for sid, name, version in self.ids_of(t.steps, "stepid", spec):
             users = self.conn.execute(
                 select(t.workflows.c.name, t.workflows.c.version)
                 .join(t.workflow_steps, t.workflow_steps.c.workflowid == t.workflows.c.workflowid)
@@ -192,7 +191,7 @@ class Deleter:
             self.done.append(f"deleted step {name}:{version} (id {sid})")
 
     def _class(self, spec: DeleteSpec) -> None:
-        for cid, name, version in self._ids(t.classes, "classid", spec):
+        for cid, name, version in self.ids_of(t.classes, "classid", spec):
             users = self._uses_class(name)
             if users and not self.force:
                 raise ValidationError(
@@ -202,7 +201,7 @@ class Deleter:
             self.done.append(f"deleted class {name}:{version} (id {cid})")
 
     def _method(self, spec: DeleteSpec) -> None:
-        for sid, name, version in self._ids(t.services, "serviceid", spec):
+        for sid, name, version in self.ids_of(t.services, "serviceid", spec):
             m = t.service_methods
             n = self.conn.execute(
                 delete(m).where(m.c.serviceid == sid, m.c.name == spec.method)
@@ -211,20 +210,20 @@ class Deleter:
                 raise NotFoundError(f"service {name}:{version} has no method {spec.method!r}")
             self.done.append(f"deleted method {spec.method} of service {name}:{version}")
 
-    def _delete_job_instances(self, jid: int) -> int:
+    def delete_job_instances(self, jid: int) -> int:
         ji = t.job_instance
         ids = select(ji.c.job_instanceid).where(ji.c.jobid == jid)
-        n = self._count(ji, ji.c.jobid == jid)
+        n = self.count(ji, ji.c.jobid == jid)
         self.conn.execute(delete(t.job_errors).where(t.job_errors.c.job_instanceid.in_(ids)))
         self.conn.execute(delete(ji).where(ji.c.jobid == jid))
         return n
 
     def _jobinstances(self, spec: DeleteSpec) -> None:
-        for jid, name, version in self._ids(t.jobs, "jobid", spec):
-            n = self._delete_job_instances(jid)
+        for jid, name, version in self.ids_of(t.jobs, "jobid", spec):
+            n = self.delete_job_instances(jid)
             self.done.append(f"deleted {n} instances of job {name}:{version}")
 
-    def _named(self, table: Table, idcol: str, spec: DeleteSpec) -> int:
+    def id_by_name(self, table: Table, idcol: str, spec: DeleteSpec) -> int:
         oid = self.conn.execute(
             select(table.c[idcol]).where(table.c.name == spec.name)
         ).scalar_one_or_none()
@@ -232,49 +231,9 @@ class Deleter:
             raise NotFoundError(f"{spec.kind} {spec.name} does not exist")
         return int(oid)
 
-    def _queue(self, spec: DeleteSpec) -> None:
-        qid = self._named(t.queues, "queueid", spec)
-        users = (
-            self.conn.execute(select(t.steps.c.name).where(t.steps.c.queueid == qid))
-            .scalars()
-            .all()
-        )
-        if users:
-            raise ValidationError(f"queue {spec.name} is used by step {', '.join(users)}")
-        if self._count(t.queue_data, t.queue_data.c.queueid == qid) and not self.force:
-            raise ValidationError(f"queue {spec.name} holds queue data; use -f to delete it")
-        self.conn.execute(delete(t.queue_data).where(t.queue_data.c.queueid == qid))
-        self.conn.execute(delete(t.queues).where(t.queues.c.queueid == qid))
-        self.done.append(f"deleted queue {spec.name} (id {qid})")
-
-    def _event(self, spec: DeleteSpec) -> None:
-        eid = self._named(t.workflow_event_types, "workflow_event_typeid", spec)
-        users = (
-            self.conn.execute(select(t.steps.c.name).where(t.steps.c.workflow_event_typeid == eid))
-            .scalars()
-            .all()
-        )
-        if users:
-            raise ValidationError(f"event type {spec.name} is used by step {', '.join(users)}")
-        self.conn.execute(
-            delete(t.workflow_event_types).where(
-                t.workflow_event_types.c.workflow_event_typeid == eid
-            )
-        )
-        self.done.append(f"deleted event type {spec.name} (id {eid})")
-
-    def _group(self, spec: DeleteSpec) -> None:
-        gid = self._named(t.groups, "groupid", spec)
-        if gid == DEFAULT_GROUP_ID:
-            raise ValidationError("the DEFAULT group cannot be deleted")
-        for table in (t.group_workflows, t.group_services, t.group_jobs, t.role_groups):
-            self.conn.execute(delete(table).where(table.c.groupid == gid))
-        self.conn.execute(delete(t.groups).where(t.groups.c.groupid == gid))
-        self.done.append(f"deleted group {spec.name} (id {gid})")
-
     def _errors(self, spec: DeleteSpec) -> None:
         e, ef = t.error_definitions, t.error_files
-        if not self._count(ef, ef.c.name == spec.name):
+        if not self.count(ef, ef.c.name == spec.name):
             raise NotFoundError(f"errors {spec.name} does not exist")
         users = self.conn.execute(
             select(t.workflows.c.name, t.workflows.c.version).where(

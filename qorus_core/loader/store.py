@@ -63,7 +63,7 @@ class Store:
 
     # ------------------------------------------------------------------ lookups
 
-    def _id(self, kind: str, ref: str) -> int:
+    def id_of(self, kind: str, ref: str) -> int:
         """Id of a workflow/step/service/job/class by 'name[:version]' (latest when no version)."""
         name, version = split_ref(ref)
         k = kinds.get(kind)
@@ -92,16 +92,6 @@ class Store:
         row.pop("classes")
         row.pop("config_items")
         return upsert(self.conn, t.classes, "classid", {"name": d.name, "version": d.version}, row)
-
-    def _store_queue(self, d: Definition) -> tuple[int, str]:
-        row = {"description": d.data.get("desc"), "source": str(d.path)}
-        return upsert(self.conn, t.queues, "queueid", {"name": d.name}, row)
-
-    def _store_event(self, d: Definition) -> tuple[int, str]:
-        row = {"description": d.data.get("desc"), "source": str(d.path)}
-        return upsert(
-            self.conn, t.workflow_event_types, "workflow_event_typeid", {"name": d.name}, row
-        )
 
     def _store_errors(self, d: Definition) -> tuple[int | None, str]:
         file_status = self._errors_file(d)
@@ -216,7 +206,7 @@ class Store:
     def _store_workflow(self, d: Definition) -> tuple[int, str]:
         data = d.data
         assert d.graph is not None and d.segments is not None
-        sid = {ref: self._id("step", ref) for ref in d.graph.order}
+        sid = {ref: self.id_of("step", ref) for ref in d.graph.order}
         row = code_columns(d)
         row.pop("config_items")
         row.update(
@@ -260,20 +250,6 @@ class Store:
             children,
             insert_only={"enabled": True},
         )
-
-    def _store_group(self, d: Definition) -> tuple[int, str]:
-        data = d.data
-        row = {"description": data.get("desc"), "enabled": bool(data.get("enabled", True))}
-        children = []
-        for key, kind, table in (
-            ("workflows", "workflow", t.group_workflows),
-            ("services", "service", t.group_services),
-            ("jobs", "job", t.group_jobs),
-        ):
-            if key in data:
-                ids = sorted({self._id(kind, ref) for ref in data[key] or []})
-                children.append(Children(table, "groupid", [{f"{kind}id": i} for i in ids]))
-        return upsert(self.conn, t.groups, "groupid", {"name": d.name}, row, children)
 
     # ------------------------------------------------------------------ after all objects
 

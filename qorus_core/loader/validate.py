@@ -201,11 +201,6 @@ def _check_errors(d: Definition, problems: Problems) -> None:
                 )
 
 
-def _check_group(d: Definition, problems: Problems) -> None:
-    if d.name == "DEFAULT":
-        problems.add(d.path, "the DEFAULT group cannot be loaded or changed", d.doc.mark("name"))
-
-
 class Resolver:
     """Answers "does X exist, and which version is latest" over this load and the schema."""
 

@@ -47,7 +47,7 @@ def _store(store: Store, d: Definition) -> tuple[int | None, str]:
 
 
 def _delete(deleter: Deleter, spec: DeleteSpec) -> None:
-    oid = deleter._named(TEST_MAPS, "test_mapid", spec)
+    oid = deleter.id_by_name(TEST_MAPS, "test_mapid", spec)
     deleter.conn.execute(delete(TEST_MAPS).where(TEST_MAPS.c.test_mapid == oid))
     deleter.done.append(f"deleted testmap {spec.name} (id {oid})")
 

@@ -1,15 +1,15 @@
 """The kinds qorus-py ships: workflows, steps, services, jobs, classes, queues, events, groups
 and errors. Registered in ``oload -L`` order; ``stage`` gives the storage order (what a
-definition refers to is stored before it). A kind with a module of its own (services, jobs)
-brings its validator, storer and deleter there; the others still use the shared Store and
-Deleter classes."""
+definition refers to is stored before it). A kind with a module of its own (services, jobs,
+queues, events, groups) brings its validator, storer and deleter there; the others still use
+the shared Store and Deleter classes."""
 
 from __future__ import annotations
 
 from qorus_core.db import tables as t
 from qorus_core.loader import listing, validate
 from qorus_core.loader.delete import Deleter
-from qorus_core.loader.kinds import job, service
+from qorus_core.loader.kinds import event, group, job, queue, service
 from qorus_core.loader.kinds.registry import Kind, register
 from qorus_core.loader.store import Store
 
@@ -55,34 +55,9 @@ def register_all() -> None:
             idcol="classid",
             aliases=("classes",),
         ),
-        Kind(
-            "queue",
-            Store._store_queue,
-            Deleter._queue,
-            listing.named(t.queues, "queueid"),
-            stage=1,
-            table=t.queues,
-            idcol="queueid",
-        ),
-        Kind(
-            "event",
-            Store._store_event,
-            Deleter._event,
-            listing.named(t.workflow_event_types, "workflow_event_typeid"),
-            stage=2,
-            table=t.workflow_event_types,
-            idcol="workflow_event_typeid",
-        ),
-        Kind(
-            "group",
-            Store._store_group,
-            Deleter._group,
-            listing.named(t.groups, "groupid"),
-            check=validate._check_group,
-            stage=8,
-            table=t.groups,
-            idcol="groupid",
-        ),
+        queue.KIND,
+        event.KIND,
+        group.KIND,
         Kind(
             "errors",
             Store._store_errors,

@@ -63,15 +63,15 @@ def store(s: Store, d: Definition) -> tuple[int | None, str]:
 
 def delete(dl: Deleter, spec: DeleteSpec) -> None:
     """A job with instances goes only with ``-f`` or ``-X jobinstances:NAME`` in the same run."""
-    for jid, name, version in dl._ids(t.jobs, "jobid", spec):
-        runs = dl._count(t.job_instance, t.job_instance.c.jobid == jid)
+    for jid, name, version in dl.ids_of(t.jobs, "jobid", spec):
+        runs = dl.count(t.job_instance, t.job_instance.c.jobid == jid)
         wanted = any(s.kind == "jobinstances" and s.name == name for s in dl.specs)
         if runs and not (dl.force or wanted):
             raise ValidationError(
                 f"job {name}:{version} has {runs} job instances; delete them too "
                 f"(-X jobinstances:{name}:{version}) or use -f"
             )
-        dl._delete_job_instances(jid)
+        dl.delete_job_instances(jid)
         dl.conn.execute(sql_delete(t.group_jobs).where(t.group_jobs.c.jobid == jid))
         dl.conn.execute(sql_delete(t.jobs).where(t.jobs.c.jobid == jid))
         dl.done.append(f"deleted job {name}:{version} (id {jid})")

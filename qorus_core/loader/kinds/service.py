@@ -58,7 +58,7 @@ def store(s: Store, d: Definition) -> tuple[int | None, str]:
 
 
 def delete(dl: Deleter, spec: DeleteSpec) -> None:
-    for sid, name, version in dl._ids(t.services, "serviceid", spec):
+    for sid, name, version in dl.ids_of(t.services, "serviceid", spec):
         for table in (t.service_methods, t.service_state_data, t.group_services):
             dl.conn.execute(sql_delete(table).where(table.c.serviceid == sid))
         dl.conn.execute(sql_delete(t.services).where(t.services.c.serviceid == sid))
