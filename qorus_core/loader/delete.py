@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from sqlalchemy import Table, delete, func, select
@@ -128,23 +127,6 @@ class Deleter:
         self.conn.execute(delete(wi).where(wi.c.workflowid == workflowid))
         return n
 
-    def _uses_class(self, name: str) -> list[str]:
-        users = []
-        for table, kind in (
-            (t.steps, "step"),
-            (t.workflows, "workflow"),
-            (t.services, "service"),
-            (t.jobs, "job"),
-        ):
-            for n, v, classes in self.conn.execute(
-                select(table.c.name, table.c.version, table.c.classes).where(
-                    table.c.classes.is_not(None)
-                )
-            ):
-                if name in json.loads(classes):
-                    users.append(f"{kind} {n}:{v}")
-        return users
-
     # -------------------------------------------------------------- types
 
     def _wfinstances(self, spec: DeleteSpec) -> None:
@@ -190,16 +172,6 @@ class Deleter:
             self.conn.execute(delete(t.steps).where(t.steps.c.stepid == sid))
             self.done.append(f"deleted step {name}:{version} (id {sid})")
 
-    def _class(self, spec: DeleteSpec) -> None:
-        for cid, name, version in self.ids_of(t.classes, "classid", spec):
-            users = self._uses_class(name)
-            if users and not self.force:
-                raise ValidationError(
-                    f"class {name}:{version} is used by {', '.join(users)}; use -f to delete it"
-                )
-            self.conn.execute(delete(t.classes).where(t.classes.c.classid == cid))
-            self.done.append(f"deleted class {name}:{version} (id {cid})")
-
     def _method(self, spec: DeleteSpec) -> None:
         for sid, name, version in self.ids_of(t.services, "serviceid", spec):
             m = t.service_methods
@@ -230,22 +202,6 @@ class Deleter:
         if oid is None:
             raise NotFoundError(f"{spec.kind} {spec.name} does not exist")
         return int(oid)
-
-    def _errors(self, spec: DeleteSpec) -> None:
-        e, ef = t.error_definitions, t.error_files
-        if not self.count(ef, ef.c.name == spec.name):
-            raise NotFoundError(f"errors {spec.name} does not exist")
-        users = self.conn.execute(
-            select(t.workflows.c.name, t.workflows.c.version).where(
-                t.workflows.c.errors_name == spec.name
-            )
-        ).all()
-        if users and not self.force:
-            wfs = ", ".join(f"{n}:{v}" for n, v in users)
-            raise ValidationError(f"errors {spec.name} is named by workflow {wfs}; use -f")
-        self.conn.execute(delete(e).where(e.c.name == spec.name))
-        self.conn.execute(delete(ef).where(ef.c.name == spec.name))
-        self.done.append(f"deleted errors {spec.name}")
 
 
 def delete_objects(conn: Connection, specs: list[DeleteSpec], force: bool) -> list[str]:

@@ -7,7 +7,7 @@ import socket
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
 from qorus_core.db import tables as t
@@ -17,7 +17,7 @@ from qorus_core.loader import kinds
 from qorus_core.loader.catalog import dumps
 from qorus_core.loader.model import Definition, resolved_list
 from qorus_core.loader.problems import Problems
-from qorus_core.loader.upsert import NEW, UNCHANGED, UPDATED, Children, upsert
+from qorus_core.loader.upsert import UNCHANGED, UPDATED, Children, upsert
 from qorus_core.model.refs import split_ref
 
 SOURCE_FILE_LOADED = AUDIT_CODE_BY_NAME["SOURCE-FILE-LOADED"]
@@ -86,90 +86,6 @@ class Store:
         if oid is not None:
             self.ids[(d.kind, d.ref)] = oid
         return Outcome(d, oid, status)
-
-    def _store_class(self, d: Definition) -> tuple[int, str]:
-        row = code_columns(d)
-        row.pop("classes")
-        row.pop("config_items")
-        return upsert(self.conn, t.classes, "classid", {"name": d.name, "version": d.version}, row)
-
-    def _store_errors(self, d: Definition) -> tuple[int | None, str]:
-        file_status = self._errors_file(d)
-        rows = [_error_row(e) for e in d.data["errors"]]
-        cols = ["error", *(c for c in rows[0] if c != "error")] if rows else ["error"]
-        stored = self.conn.execute(
-            select(*(t.error_definitions.c[c] for c in cols)).where(
-                t.error_definitions.c.name == d.name
-            )
-        ).all()
-        new_set = sorted(
-            tuple(int(v) if isinstance(v, bool) else v for v in (r[c] for c in cols)) for r in rows
-        )
-        old_set = sorted(tuple(int(v) if isinstance(v, bool) else v for v in s) for s in stored)
-        status = file_status
-        if new_set != old_set:
-            ts = now()
-            self.conn.execute(
-                t.error_definitions.delete().where(t.error_definitions.c.name == d.name)
-            )
-            if rows:
-                self.conn.execute(
-                    insert(t.error_definitions),
-                    [{**r, "name": d.name, "source": str(d.path), "created": ts} for r in rows],
-                )
-            self.changed_errors.add(d.name)
-            if status == UNCHANGED:
-                status = UPDATED
-        for r in rows:
-            if r["level"] == "GLOBAL":
-                self._global_error(d, r)
-        return None, status
-
-    def _errors_file(self, d: Definition) -> str:
-        """The error_files row of an errors definition (kept even when it lists no error, so
-        that workflows can name its file); new, updated or unchanged."""
-        ef = t.error_files
-        row = {
-            "file_name": d.path.name,
-            "description": d.data.get("desc"),
-            "source": str(d.path),
-        }
-        found = self.conn.execute(
-            select(*(ef.c[c] for c in row)).where(ef.c.name == d.name)
-        ).first()
-        if found is None:
-            self.conn.execute(insert(ef).values(name=d.name, created=now(), **row))
-            return NEW
-        if tuple(found) == tuple(row.values()):
-            return UNCHANGED
-        self.conn.execute(update(ef).where(ef.c.name == d.name).values(modified=now(), **row))
-        return UPDATED
-
-    def _global_error(self, d: Definition, r: dict[str, Any]) -> None:
-        g = t.global_workflow_errors
-        found = self.conn.execute(
-            select(
-                g.c.builtin,
-                g.c.description,
-                g.c.severity,
-                g.c.status,
-                g.c.business,
-                g.c.retry_delay,
-            ).where(g.c.error == r["error"])
-        ).first()
-        values = {k: v for k, v in r.items() if k != "error"}
-        if found is None:
-            self.conn.execute(insert(g).values(**r, builtin=False, created=now()))
-            return
-        if tuple(found[1:]) == tuple(
-            values[k] for k in ("description", "severity", "status", "business", "retry_delay")
-        ):
-            return
-        self.conn.execute(update(g).where(g.c.error == r["error"]).values(**values, modified=now()))
-        if found.builtin:
-            self.problems.warn(
-                d.path, f"built-in global error {r['error']} updated by this definition"
-            )
 
     def _store_step(self, d: Definition) -> tuple[int, str]:
         data = d.data
@@ -333,15 +249,3 @@ def _user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
-
-
-def _error_row(e: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "error": e["name"],
-        "description": e.get("desc"),
-        "severity": e.get("severity", "MAJOR"),
-        "status": e.get("status", "ERROR"),
-        "business": bool(e.get("business", False)),
-        "retry_delay": e.get("retry-delay"),
-        "level": e.get("level", "AUTO"),
-    }

@@ -180,27 +180,6 @@ def _check_workflow(d: Definition, problems: Problems) -> None:
             )
 
 
-def _check_errors(d: Definition, problems: Problems) -> None:
-    seen: set[str] = set()
-    for i, e in enumerate(d.data["errors"]):
-        if e["name"] in seen:
-            problems.add(d.path, f"error {e['name']!r} is defined twice", d.doc.mark("errors", i))
-        seen.add(e["name"])
-        if e.get("retry-delay") is not None:
-            if e.get("status", "ERROR") != "RETRY":
-                problems.add(
-                    d.path,
-                    "retry-delay is only allowed with status: RETRY",
-                    d.doc.mark("errors", i, "retry-delay"),
-                )
-            elif e["retry-delay"] <= 0:
-                problems.add(
-                    d.path,
-                    "retry-delay must be positive",
-                    d.doc.mark("errors", i, "retry-delay"),
-                )
-
-
 class Resolver:
     """Answers "does X exist, and which version is latest" over this load and the schema."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from qorus_core.db import tables as t
 from qorus_core.loader import listing, validate
 from qorus_core.loader.delete import Deleter
-from qorus_core.loader.kinds import event, group, job, queue, service
+from qorus_core.loader.kinds import errors, event, group, job, library_class, queue, service
 from qorus_core.loader.kinds.registry import Kind, register
 from qorus_core.loader.store import Store
 
@@ -43,28 +43,10 @@ def register_all() -> None:
         ),
         service.KIND,
         job.KIND,
-        Kind(
-            "class",
-            Store._store_class,
-            Deleter._class,
-            listing.versioned(t.classes, "classid", "class_name"),
-            versioned=True,
-            coded=True,
-            stage=0,
-            table=t.classes,
-            idcol="classid",
-            aliases=("classes",),
-        ),
+        library_class.KIND,
         queue.KIND,
         event.KIND,
         group.KIND,
-        Kind(
-            "errors",
-            Store._store_errors,
-            Deleter._errors,
-            listing.errors,
-            check=validate._check_errors,
-            stage=3,
-        ),
+        errors.KIND,
     ):
         register(k)
