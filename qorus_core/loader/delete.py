@@ -112,13 +112,13 @@ class Deleter:
         q = select(func.count()).select_from(table).where(*where)
         return int(self.conn.execute(q).scalar_one())
 
-    def _wants_orders_deleted(self, name: str, version: str) -> bool:
+    def wants_orders_deleted(self, name: str, version: str) -> bool:
         return any(
             s.kind == "wfinstances" and s.name == name and s.version in (None, version)
             for s in self.specs
         )
 
-    def _delete_orders(self, workflowid: int) -> int:
+    def delete_orders(self, workflowid: int) -> int:
         wi = t.workflow_instance
         ids = select(wi.c.workflow_instanceid).where(wi.c.workflowid == workflowid)
         n = self.count(wi, wi.c.workflowid == workflowid)
@@ -131,46 +131,8 @@ class Deleter:
 
     def _wfinstances(self, spec: DeleteSpec) -> None:
         for wid, name, version in self.ids_of(t.workflows, "workflowid", spec):
-            n = self._delete_orders(wid)
+            n = self.delete_orders(wid)
             self.done.append(f"deleted {n} orders of workflow {name}:{version}")
-
-    def _workflow(self, spec: DeleteSpec) -> None:
-        for wid, name, version in self.ids_of(t.workflows, "workflowid", spec):
-            wi = t.workflow_instance
-            orders = self.count(wi, wi.c.workflowid == wid)
-            if orders:
-                if not (self.force or self._wants_orders_deleted(name, version)):
-                    raise ValidationError(
-                        f"workflow {name}:{version} has {orders} orders; delete them too "
-                        f"(-X wfinstances:{name}:{version}) or use -f"
-                    )
-                self._delete_orders(wid)
-                self.done.append(f"deleted {orders} orders of workflow {name}:{version}")
-            for table in (
-                t.workflow_steps,
-                t.segment_steps,
-                t.segment_dependencies,
-                t.workflow_keys,
-                t.workflow_errors,
-                t.group_workflows,
-            ):
-                self.conn.execute(delete(table).where(table.c.workflowid == wid))
-            self.conn.execute(delete(t.workflows).where(t.workflows.c.workflowid == wid))
-            self.done.append(f"deleted workflow {name}:{version} (id {wid})")
-
-    def _step(self, spec: DeleteSpec) -> None:
-        for sid, name, version in self.ids_of(t.steps, "stepid", spec):
-            users = self.conn.execute(
-                select(t.workflows.c.name, t.workflows.c.version)
-                .join(t.workflow_steps, t.workflow_steps.c.workflowid == t.workflows.c.workflowid)
-                .where(t.workflow_steps.c.stepid == sid)
-                .distinct()
-            ).all()
-            if users:
-                wfs = ", ".join(f"{n}:{v}" for n, v in users)
-                raise ValidationError(f"step {name}:{version} is used by workflow {wfs}")
-            self.conn.execute(delete(t.steps).where(t.steps.c.stepid == sid))
-            self.done.append(f"deleted step {name}:{version} (id {sid})")
 
     def _method(self, spec: DeleteSpec) -> None:
         for sid, name, version in self.ids_of(t.services, "serviceid", spec):

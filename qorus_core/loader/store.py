@@ -15,9 +15,9 @@ from qorus_core.db.refdata import AUDIT_CODE_BY_NAME, DEFAULT_GROUP_ID, now
 from qorus_core.db.versions import find_version
 from qorus_core.loader import kinds
 from qorus_core.loader.catalog import dumps
-from qorus_core.loader.model import Definition, resolved_list
+from qorus_core.loader.model import Definition
 from qorus_core.loader.problems import Problems
-from qorus_core.loader.upsert import UNCHANGED, UPDATED, Children, upsert
+from qorus_core.loader.upsert import UNCHANGED, UPDATED
 from qorus_core.model.refs import split_ref
 
 SOURCE_FILE_LOADED = AUDIT_CODE_BY_NAME["SOURCE-FILE-LOADED"]
@@ -72,7 +72,7 @@ class Store:
         assert found is not None, f"{kind} {ref} was validated but is not stored"
         return found[0]
 
-    def _named_id(self, table: Any, idcol: str, name: str) -> int:
+    def named_id(self, table: Any, idcol: str, name: str) -> int:
         return int(
             self.conn.execute(select(table.c[idcol]).where(table.c.name == name)).scalar_one()
         )
@@ -87,25 +87,7 @@ class Store:
             self.ids[(d.kind, d.ref)] = oid
         return Outcome(d, oid, status)
 
-    def _store_step(self, d: Definition) -> tuple[int, str]:
-        data = d.data
-        row = code_columns(d)
-        row.update(
-            steptype=data.get("steptype", "NORMAL"),
-            arraytype=data.get("arraytype", "NONE"),
-            base_class_name=data.get("base-class-name"),
-            queueid=self._named_id(t.queues, "queueid", data["queue"])
-            if data.get("queue")
-            else None,
-            workflow_event_typeid=(
-                self._named_id(t.workflow_event_types, "workflow_event_typeid", data["event"])
-                if data.get("event")
-                else None
-            ),
-        )
-        return upsert(self.conn, t.steps, "stepid", {"name": d.name, "version": d.version}, row)
-
-    def _workflow_errors(self, errors_name: str | None) -> list[dict[str, Any]]:
+    def workflow_errors(self, errors_name: str | None) -> list[dict[str, Any]]:
         if not errors_name:
             return []
         e = t.error_definitions
@@ -118,54 +100,6 @@ class Store:
                 )
             )
         ]
-
-    def _store_workflow(self, d: Definition) -> tuple[int, str]:
-        data = d.data
-        assert d.graph is not None and d.segments is not None
-        sid = {ref: self.id_of("step", ref) for ref in d.graph.order}
-        row = code_columns(d)
-        row.pop("config_items")
-        row.update(
-            autostart=data.get("autostart", 1),
-            max_instances=data.get("max_instances"),
-            sla_threshold=data.get("sla_threshold", 1800),
-            steps_def=dumps(resolved_list(data["steps"], d.resolved)),
-            errors_name=d.errors_name,
-            options=json_value(
-                {k: {"desc": v, "value": None} for k, v in (data.get("options") or {}).items()}
-            ),
-            staticdata_type=json_value(data.get("staticdata-type")),
-            custom_statuses=json_value(data.get("statuses")),
-            config_items=json_value(data.get("config-item-values")),
-        )
-        deps = [
-            {"stepid": sid[s], "dependson_stepid": sid[p] if p else 0}
-            for s in d.graph.order
-            for p in (d.graph.deps[s] or [""])
-        ]
-        segs = [{"stepid": sid[s], "segmentid": seg} for s, seg in d.segments.of_step.items()]
-        segdeps = [
-            {"segmentid": seg, "dependson_segmentid": dep}
-            for seg, ds in d.segments.deps.items()
-            for dep in ds
-        ]
-        keys = [{"keyname": k} for k in data.get("keylist") or []]
-        children = [
-            Children(t.workflow_steps, "workflowid", deps),
-            Children(t.segment_steps, "workflowid", segs),
-            Children(t.segment_dependencies, "workflowid", segdeps),
-            Children(t.workflow_keys, "workflowid", keys),
-            Children(t.workflow_errors, "workflowid", self._workflow_errors(d.errors_name)),
-        ]
-        return upsert(
-            self.conn,
-            t.workflows,
-            "workflowid",
-            {"name": d.name, "version": d.version},
-            row,
-            children,
-            insert_only={"enabled": True},
-        )
 
     # ------------------------------------------------------------------ after all objects
 
@@ -182,7 +116,7 @@ class Store:
             }[d.kind]
             col = f"{d.kind}id"
             for g in d.data.get("groups") or []:
-                gid = self._named_id(t.groups, "groupid", g)
+                gid = self.named_id(t.groups, "groupid", g)
                 if gid == DEFAULT_GROUP_ID:
                     continue
                 have = self.conn.execute(
@@ -207,7 +141,7 @@ class Store:
             self.conn.execute(
                 t.workflow_errors.delete().where(t.workflow_errors.c.workflowid == wid)
             )
-            rows = self._workflow_errors(ename)
+            rows = self.workflow_errors(ename)
             if rows:
                 ts = now()
                 self.conn.execute(

@@ -11,7 +11,7 @@ from qorus_core.loader import errorsref, kinds, pycode, schemas
 from qorus_core.loader.catalog import Catalog
 from qorus_core.loader.model import Definition
 from qorus_core.loader.problems import Problems
-from qorus_core.loader.steps import StepListError, parse_steps, segments
+from qorus_core.loader.steps import segments
 from qorus_core.loader.yamlload import YamlError, YamlLimitError, parse_file
 from qorus_core.model.refs import split_ref
 from qorus_core.model.versions import latest, latest_by, sort_versions
@@ -143,41 +143,6 @@ def _read_code(d: Definition, problems: Problems) -> None:
     if d.class_name not in d.top_classes:
         key = "class-name" if "class-name" in data else "name"
         problems.add(d.path, f"class {d.class_name!r} is not defined in {code_ref}", doc.mark(key))
-
-
-def _check_step(d: Definition, problems: Problems) -> None:
-    data, doc = d.data, d.doc
-    steptype = data.get("steptype", "NORMAL")
-    if steptype == "ASYNC" and not data.get("queue"):
-        problems.add(d.path, "an ASYNC step needs a 'queue:'", doc.mark("steptype"))
-    if steptype == "EVENT" and not data.get("event"):
-        problems.add(d.path, "an EVENT step needs an 'event:' (event type)", doc.mark("steptype"))
-    if data.get("queue") and steptype != "ASYNC":
-        problems.add(d.path, f"'queue:' is for ASYNC steps, not {steptype}", doc.mark("queue"))
-    if data.get("event") and steptype != "EVENT":
-        problems.add(d.path, f"'event:' is for EVENT steps, not {steptype}", doc.mark("event"))
-
-
-def _check_workflow(d: Definition, problems: Problems) -> None:
-    data, doc = d.data, d.doc
-    try:
-        d.graph = parse_steps(data["steps"])
-    except StepListError as exc:
-        problems.add(d.path, exc.message, doc.mark(*exc.key))
-    for key in ("autostart", "sla_threshold", "max_instances"):
-        if key in data and data[key] is not None and data[key] < 0:
-            problems.add(d.path, f"{key} must not be negative", doc.mark(key))
-    keys = data.get("keylist") or []
-    for i, k in enumerate(keys):
-        if k in keys[:i]:
-            problems.add(d.path, f"key {k!r} appears twice in keylist", doc.mark("keylist", i))
-    for name, desc in (data.get("options") or {}).items():
-        if not isinstance(name, str) or not (desc is None or isinstance(desc, str)):
-            problems.add(
-                d.path,
-                "options must map each option name to its description",
-                doc.mark("options", name),
-            )
 
 
 class Resolver:
