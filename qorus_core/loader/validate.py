@@ -312,13 +312,9 @@ def _undefined(problems: Problems, kind: str, ref: str) -> str:
 
 def _check_base(d: Definition, res: Resolver, problems: Problems) -> None:
     assert d.class_name is not None
-    if d.kind == "step":
-        base = pycode.STEP_BASES[
-            (d.data.get("steptype", "NORMAL"), d.data.get("arraytype", "NONE"))
-        ]
-    elif d.kind in pycode.TYPE_BASES:
-        base = pycode.TYPE_BASES[d.kind]
-    else:
+    kind = kinds.get(d.kind)
+    base = kind.api_base(d) if kind is not None and kind.api_base is not None else None
+    if base is None:
         return
     if not pycode.derives_from(d.top_classes, d.class_name, base, res.library):
         key = "class-name" if "class-name" in d.data else "code"

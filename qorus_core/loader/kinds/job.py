@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete as sql_delete
 
 from qorus_core.db import tables as t
-from qorus_core.loader import cron
+from qorus_core.loader import cron, pycode
 from qorus_core.loader.delete import Deleter, DeleteSpec
 from qorus_core.loader.kinds.registry import Kind
 from qorus_core.loader.listing import versioned
@@ -85,6 +85,7 @@ KIND = Kind(
     check=check,
     versioned=True,
     coded=True,
+    api_base=lambda _d: pycode.TYPE_BASES["job"],
     stage=7,
     table=t.jobs,
     idcol="jobid",

@@ -45,6 +45,8 @@ class Kind:
     versioned: bool = False
     #: has code that runs in the server (read and checked against its API base class)
     coded: bool = False
+    #: the API class a coded definition's class must derive from (None: no check)
+    api_base: Callable[[Definition], str | None] | None = None
     #: storage stage: what a definition refers to has a lower stage and is stored first
     stage: int = 0
     #: the table and id column of its objects, for ``--delete-id`` (None: not by id)

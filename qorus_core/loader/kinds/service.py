@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete as sql_delete
 
 from qorus_core.db import tables as t
+from qorus_core.loader import pycode
 from qorus_core.loader.delete import Deleter, DeleteSpec
 from qorus_core.loader.kinds.registry import Kind
 from qorus_core.loader.listing import versioned
@@ -73,6 +74,7 @@ KIND = Kind(
     check=check,
     versioned=True,
     coded=True,
+    api_base=lambda _d: pycode.TYPE_BASES["service"],
     stage=6,
     table=t.services,
     idcol="serviceid",

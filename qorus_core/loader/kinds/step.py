@@ -7,7 +7,7 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy import select
 
 from qorus_core.db import tables as t
-from qorus_core.loader import listing
+from qorus_core.loader import listing, pycode
 from qorus_core.loader.delete import Deleter, DeleteSpec
 from qorus_core.loader.kinds.registry import Kind
 from qorus_core.loader.model import Definition
@@ -62,6 +62,11 @@ def delete(dl: Deleter, spec: DeleteSpec) -> None:
         dl.done.append(f"deleted step {name}:{version} (id {sid})")
 
 
+def api_base(d: Definition) -> str:
+    """The step API class of its steptype and arraytype."""
+    return pycode.STEP_BASES[(d.data.get("steptype", "NORMAL"), d.data.get("arraytype", "NONE"))]
+
+
 KIND = Kind(
     "step",
     store,
@@ -70,6 +75,7 @@ KIND = Kind(
     check=check,
     versioned=True,
     coded=True,
+    api_base=api_base,
     stage=4,
     table=t.steps,
     idcol="stepid",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete as sql_delete
 
 from qorus_core.db import tables as t
-from qorus_core.loader import listing
+from qorus_core.loader import listing, pycode
 from qorus_core.loader.catalog import dumps
 from qorus_core.loader.delete import Deleter, DeleteSpec
 from qorus_core.loader.kinds.registry import Kind
@@ -121,6 +121,7 @@ KIND = Kind(
     check=check,
     versioned=True,
     coded=True,
+    api_base=lambda _d: pycode.TYPE_BASES["workflow"],
     stage=5,
     table=t.workflows,
     idcol="workflowid",
