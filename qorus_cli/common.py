@@ -11,6 +11,7 @@ import click
 from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
+from qorus_core.db import dberror
 from qorus_core.model.errors import QorusError
 from qorus_core.omqdir import OmqDir, resolve_omq_dir
 from qorus_core.options import Options, load_options
@@ -88,8 +89,7 @@ def guarded(tool: str, code: int = 1) -> Callable[[F], F]:
             except QorusError as exc:
                 fail(tool, exc.desc, code)
             except SQLAlchemyError as exc:
-                reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-                fail(tool, f"database error: {reason}", code)
+                fail(tool, dberror.message(exc), code)
 
         return wrapper  # type: ignore[return-value]
 

@@ -93,7 +93,7 @@ class _Bar:
     metavar="TYPE:ID",
     envvar="QORUS_OLOAD_DELETE_ID",
     show_envvar=True,
-    help=f"Delete an object by its id: {', '.join(by_id.TYPES)} (checks as for -X).",
+    help=f"Delete an object by its id: {', '.join(by_id.types())} (checks as for -X).",
 )
 @click.option(
     "-L",

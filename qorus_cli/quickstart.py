@@ -25,13 +25,19 @@ from qorus_core.client import QorusClient, QorusRestError, ServerUnreachable
 from qorus_core.db import schema
 from qorus_core.db.engine import check_connection, mask
 from qorus_core.loader import load
+from qorus_core.model.status import OrderStatus
 from qorus_core.omqdir import OmqDir
 from qorus_core.options import Options
 from qorus_core.system import open_system_engine
 
 TOOL = "quickstart"
 WORKFLOW = "ORDER-FULFILMENT"
-FINAL = {"COMPLETE", "ERROR", "CANCELED"}
+FINAL = {s.api_name for s in (OrderStatus.COMPLETE, OrderStatus.ERROR, OrderStatus.CANCELED)}
+_STYLES = {
+    OrderStatus.COMPLETE.api_name: "green",
+    OrderStatus.ERROR.api_name: "red",
+    OrderStatus.RETRY.api_name: "yellow",
+}
 SKUS = [("SKU-1", 19.9), ("SKU-2", 4.5), ("SKU-3", 120.0), ("SKU-4", 7.25)]
 
 
@@ -176,7 +182,7 @@ def _view(counts: Counter[str], total: int, bar: Progress) -> Group:
     table.add_column("status")
     table.add_column("orders", justify="right")
     for status, n in sorted(counts.items()):
-        style = {"COMPLETE": "green", "ERROR": "red", "RETRY": "yellow"}.get(status, "")
+        style = _STYLES.get(status, "")
         table.add_row(f"[{style}]{status}[/]" if style else status, str(n))
     return Group(bar, table)
 
@@ -200,7 +206,7 @@ def _watch(client: QorusClient, ids: list[int], deadline: float) -> Counter[str]
 
 
 def _summary(client: QorusClient, ids: list[int], counts: Counter[str], elapsed: float) -> None:
-    complete = counts.get("COMPLETE", 0)
+    complete = counts.get(OrderStatus.COMPLETE.api_name, 0)
     console.print()
     console.print(
         f"[bold]{complete} of {len(ids)} orders COMPLETE[/] in {elapsed:.1f} s "

@@ -28,7 +28,7 @@ from qorus_cli.common import (
 from qorus_cli.user_tool_sync import prepare as prepare_sync
 from qorus_cli.user_tool_sync import synchronize
 from qorus_core import rbac
-from qorus_core.db import schema
+from qorus_core.db import dberror, schema
 from qorus_core.db.engine import mask
 from qorus_core.model.errors import QorusError
 from qorus_core.omqdir import OmqDir
@@ -397,8 +397,7 @@ def main(**kw: Any) -> None:
     except QorusError as exc:
         fail(TOOL, escape(f"{exc.code}: {exc.desc}"), 2)
     except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        fail(TOOL, escape(f"database error: {reason}"), 2)
+        fail(TOOL, escape(dberror.message(exc)), 2)
 
 
 def _say(line: str) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from qorus_core.db import dberror
 from qorus_core.model.errors import DatasourceError
 from qorus_core.secrets import mask_text, mask_url
 
@@ -172,9 +173,8 @@ def check_connection(engine: Engine) -> None:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise DatasourceError(
-            f"cannot open system datasource {mask(engine.url)}: {reason}"
+            f"cannot open system datasource {mask(engine.url)}: {dberror.reason(exc)}"
         ) from None
     except OSError as exc:
         raise DatasourceError(f"cannot open system datasource {mask(engine.url)}: {exc}") from None

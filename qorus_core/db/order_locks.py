@@ -16,6 +16,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from qorus_core.db import tables as t
+from qorus_core.db.order_row import lock_order_row
 from qorus_core.db.refdata import now
 from qorus_core.db.unit import ConnOrEngine, EventSink, PendingEvents, unit
 from qorus_core.model.errors import NotFoundError, QorusError, ValidationError
@@ -31,21 +32,8 @@ DEFAULT_UNLOCK_NOTE = "<unlocked order without note>"
 
 
 def _lock_row(conn: Connection, wfiid: Any) -> dict[str, Any]:
-    try:
-        ident = int(wfiid)
-    except (TypeError, ValueError):
-        raise ValidationError(f"invalid workflow_instanceid {wfiid!r}") from None
-    q = (
-        select(wi.c.workflow_instanceid, wi.c.workflowid, wi.c.operator_lock, t.workflows.c.name)
-        .join(t.workflows, t.workflows.c.workflowid == wi.c.workflowid)
-        .where(wi.c.workflow_instanceid == ident)
-    )
-    if conn.dialect.name != "sqlite":
-        q = q.with_for_update(of=wi)
-    row = conn.execute(q).first()
-    if row is None:
-        raise NotFoundError(f"workflow order {ident} does not exist", code="ORDER-NOT-FOUND")
-    return dict(row._mapping)
+    cols = [wi.c.workflow_instanceid, wi.c.workflowid, wi.c.operator_lock, t.workflows.c.name]
+    return lock_order_row(conn, wfiid, cols, missing_code="ORDER-NOT-FOUND")
 
 
 def check_lock(conn: Connection, wfiid: Any, user: str) -> None:

@@ -23,7 +23,7 @@ from qorus_core.db.unit import ConnOrEngine, EventSink, dumps, unit
 from qorus_core.db.wake import notify_due
 from qorus_core.model.args import absent, arg_date, arg_id, arg_int, arg_text, check_data, shown
 from qorus_core.model.errors import NotFoundError, QorusError
-from qorus_core.model.status import ORDER_STATUS_CODES
+from qorus_core.model.status import ORDER_STATUS_NAMES, OrderStatus
 
 DEFAULT_PRIORITY = 500
 MAX_PRIORITY = 999
@@ -172,12 +172,15 @@ def validate_order(brief: WorkflowBrief, args: Mapping[str, Any], ts: datetime) 
                 if v not in keys.setdefault(name, []):
                     keys[name].append(v)
     scheduled = parse_timestamp(args.get("scheduled"), "scheduled")
-    base = "S" if scheduled is not None and scheduled > ts else "Y"
+    due_later = scheduled is not None and scheduled > ts
+    base = OrderStatus.SCHEDULED if due_later else OrderStatus.READY
     status_arg = arg_text(args.get("status") or "READY", "status", max_len=20, code=_DATA).upper()
-    if status_arg in ("READY", "Y"):
+    status: OrderStatus
+    orig: OrderStatus | None
+    if status_arg in (OrderStatus.READY.api_name, OrderStatus.READY):
         status, orig = base, None
-    elif status_arg in ("BLOCKED", "B"):
-        status, orig = "B", base
+    elif status_arg in (OrderStatus.BLOCKED.api_name, OrderStatus.BLOCKED):
+        status, orig = OrderStatus.BLOCKED, base
     else:
         raise order_data_error(f"status must be READY or BLOCKED, got {args.get('status')!r}")
     parent = args.get("parent_workflow_instanceid")
@@ -304,7 +307,7 @@ def create_orders(
                 raise QorusError(
                     "a unique order key given is already taken", code="DUPLICATE-ORDER-KEY"
                 ) from None
-        if any(o.status == "Y" for o in new):
+        if any(o.status == OrderStatus.READY for o in new):
             notify_due(conn, [workflowid])
         for i, o in zip(ids, new, strict=True):
             pending.append(
@@ -323,7 +326,7 @@ def create_orders(
 
 
 def _status_name(code: str) -> str:
-    return {v: k for k, v in ORDER_STATUS_CODES.items()}[code]
+    return ORDER_STATUS_NAMES[code]
 
 
 def _check_parents(conn: Connection, new: list[NewOrder]) -> None:

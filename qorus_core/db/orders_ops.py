@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from qorus_core.db import sensitive
 from qorus_core.db import tables as t
+from qorus_core.db.order_row import lock_order_row
 from qorus_core.db.orders import (
     check_priority,
     normalize_keys,
@@ -26,13 +27,13 @@ from qorus_core.db.refdata import now
 from qorus_core.db.unit import ConnOrEngine, EventSink, PendingEvents, dumps, unit
 from qorus_core.db.wake import notify_due
 from qorus_core.model.errors import NotFoundError, QorusError, ValidationError
-from qorus_core.model.status import ORDER_STATUS_NAMES
+from qorus_core.model.status import ORDER_STATUS_NAMES, OrderStatus
 
 wi = t.workflow_instance
 si = t.step_instance
 
 #: statuses in which an order is (or may be) due: READY, RETRY, SCHEDULED
-_DUE = frozenset({"Y", "R", "S"})
+_DUE = frozenset({OrderStatus.READY, OrderStatus.RETRY, OrderStatus.SCHEDULED})
 
 
 def _name(code: str | None) -> str | None:
@@ -40,25 +41,11 @@ def _name(code: str | None) -> str | None:
 
 
 def _lock_order(conn: Connection, wfiid: Any, code: str) -> dict[str, Any]:
-    try:
-        ident = int(wfiid)
-    except (TypeError, ValueError):
-        raise ValidationError(f"invalid workflow_instanceid {wfiid!r}", code=code) from None
-    q = (
-        select(wi, t.workflows.c.name, t.workflows.c.version)
-        .join(t.workflows, t.workflows.c.workflowid == wi.c.workflowid)
-        .where(wi.c.workflow_instanceid == ident)
-    )
-    if conn.dialect.name != "sqlite":
-        q = q.with_for_update(of=wi)
-    row = conn.execute(q).first()
-    if row is None:
-        raise NotFoundError(f"workflow order {ident} does not exist", code=code)
-    return dict(row._mapping)
+    return lock_order_row(conn, wfiid, [wi, t.workflows.c.name, t.workflows.c.version], code=code)
 
 
 def _refuse_in_progress(order: dict[str, Any], code: str, what: str) -> None:
-    if order["workflowstatus"] == "I":
+    if order["workflowstatus"] == OrderStatus.IN_PROGRESS:
         raise QorusError(
             f"cannot {what} order {order['workflow_instanceid']}: it is IN-PROGRESS "
             f"(owned by session {order['status_sessionid']})",
@@ -112,7 +99,11 @@ def retry_order(
     """ERROR, ASYNC-WAITING or RETRY -> RETRY, due now; failed steps become RETRY."""
     with unit(target, events) as (conn, pending):
         order = _lock_order(conn, wfiid, "RETRY-ERROR")
-        if order["workflowstatus"] not in ("E", "A", "R"):
+        if order["workflowstatus"] not in (
+            OrderStatus.ERROR,
+            OrderStatus.ASYNC_WAITING,
+            OrderStatus.RETRY,
+        ):
             raise QorusError(
                 f"order {order['workflow_instanceid']} has status "
                 f"{_name(order['workflowstatus'])}; only ERROR, ASYNC-WAITING or RETRY orders "
@@ -129,14 +120,14 @@ def retry_order(
             update(si)
             .where(
                 si.c.workflow_instanceid == order["workflow_instanceid"],
-                si.c.stepstatus.in_(("E", "R")),
+                si.c.stepstatus.in_((OrderStatus.ERROR, OrderStatus.RETRY)),
             )
-            .values(stepstatus="R")
+            .values(stepstatus=OrderStatus.RETRY)
         ).rowcount
         ts = now()
-        _set(conn, order, workflowstatus="R", retry_trigger=ts, modified=ts)
-        _status_event(conn, pending, order, "R")
-        return _result(order, "R", steps_updated=steps, workflow_updated=True)
+        _set(conn, order, workflowstatus=OrderStatus.RETRY, retry_trigger=ts, modified=ts)
+        _status_event(conn, pending, order, OrderStatus.RETRY)
+        return _result(order, OrderStatus.RETRY, steps_updated=steps, workflow_updated=True)
 
 
 def cancel_order(
@@ -151,25 +142,27 @@ def cancel_order(
     with unit(target, events) as (conn, pending):
         order = _lock_order(conn, wfiid, "CANCEL-WORKFLOW-ERROR")
         status = order["workflowstatus"]
-        if status in ("I", "C", "X"):
+        if status in (OrderStatus.IN_PROGRESS, OrderStatus.COMPLETE, OrderStatus.CANCELED):
             raise QorusError(
                 f"order {order['workflow_instanceid']} has status {_name(status)} and cannot be "
                 "canceled",
                 code="CANCEL-WORKFLOW-ERROR",
             )
-        orig = order["workflowstatus_orig"] if status == "B" else status
-        _set(conn, order, workflowstatus="X", workflowstatus_orig=orig)
+        orig = order["workflowstatus_orig"] if status == OrderStatus.BLOCKED else status
+        _set(conn, order, workflowstatus=OrderStatus.CANCELED, workflowstatus_orig=orig)
         if purge_sensitive:
             sensitive.purge(conn, [order["workflow_instanceid"]])
-        _status_event(conn, pending, order, "X")
-        return _result(order, "X")
+        _status_event(conn, pending, order, OrderStatus.CANCELED)
+        return _result(order, OrderStatus.CANCELED)
 
 
 def uncancel_order(
     target: ConnOrEngine, wfiid: int, *, events: EventSink | None = None
 ) -> dict[str, Any]:
     """CANCELED -> the status the order had before it was canceled."""
-    return _restore(target, wfiid, "X", "CANCEL-WORKFLOW-ERROR", "uncancel", events)
+    return _restore(
+        target, wfiid, OrderStatus.CANCELED, "CANCEL-WORKFLOW-ERROR", "uncancel", events
+    )
 
 
 def block_order(
@@ -179,22 +172,27 @@ def block_order(
     with unit(target, events) as (conn, pending):
         order = _lock_order(conn, wfiid, "BLOCK-WORKFLOW-ERROR")
         status = order["workflowstatus"]
-        if status in ("I", "C", "X", "B"):
+        if status in (
+            OrderStatus.IN_PROGRESS,
+            OrderStatus.COMPLETE,
+            OrderStatus.CANCELED,
+            OrderStatus.BLOCKED,
+        ):
             raise QorusError(
                 f"order {order['workflow_instanceid']} has status {_name(status)} and cannot be "
                 "blocked",
                 code="BLOCK-WORKFLOW-ERROR",
             )
-        _set(conn, order, workflowstatus="B", workflowstatus_orig=status)
-        _status_event(conn, pending, order, "B")
-        return _result(order, "B")
+        _set(conn, order, workflowstatus=OrderStatus.BLOCKED, workflowstatus_orig=status)
+        _status_event(conn, pending, order, OrderStatus.BLOCKED)
+        return _result(order, OrderStatus.BLOCKED)
 
 
 def unblock_order(
     target: ConnOrEngine, wfiid: int, *, events: EventSink | None = None
 ) -> dict[str, Any]:
     """BLOCKED -> the status the order had before it was blocked."""
-    return _restore(target, wfiid, "B", "BLOCK-WORKFLOW-ERROR", "unblock", events)
+    return _restore(target, wfiid, OrderStatus.BLOCKED, "BLOCK-WORKFLOW-ERROR", "unblock", events)
 
 
 def _restore(
@@ -215,7 +213,7 @@ def _restore(
             )
         ts = now()
         values: dict[str, Any] = {"workflowstatus": orig, "workflowstatus_orig": None}
-        if orig == "R":
+        if orig == OrderStatus.RETRY:
             values["retry_trigger"] = ts
         _set(conn, order, **values)
         _status_event(conn, pending, order, orig)
@@ -228,7 +226,12 @@ def set_error(
     """RETRY, CANCELED, BLOCKED or ASYNC-WAITING -> ERROR; RETRY steps become ERROR."""
     with unit(target, events) as (conn, pending):
         order = _lock_order(conn, wfiid, "WORKFLOW-STATUS-ERROR")
-        if order["workflowstatus"] not in ("R", "X", "B", "A"):
+        if order["workflowstatus"] not in (
+            OrderStatus.RETRY,
+            OrderStatus.CANCELED,
+            OrderStatus.BLOCKED,
+            OrderStatus.ASYNC_WAITING,
+        ):
             raise QorusError(
                 f"order {order['workflow_instanceid']} has status "
                 f"{_name(order['workflowstatus'])}; only RETRY, CANCELED, BLOCKED or ASYNC-WAITING "
@@ -239,13 +242,19 @@ def set_error(
             update(si)
             .where(
                 si.c.workflow_instanceid == order["workflow_instanceid"],
-                si.c.stepstatus.in_(("R", "A")),
+                si.c.stepstatus.in_((OrderStatus.RETRY, OrderStatus.ASYNC_WAITING)),
             )
-            .values(stepstatus="E")
+            .values(stepstatus=OrderStatus.ERROR)
         ).rowcount
-        _set(conn, order, workflowstatus="E", workflowstatus_orig=None, retry_trigger=None)
-        _status_event(conn, pending, order, "E")
-        return _result(order, "E", steps_updated=steps)
+        _set(
+            conn,
+            order,
+            workflowstatus=OrderStatus.ERROR,
+            workflowstatus_orig=None,
+            retry_trigger=None,
+        )
+        _status_event(conn, pending, order, OrderStatus.ERROR)
+        return _result(order, OrderStatus.ERROR, steps_updated=steps)
 
 
 def reschedule_order(
@@ -255,15 +264,17 @@ def reschedule_order(
     with unit(target, events) as (conn, pending):
         order = _lock_order(conn, wfiid, "WORKFLOW-STATUS-ERROR")
         status, orig = order["workflowstatus"], order["workflowstatus_orig"]
-        held = status in ("B", "X")
-        if (status not in ("Y", "S")) and not (held and orig in ("Y", "S")):
+        held = status in (OrderStatus.BLOCKED, OrderStatus.CANCELED)
+        if (status not in (OrderStatus.READY, OrderStatus.SCHEDULED)) and not (
+            held and orig in (OrderStatus.READY, OrderStatus.SCHEDULED)
+        ):
             raise QorusError(
                 f"order {order['workflow_instanceid']} has status {_name(status)}; only READY or "
                 "SCHEDULED orders (or BLOCKED / CANCELED ones that were) can be rescheduled",
                 code="WORKFLOW-STATUS-ERROR",
             )
         when = parse_timestamp(scheduled, "scheduled")
-        new = "S" if when is not None and when > now() else "Y"
+        new = OrderStatus.SCHEDULED if when is not None and when > now() else OrderStatus.READY
         if held:
             _set(conn, order, scheduled=when, workflowstatus_orig=new)
             return _result(order, status, scheduled=when)
@@ -280,7 +291,7 @@ def set_priority(
     prio = check_priority(priority)
     with unit(target, events) as (conn, pending):
         order = _lock_order(conn, wfiid, "WORKFLOW-STATUS-ERROR")
-        if order["workflowstatus"] == "C":
+        if order["workflowstatus"] == OrderStatus.COMPLETE:
             raise QorusError(
                 f"order {order['workflow_instanceid']} is COMPLETE; its priority cannot change",
                 code="WORKFLOW-STATUS-ERROR",
@@ -330,18 +341,30 @@ def skip_step(
                 f"step id {stepid} (ind {ind}) has not run in order {order['workflow_instanceid']}",
                 code="SKIP-STEP-ERROR",
             )
-        if row[0] not in ("E", "R", "V", "A"):
+        if row[0] not in (
+            OrderStatus.ERROR,
+            OrderStatus.RETRY,
+            OrderStatus.EVENT_WAITING,
+            OrderStatus.ASYNC_WAITING,
+        ):
             raise QorusError(
                 f"step id {stepid} has status {_name(row[0])} and cannot be skipped",
                 code="STEP-STATUS-ERROR",
             )
         ts = now()
-        conn.execute(update(si).where(key).values(stepstatus="C", skip=True, completed=ts))
+        conn.execute(
+            update(si).where(key).values(stepstatus=OrderStatus.COMPLETE, skip=True, completed=ts)
+        )
         new = order["workflowstatus"]
-        if not noretry and new in ("E", "R", "A", "V"):
-            new = "R"
-            _set(conn, order, workflowstatus="R", retry_trigger=ts)
-            _status_event(conn, pending, order, "R")
+        if not noretry and new in (
+            OrderStatus.ERROR,
+            OrderStatus.RETRY,
+            OrderStatus.ASYNC_WAITING,
+            OrderStatus.EVENT_WAITING,
+        ):
+            new = OrderStatus.RETRY
+            _set(conn, order, workflowstatus=OrderStatus.RETRY, retry_trigger=ts)
+            _status_event(conn, pending, order, OrderStatus.RETRY)
         return _result(order, new, stepid=int(stepid), ind=int(ind))
 
 

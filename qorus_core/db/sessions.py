@@ -27,11 +27,17 @@ from qorus_core import proc
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import now
 from qorus_core.db.wake import notify_due
-from qorus_core.model.status import SESSION_ACTIVE, SESSION_CLOSED, SESSION_RECOVERED
+from qorus_core.model.status import (
+    SESSION_ACTIVE,
+    SESSION_CLOSED,
+    SESSION_RECOVERED,
+    JobStatus,
+    OrderStatus,
+)
 
-IN_PROGRESS = "I"
-RETRY = "R"
-CRASH = "Z"
+IN_PROGRESS = OrderStatus.IN_PROGRESS
+RETRY = OrderStatus.RETRY
+CRASH = JobStatus.CRASH
 
 
 @dataclass(frozen=True)
@@ -214,7 +220,7 @@ def recover_session(conn: Connection, sessionid: int) -> RecoveryResult:
         .where(
             and_(
                 t.job_instance.c.sessionid == sessionid,
-                t.job_instance.c.jobstatus == IN_PROGRESS,
+                t.job_instance.c.jobstatus == JobStatus.IN_PROGRESS,
             )
         )
         .values(jobstatus=CRASH, completed=ts, modified=ts)

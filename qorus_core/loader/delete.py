@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from sqlalchemy import Table, delete, func, select
@@ -10,13 +9,25 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from qorus_core.db import tables as t
-from qorus_core.db.refdata import DEFAULT_GROUP_ID
+from qorus_core.loader import kinds
 from qorus_core.model.errors import NotFoundError, ValidationError
 from qorus_core.model.versions import sorted_by
 
-VERSIONED_TYPES = ("workflow", "wfinstances", "step", "class", "service", "job", "jobinstances")
-NAMED_TYPES = ("queue", "event", "group", "errors")
-TYPES = (*VERSIONED_TYPES, "method", *NAMED_TYPES)
+#: what ``-X`` deletes besides the kinds: parts of a workflow, job or service
+PARTS = ("wfinstances", "jobinstances", "method")
+
+
+def types() -> tuple[str, ...]:
+    """Every ``-X`` type: the kinds in registration order, then the parts."""
+    return (*kinds.names(), *PARTS)
+
+
+def _versioned(kind: str) -> bool:
+    if kind in ("wfinstances", "jobinstances"):
+        return True
+    k = kinds.get(kind)
+    return k is not None and k.versioned
+
 
 _ORDER_CHILDREN: tuple[Table, ...] = (
     t.order_instance,
@@ -47,17 +58,17 @@ class DeleteSpec:
 def parse_spec(text: str) -> DeleteSpec:
     parts = text.split(":")
     kind = parts[0].strip().lower()
-    if kind not in TYPES:
-        raise ValidationError(f"cannot delete {kind!r}: types are {', '.join(TYPES)}")
+    if kind not in types():
+        raise ValidationError(f"cannot delete {kind!r}: types are {', '.join(types())}")
     if kind == "method":
         if len(parts) != 4 or not all(parts[1:]):
             raise ValidationError("delete a service method with method:SERVICE:VERSION:METHOD")
         return DeleteSpec(kind, parts[1], parts[2], parts[3])
     if len(parts) < 2 or not parts[1]:
         raise ValidationError(
-            f"{text!r}: expected {kind}:NAME" + ("[:VERSION]" if kind in VERSIONED_TYPES else "")
+            f"{text!r}: expected {kind}:NAME" + ("[:VERSION]" if _versioned(kind) else "")
         )
-    if kind in NAMED_TYPES and len(parts) > 2:
+    if not _versioned(kind) and len(parts) > 2:
         raise ValidationError(f"{text!r}: a {kind} has no version; use {kind}:NAME")
     if len(parts) > 3:
         raise ValidationError(f"{text!r}: expected {kind}:NAME[:VERSION]")
@@ -76,12 +87,16 @@ class Deleter:
     def run(self) -> list[str]:
         # order instances first, so "-X wfinstances:W -X workflow:W" works in either order
         for spec in sorted(self.specs, key=lambda s: s.kind not in ("wfinstances", "jobinstances")):
-            getattr(self, f"_{spec.kind}")(spec)
+            kind = kinds.get(spec.kind)
+            if kind is not None:
+                kind.delete(self, spec)
+            else:
+                getattr(self, f"_{spec.kind}")(spec)
         return self.done
 
     # -------------------------------------------------------------- helpers
 
-    def _ids(self, table: Table, idcol: str, spec: DeleteSpec) -> list[tuple[int, str, str]]:
+    def ids_of(self, table: Table, idcol: str, spec: DeleteSpec) -> list[tuple[int, str, str]]:
         q = select(table.c[idcol], table.c.name, table.c.version).where(table.c.name == spec.name)
         if spec.version is not None:
             q = q.where(table.c.version == spec.version)
@@ -93,106 +108,34 @@ class Deleter:
             )
         return rows
 
-    def _count(self, table: Table, *where: ColumnElement[bool]) -> int:
+    def count(self, table: Table, *where: ColumnElement[bool]) -> int:
         q = select(func.count()).select_from(table).where(*where)
         return int(self.conn.execute(q).scalar_one())
 
-    def _wants_orders_deleted(self, name: str, version: str) -> bool:
+    def wants_orders_deleted(self, name: str, version: str) -> bool:
         return any(
             s.kind == "wfinstances" and s.name == name and s.version in (None, version)
             for s in self.specs
         )
 
-    def _delete_orders(self, workflowid: int) -> int:
+    def delete_orders(self, workflowid: int) -> int:
         wi = t.workflow_instance
         ids = select(wi.c.workflow_instanceid).where(wi.c.workflowid == workflowid)
-        n = self._count(wi, wi.c.workflowid == workflowid)
+        n = self.count(wi, wi.c.workflowid == workflowid)
         for table in _ORDER_CHILDREN:
             self.conn.execute(delete(table).where(table.c.workflow_instanceid.in_(ids)))
         self.conn.execute(delete(wi).where(wi.c.workflowid == workflowid))
         return n
 
-    def _uses_class(self, name: str) -> list[str]:
-        users = []
-        for table, kind in (
-            (t.steps, "step"),
-            (t.workflows, "workflow"),
-            (t.services, "service"),
-            (t.jobs, "job"),
-        ):
-            for n, v, classes in self.conn.execute(
-                select(table.c.name, table.c.version, table.c.classes).where(
-                    table.c.classes.is_not(None)
-                )
-            ):
-                if name in json.loads(classes):
-                    users.append(f"{kind} {n}:{v}")
-        return users
-
     # -------------------------------------------------------------- types
 
     def _wfinstances(self, spec: DeleteSpec) -> None:
-        for wid, name, version in self._ids(t.workflows, "workflowid", spec):
-            n = self._delete_orders(wid)
+        for wid, name, version in self.ids_of(t.workflows, "workflowid", spec):
+            n = self.delete_orders(wid)
             self.done.append(f"deleted {n} orders of workflow {name}:{version}")
 
-    def _workflow(self, spec: DeleteSpec) -> None:
-        for wid, name, version in self._ids(t.workflows, "workflowid", spec):
-            wi = t.workflow_instance
-            orders = self._count(wi, wi.c.workflowid == wid)
-            if orders:
-                if not (self.force or self._wants_orders_deleted(name, version)):
-                    raise ValidationError(
-                        f"workflow {name}:{version} has {orders} orders; delete them too "
-                        f"(-X wfinstances:{name}:{version}) or use -f"
-                    )
-                self._delete_orders(wid)
-                self.done.append(f"deleted {orders} orders of workflow {name}:{version}")
-            for table in (
-                t.workflow_steps,
-                t.segment_steps,
-                t.segment_dependencies,
-                t.workflow_keys,
-                t.workflow_errors,
-                t.group_workflows,
-            ):
-                self.conn.execute(delete(table).where(table.c.workflowid == wid))
-            self.conn.execute(delete(t.workflows).where(t.workflows.c.workflowid == wid))
-            self.done.append(f"deleted workflow {name}:{version} (id {wid})")
-
-    def _step(self, spec: DeleteSpec) -> None:
-        for sid, name, version in self._ids(t.steps, "stepid", spec):
-            users = self.conn.execute(
-                select(t.workflows.c.name, t.workflows.c.version)
-                .join(t.workflow_steps, t.workflow_steps.c.workflowid == t.workflows.c.workflowid)
-                .where(t.workflow_steps.c.stepid == sid)
-                .distinct()
-            ).all()
-            if users:
-                wfs = ", ".join(f"{n}:{v}" for n, v in users)
-                raise ValidationError(f"step {name}:{version} is used by workflow {wfs}")
-            self.conn.execute(delete(t.steps).where(t.steps.c.stepid == sid))
-            self.done.append(f"deleted step {name}:{version} (id {sid})")
-
-    def _class(self, spec: DeleteSpec) -> None:
-        for cid, name, version in self._ids(t.classes, "classid", spec):
-            users = self._uses_class(name)
-            if users and not self.force:
-                raise ValidationError(
-                    f"class {name}:{version} is used by {', '.join(users)}; use -f to delete it"
-                )
-            self.conn.execute(delete(t.classes).where(t.classes.c.classid == cid))
-            self.done.append(f"deleted class {name}:{version} (id {cid})")
-
-    def _service(self, spec: DeleteSpec) -> None:
-        for sid, name, version in self._ids(t.services, "serviceid", spec):
-            for table in (t.service_methods, t.service_state_data, t.group_services):
-                self.conn.execute(delete(table).where(table.c.serviceid == sid))
-            self.conn.execute(delete(t.services).where(t.services.c.serviceid == sid))
-            self.done.append(f"deleted service {name}:{version} (id {sid})")
-
     def _method(self, spec: DeleteSpec) -> None:
-        for sid, name, version in self._ids(t.services, "serviceid", spec):
+        for sid, name, version in self.ids_of(t.services, "serviceid", spec):
             m = t.service_methods
             n = self.conn.execute(
                 delete(m).where(m.c.serviceid == sid, m.c.name == spec.method)
@@ -201,96 +144,26 @@ class Deleter:
                 raise NotFoundError(f"service {name}:{version} has no method {spec.method!r}")
             self.done.append(f"deleted method {spec.method} of service {name}:{version}")
 
-    def _delete_job_instances(self, jid: int) -> int:
+    def delete_job_instances(self, jid: int) -> int:
         ji = t.job_instance
         ids = select(ji.c.job_instanceid).where(ji.c.jobid == jid)
-        n = self._count(ji, ji.c.jobid == jid)
+        n = self.count(ji, ji.c.jobid == jid)
         self.conn.execute(delete(t.job_errors).where(t.job_errors.c.job_instanceid.in_(ids)))
         self.conn.execute(delete(ji).where(ji.c.jobid == jid))
         return n
 
     def _jobinstances(self, spec: DeleteSpec) -> None:
-        for jid, name, version in self._ids(t.jobs, "jobid", spec):
-            n = self._delete_job_instances(jid)
+        for jid, name, version in self.ids_of(t.jobs, "jobid", spec):
+            n = self.delete_job_instances(jid)
             self.done.append(f"deleted {n} instances of job {name}:{version}")
 
-    def _job(self, spec: DeleteSpec) -> None:
-        for jid, name, version in self._ids(t.jobs, "jobid", spec):
-            runs = self._count(t.job_instance, t.job_instance.c.jobid == jid)
-            wanted = any(s.kind == "jobinstances" and s.name == name for s in self.specs)
-            if runs and not (self.force or wanted):
-                raise ValidationError(
-                    f"job {name}:{version} has {runs} job instances; delete them too "
-                    f"(-X jobinstances:{name}:{version}) or use -f"
-                )
-            self._delete_job_instances(jid)
-            self.conn.execute(delete(t.group_jobs).where(t.group_jobs.c.jobid == jid))
-            self.conn.execute(delete(t.jobs).where(t.jobs.c.jobid == jid))
-            self.done.append(f"deleted job {name}:{version} (id {jid})")
-
-    def _named(self, table: Table, idcol: str, spec: DeleteSpec) -> int:
+    def id_by_name(self, table: Table, idcol: str, spec: DeleteSpec) -> int:
         oid = self.conn.execute(
             select(table.c[idcol]).where(table.c.name == spec.name)
         ).scalar_one_or_none()
         if oid is None:
             raise NotFoundError(f"{spec.kind} {spec.name} does not exist")
         return int(oid)
-
-    def _queue(self, spec: DeleteSpec) -> None:
-        qid = self._named(t.queues, "queueid", spec)
-        users = (
-            self.conn.execute(select(t.steps.c.name).where(t.steps.c.queueid == qid))
-            .scalars()
-            .all()
-        )
-        if users:
-            raise ValidationError(f"queue {spec.name} is used by step {', '.join(users)}")
-        if self._count(t.queue_data, t.queue_data.c.queueid == qid) and not self.force:
-            raise ValidationError(f"queue {spec.name} holds queue data; use -f to delete it")
-        self.conn.execute(delete(t.queue_data).where(t.queue_data.c.queueid == qid))
-        self.conn.execute(delete(t.queues).where(t.queues.c.queueid == qid))
-        self.done.append(f"deleted queue {spec.name} (id {qid})")
-
-    def _event(self, spec: DeleteSpec) -> None:
-        eid = self._named(t.workflow_event_types, "workflow_event_typeid", spec)
-        users = (
-            self.conn.execute(select(t.steps.c.name).where(t.steps.c.workflow_event_typeid == eid))
-            .scalars()
-            .all()
-        )
-        if users:
-            raise ValidationError(f"event type {spec.name} is used by step {', '.join(users)}")
-        self.conn.execute(
-            delete(t.workflow_event_types).where(
-                t.workflow_event_types.c.workflow_event_typeid == eid
-            )
-        )
-        self.done.append(f"deleted event type {spec.name} (id {eid})")
-
-    def _group(self, spec: DeleteSpec) -> None:
-        gid = self._named(t.groups, "groupid", spec)
-        if gid == DEFAULT_GROUP_ID:
-            raise ValidationError("the DEFAULT group cannot be deleted")
-        for table in (t.group_workflows, t.group_services, t.group_jobs, t.role_groups):
-            self.conn.execute(delete(table).where(table.c.groupid == gid))
-        self.conn.execute(delete(t.groups).where(t.groups.c.groupid == gid))
-        self.done.append(f"deleted group {spec.name} (id {gid})")
-
-    def _errors(self, spec: DeleteSpec) -> None:
-        e, ef = t.error_definitions, t.error_files
-        if not self._count(ef, ef.c.name == spec.name):
-            raise NotFoundError(f"errors {spec.name} does not exist")
-        users = self.conn.execute(
-            select(t.workflows.c.name, t.workflows.c.version).where(
-                t.workflows.c.errors_name == spec.name
-            )
-        ).all()
-        if users and not self.force:
-            wfs = ", ".join(f"{n}:{v}" for n, v in users)
-            raise ValidationError(f"errors {spec.name} is named by workflow {wfs}; use -f")
-        self.conn.execute(delete(e).where(e.c.name == spec.name))
-        self.conn.execute(delete(ef).where(ef.c.name == spec.name))
-        self.done.append(f"deleted errors {spec.name}")
 
 
 def delete_objects(conn: Connection, specs: list[DeleteSpec], force: bool) -> list[str]:

@@ -11,24 +11,28 @@ import re
 from sqlalchemy import Table, select
 from sqlalchemy.engine import Connection
 
-from qorus_core.db import tables as t
+from qorus_core.loader import kinds
 from qorus_core.loader.delete import DeleteSpec
 from qorus_core.model.errors import NotFoundError, ValidationError
 
 #: the largest id a column of the schema can hold (64-bit signed)
 MAX_ID = 2**63 - 1
 
-_TABLES: dict[str, tuple[Table, str, bool]] = {
-    "workflow": (t.workflows, "workflowid", True),
-    "step": (t.steps, "stepid", True),
-    "class": (t.classes, "classid", True),
-    "service": (t.services, "serviceid", True),
-    "job": (t.jobs, "jobid", True),
-    "queue": (t.queues, "queueid", False),
-    "event": (t.workflow_event_types, "workflow_event_typeid", False),
-    "group": (t.groups, "groupid", False),
-}
-TYPES = tuple(_TABLES)
+
+def types() -> tuple[str, ...]:
+    """The kinds ``--delete-id`` accepts."""
+    return tuple(_tables())
+
+
+def _tables() -> dict[str, tuple[Table, str, bool]]:
+    """Kinds whose objects have an id: name -> (table, id column, versioned)."""
+    return {
+        k.name: (k.table, k.idcol, k.versioned)
+        for k in kinds.all_kinds()
+        if k.table is not None and k.idcol is not None
+    }
+
+
 _DIGITS = re.compile(r"[0-9]{1,20}")
 
 
@@ -38,9 +42,10 @@ def parse_id_spec(text: str) -> tuple[str, int]:
     kind = kind.strip().lower()
     if not sep:
         raise ValidationError(f"--delete-id {text[:80]!r}: expected TYPE:ID")
-    if kind not in _TABLES:
+    tables = _tables()
+    if kind not in tables:
         raise ValidationError(
-            f"--delete-id: cannot delete {kind[:40]!r} by id: types are {', '.join(TYPES)}"
+            f"--delete-id: cannot delete {kind[:40]!r} by id: types are {', '.join(tables)}"
         )
     raw = raw.strip()
     if not _DIGITS.fullmatch(raw) or int(raw) > MAX_ID:
@@ -53,7 +58,7 @@ def parse_id_spec(text: str) -> tuple[str, int]:
 
 def resolve(conn: Connection, kind: str, oid: int) -> DeleteSpec:
     """The ``-X`` spec of the object with this id; NOT-FOUND when there is none."""
-    table, idcol, versioned = _TABLES[kind]
+    table, idcol, versioned = _tables()[kind]
     cols = [table.c.name, table.c.version] if versioned else [table.c.name]
     row = conn.execute(select(*cols).where(table.c[idcol] == oid)).first()
     if row is None:

@@ -8,11 +8,9 @@ from typing import Any
 
 from qorus_core.loader.steps import Segments, StepGraph
 from qorus_core.loader.yamlload import Doc
+from qorus_core.model.refs import split_ref
 
-#: types that have a version (the others are keyed by name alone)
-VERSIONED = ("workflow", "step", "service", "job", "class")
-#: types whose code runs in the server and must be a subclass of an API class
-CODED = ("workflow", "step", "service", "job", "class")
+__all__ = ["Definition", "resolved_list", "split_ref"]
 
 
 @dataclass
@@ -47,12 +45,6 @@ class Definition:
     @property
     def label(self) -> str:
         return f"{self.kind} {self.ref}"
-
-
-def split_ref(ref: str) -> tuple[str, str | None]:
-    """'name:version' -> (name, version); 'name' -> (name, None)."""
-    name, sep, version = ref.partition(":")
-    return name.strip(), (version.strip() if sep else None)
 
 
 def resolved_list(steps: Any, resolved: dict[str, str]) -> Any:

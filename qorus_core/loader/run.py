@@ -10,11 +10,11 @@ from sqlalchemy.engine import Connection, Engine
 
 from qorus_core.db import tables as t
 from qorus_core.db.engine import READONLY
-from qorus_core.loader import actions, release
+from qorus_core.loader import actions, kinds, release
 from qorus_core.loader.catalog import Catalog, dumps
 from qorus_core.loader.model import Definition, resolved_list
 from qorus_core.loader.problems import LoadError, Problem, Problems
-from qorus_core.loader.store import ORDER, Outcome, Store
+from qorus_core.loader.store import Outcome, Store
 from qorus_core.loader.validate import validate
 
 
@@ -114,7 +114,7 @@ def load(
         if problems:
             raise LoadError(problems.items)
         store = Store(conn, problems)
-        ordered = sorted(defs, key=lambda d: ORDER.index(d.kind))
+        ordered = sorted(defs, key=_stage)
         prog.phase("loading", len(ordered))
         outcomes = []
         for d in ordered:
@@ -137,6 +137,13 @@ def load(
         actions=inputs.actions,
         sql_statements=sum(len(v) for v in parsed.values()),
     )
+
+
+def _stage(d: Definition) -> int:
+    """Storage order: what a definition refers to is stored before it."""
+    kind = kinds.get(d.kind)
+    assert kind is not None, f"{d.kind} was validated but has no kind"
+    return kind.stage
 
 
 def _check_redefinitions(conn: Connection, defs: list[Definition], problems: Problems) -> None:

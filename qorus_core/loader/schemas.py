@@ -7,6 +7,7 @@ ignored key). Keys that only the Qorus IDE uses are accepted and ignored.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -208,18 +209,6 @@ RECORDS: dict[str, dict[str, F]] = {
     },
 }
 
-#: definition types oload stores
-SUPPORTED_TYPES = (
-    "workflow",
-    "step",
-    "service",
-    "job",
-    "errors",
-    "group",
-    "event",
-    "queue",
-    "class",
-)
 #: types of the real product that this one does not implement (yet)
 UNSUPPORTED_TYPES = (
     "mapper",
@@ -273,9 +262,17 @@ def _type_ok(kind: str, value: Any) -> bool:
     return isinstance(value, dict)
 
 
-def check_record(doc: Doc, record: str, value: Any, key: Key, problems: Problems) -> None:
-    """Check ``value`` (found at ``key`` in ``doc``) against the record spec ``record``."""
-    spec = RECORDS[record]
+def check_record(
+    doc: Doc,
+    record: str,
+    value: Any,
+    key: Key,
+    problems: Problems,
+    spec: Mapping[str, F] | None = None,
+) -> None:
+    """Check ``value`` (found at ``key`` in ``doc``) against the record spec ``record`` (or
+    ``spec``, the keys of a kind registered with its own record)."""
+    spec = RECORDS[record] if spec is None else spec
     where = "" if not key else f" in {_keystr(key)}"
     if not isinstance(value, dict):
         problems.add(doc.path, f"expected a mapping{where}", doc.mark(*key))

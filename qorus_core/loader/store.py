@@ -7,20 +7,19 @@ import socket
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import AUDIT_CODE_BY_NAME, DEFAULT_GROUP_ID, now
 from qorus_core.db.versions import find_version
+from qorus_core.loader import kinds
 from qorus_core.loader.catalog import dumps
-from qorus_core.loader.model import Definition, resolved_list, split_ref
+from qorus_core.loader.model import Definition
 from qorus_core.loader.problems import Problems
-from qorus_core.loader.upsert import NEW, UNCHANGED, UPDATED, Children, upsert
-from qorus_core.loader.validate import expiry
+from qorus_core.loader.upsert import UNCHANGED, UPDATED
+from qorus_core.model.refs import split_ref
 
-#: storage order: what a definition refers to is stored before it
-ORDER = ("class", "queue", "event", "errors", "step", "workflow", "service", "job", "group")
 SOURCE_FILE_LOADED = AUDIT_CODE_BY_NAME["SOURCE-FILE-LOADED"]
 
 
@@ -38,19 +37,19 @@ def _author(d: Definition) -> str | None:
     return ", ".join(str(x) for x in a) if a else None
 
 
-def _json(v: Any) -> str | None:
+def json_value(v: Any) -> str | None:
     return dumps(v) if v not in (None, [], {}) else None
 
 
-def _code_cols(d: Definition) -> dict[str, Any]:
+def code_columns(d: Definition) -> dict[str, Any]:
     return {
         "description": d.data.get("desc"),
         "author": _author(d),
         "language": "python",
         "class_name": d.class_name,
         "code": d.code,
-        "classes": _json(d.data.get("classes")),
-        "config_items": _json(d.data.get("config-items")),
+        "classes": json_value(d.data.get("classes")),
+        "config_items": json_value(d.data.get("config-items")),
         "source": str(d.path),
     }
 
@@ -64,15 +63,16 @@ class Store:
 
     # ------------------------------------------------------------------ lookups
 
-    def _id(self, kind: str, ref: str) -> int:
+    def id_of(self, kind: str, ref: str) -> int:
         """Id of a workflow/step/service/job/class by 'name[:version]' (latest when no version)."""
         name, version = split_ref(ref)
-        table, _idcol = _TABLES[kind]
-        found = find_version(self.conn, table, name, version)
+        k = kinds.get(kind)
+        assert k is not None and k.table is not None, f"{kind} has no table"
+        found = find_version(self.conn, k.table, name, version)
         assert found is not None, f"{kind} {ref} was validated but is not stored"
         return found[0]
 
-    def _named_id(self, table: Any, idcol: str, name: str) -> int:
+    def named_id(self, table: Any, idcol: str, name: str) -> int:
         return int(
             self.conn.execute(select(table.c[idcol]).where(table.c.name == name)).scalar_one()
         )
@@ -80,124 +80,14 @@ class Store:
     # ------------------------------------------------------------------ objects
 
     def store(self, d: Definition) -> Outcome:
-        oid, status = getattr(self, f"_store_{d.kind}")(d)
+        kind = kinds.get(d.kind)
+        assert kind is not None, f"{d.kind} was validated but has no kind"
+        oid, status = kind.store(self, d)
         if oid is not None:
             self.ids[(d.kind, d.ref)] = oid
         return Outcome(d, oid, status)
 
-    def _store_class(self, d: Definition) -> tuple[int, str]:
-        row = _code_cols(d)
-        row.pop("classes")
-        row.pop("config_items")
-        return upsert(self.conn, t.classes, "classid", {"name": d.name, "version": d.version}, row)
-
-    def _store_queue(self, d: Definition) -> tuple[int, str]:
-        row = {"description": d.data.get("desc"), "source": str(d.path)}
-        return upsert(self.conn, t.queues, "queueid", {"name": d.name}, row)
-
-    def _store_event(self, d: Definition) -> tuple[int, str]:
-        row = {"description": d.data.get("desc"), "source": str(d.path)}
-        return upsert(
-            self.conn, t.workflow_event_types, "workflow_event_typeid", {"name": d.name}, row
-        )
-
-    def _store_errors(self, d: Definition) -> tuple[int | None, str]:
-        file_status = self._errors_file(d)
-        rows = [_error_row(e) for e in d.data["errors"]]
-        cols = ["error", *(c for c in rows[0] if c != "error")] if rows else ["error"]
-        stored = self.conn.execute(
-            select(*(t.error_definitions.c[c] for c in cols)).where(
-                t.error_definitions.c.name == d.name
-            )
-        ).all()
-        new_set = sorted(
-            tuple(int(v) if isinstance(v, bool) else v for v in (r[c] for c in cols)) for r in rows
-        )
-        old_set = sorted(tuple(int(v) if isinstance(v, bool) else v for v in s) for s in stored)
-        status = file_status
-        if new_set != old_set:
-            ts = now()
-            self.conn.execute(
-                t.error_definitions.delete().where(t.error_definitions.c.name == d.name)
-            )
-            if rows:
-                self.conn.execute(
-                    insert(t.error_definitions),
-                    [{**r, "name": d.name, "source": str(d.path), "created": ts} for r in rows],
-                )
-            self.changed_errors.add(d.name)
-            if status == UNCHANGED:
-                status = UPDATED
-        for r in rows:
-            if r["level"] == "GLOBAL":
-                self._global_error(d, r)
-        return None, status
-
-    def _errors_file(self, d: Definition) -> str:
-        """The error_files row of an errors definition (kept even when it lists no error, so
-        that workflows can name its file); new, updated or unchanged."""
-        ef = t.error_files
-        row = {
-            "file_name": d.path.name,
-            "description": d.data.get("desc"),
-            "source": str(d.path),
-        }
-        found = self.conn.execute(
-            select(*(ef.c[c] for c in row)).where(ef.c.name == d.name)
-        ).first()
-        if found is None:
-            self.conn.execute(insert(ef).values(name=d.name, created=now(), **row))
-            return NEW
-        if tuple(found) == tuple(row.values()):
-            return UNCHANGED
-        self.conn.execute(update(ef).where(ef.c.name == d.name).values(modified=now(), **row))
-        return UPDATED
-
-    def _global_error(self, d: Definition, r: dict[str, Any]) -> None:
-        g = t.global_workflow_errors
-        found = self.conn.execute(
-            select(
-                g.c.builtin,
-                g.c.description,
-                g.c.severity,
-                g.c.status,
-                g.c.business,
-                g.c.retry_delay,
-            ).where(g.c.error == r["error"])
-        ).first()
-        values = {k: v for k, v in r.items() if k != "error"}
-        if found is None:
-            self.conn.execute(insert(g).values(**r, builtin=False, created=now()))
-            return
-        if tuple(found[1:]) == tuple(
-            values[k] for k in ("description", "severity", "status", "business", "retry_delay")
-        ):
-            return
-        self.conn.execute(update(g).where(g.c.error == r["error"]).values(**values, modified=now()))
-        if found.builtin:
-            self.problems.warn(
-                d.path, f"built-in global error {r['error']} updated by this definition"
-            )
-
-    def _store_step(self, d: Definition) -> tuple[int, str]:
-        data = d.data
-        row = _code_cols(d)
-        row.update(
-            steptype=data.get("steptype", "NORMAL"),
-            arraytype=data.get("arraytype", "NONE"),
-            base_class_name=data.get("base-class-name"),
-            queueid=self._named_id(t.queues, "queueid", data["queue"])
-            if data.get("queue")
-            else None,
-            workflow_event_typeid=(
-                self._named_id(t.workflow_event_types, "workflow_event_typeid", data["event"])
-                if data.get("event")
-                else None
-            ),
-        )
-        return upsert(self.conn, t.steps, "stepid", {"name": d.name, "version": d.version}, row)
-
-    def _workflow_errors(self, errors_name: str | None) -> list[dict[str, Any]]:
+    def workflow_errors(self, errors_name: str | None) -> list[dict[str, Any]]:
         if not errors_name:
             return []
         e = t.error_definitions
@@ -210,127 +100,6 @@ class Store:
                 )
             )
         ]
-
-    def _store_workflow(self, d: Definition) -> tuple[int, str]:
-        data = d.data
-        assert d.graph is not None and d.segments is not None
-        sid = {ref: self._id("step", ref) for ref in d.graph.order}
-        row = _code_cols(d)
-        row.pop("config_items")
-        row.update(
-            autostart=data.get("autostart", 1),
-            max_instances=data.get("max_instances"),
-            sla_threshold=data.get("sla_threshold", 1800),
-            steps_def=dumps(resolved_list(data["steps"], d.resolved)),
-            errors_name=d.errors_name,
-            options=_json(
-                {k: {"desc": v, "value": None} for k, v in (data.get("options") or {}).items()}
-            ),
-            staticdata_type=_json(data.get("staticdata-type")),
-            custom_statuses=_json(data.get("statuses")),
-            config_items=_json(data.get("config-item-values")),
-        )
-        deps = [
-            {"stepid": sid[s], "dependson_stepid": sid[p] if p else 0}
-            for s in d.graph.order
-            for p in (d.graph.deps[s] or [""])
-        ]
-        segs = [{"stepid": sid[s], "segmentid": seg} for s, seg in d.segments.of_step.items()]
-        segdeps = [
-            {"segmentid": seg, "dependson_segmentid": dep}
-            for seg, ds in d.segments.deps.items()
-            for dep in ds
-        ]
-        keys = [{"keyname": k} for k in data.get("keylist") or []]
-        children = [
-            Children(t.workflow_steps, "workflowid", deps),
-            Children(t.segment_steps, "workflowid", segs),
-            Children(t.segment_dependencies, "workflowid", segdeps),
-            Children(t.workflow_keys, "workflowid", keys),
-            Children(t.workflow_errors, "workflowid", self._workflow_errors(d.errors_name)),
-        ]
-        return upsert(
-            self.conn,
-            t.workflows,
-            "workflowid",
-            {"name": d.name, "version": d.version},
-            row,
-            children,
-            insert_only={"enabled": True},
-        )
-
-    def _store_service(self, d: Definition) -> tuple[int, str]:
-        data = d.data
-        row = _code_cols(d)
-        resources = {
-            k: data[k]
-            for k in ("resource", "text-resource", "bin-resource", "template")
-            if data.get(k)
-        }
-        row.update(
-            service_type=data.get("servicetype", "USER"),
-            autostart=bool(data.get("autostart", False)),
-            resources=_json(resources),
-            options=_json(data.get("system-options")),
-        )
-        methods = [
-            {
-                "name": m["name"],
-                "description": m.get("desc"),
-                "locktype": m.get("lock", "none"),
-                "write": bool(m.get("write", False)),
-                "internal": bool(m.get("internal", False)),
-            }
-            for m in data["methods"]
-        ]
-        return upsert(
-            self.conn,
-            t.services,
-            "serviceid",
-            {"name": d.name, "version": d.version},
-            row,
-            [Children(t.service_methods, "serviceid", methods)],
-            insert_only={"enabled": True},
-        )
-
-    def _store_job(self, d: Definition) -> tuple[int, str]:
-        data = d.data
-        sched = data.get("schedule") or {}
-        row = _code_cols(d)
-        row.update(
-            active=bool(data.get("active", True)),
-            run_skipped=bool(data.get("run-skipped", False)),
-            single_instance=bool(data.get("single-instance", False)),
-            expiry_date=expiry(data.get("expiry-date")),
-            minute=sched.get("minutes"),
-            hour=sched.get("hours"),
-            day=sched.get("days"),
-            month=sched.get("months"),
-            wday=sched.get("dow"),
-            recurring=data.get("duration"),
-        )
-        return upsert(
-            self.conn,
-            t.jobs,
-            "jobid",
-            {"name": d.name, "version": d.version},
-            row,
-            insert_only={"enabled": True},
-        )
-
-    def _store_group(self, d: Definition) -> tuple[int, str]:
-        data = d.data
-        row = {"description": data.get("desc"), "enabled": bool(data.get("enabled", True))}
-        children = []
-        for key, kind, table in (
-            ("workflows", "workflow", t.group_workflows),
-            ("services", "service", t.group_services),
-            ("jobs", "job", t.group_jobs),
-        ):
-            if key in data:
-                ids = sorted({self._id(kind, ref) for ref in data[key] or []})
-                children.append(Children(table, "groupid", [{f"{kind}id": i} for i in ids]))
-        return upsert(self.conn, t.groups, "groupid", {"name": d.name}, row, children)
 
     # ------------------------------------------------------------------ after all objects
 
@@ -347,7 +116,7 @@ class Store:
             }[d.kind]
             col = f"{d.kind}id"
             for g in d.data.get("groups") or []:
-                gid = self._named_id(t.groups, "groupid", g)
+                gid = self.named_id(t.groups, "groupid", g)
                 if gid == DEFAULT_GROUP_ID:
                     continue
                 have = self.conn.execute(
@@ -372,7 +141,7 @@ class Store:
             self.conn.execute(
                 t.workflow_errors.delete().where(t.workflow_errors.c.workflowid == wid)
             )
-            rows = self._workflow_errors(ename)
+            rows = self.workflow_errors(ename)
             if rows:
                 ts = now()
                 self.conn.execute(
@@ -414,24 +183,3 @@ def _user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
-
-
-def _error_row(e: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "error": e["name"],
-        "description": e.get("desc"),
-        "severity": e.get("severity", "MAJOR"),
-        "status": e.get("status", "ERROR"),
-        "business": bool(e.get("business", False)),
-        "retry_delay": e.get("retry-delay"),
-        "level": e.get("level", "AUTO"),
-    }
-
-
-_TABLES: dict[str, tuple[Any, str]] = {
-    "workflow": (t.workflows, "workflowid"),
-    "step": (t.steps, "stepid"),
-    "service": (t.services, "serviceid"),
-    "job": (t.jobs, "jobid"),
-    "class": (t.classes, "classid"),
-}

@@ -7,12 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from qorus_core.loader import cron, errorsref, pycode, schemas
+from qorus_core.loader import errorsref, kinds, pycode, schemas
 from qorus_core.loader.catalog import Catalog
-from qorus_core.loader.model import CODED, VERSIONED, Definition, split_ref
+from qorus_core.loader.model import Definition
 from qorus_core.loader.problems import Problems
-from qorus_core.loader.steps import StepListError, parse_steps, segments
+from qorus_core.loader.steps import segments
 from qorus_core.loader.yamlload import YamlError, YamlLimitError, parse_file
+from qorus_core.model.refs import split_ref
 from qorus_core.model.versions import latest, latest_by, sort_versions
 
 _LANG_BY_SUFFIX = {
@@ -58,30 +59,30 @@ def read_definition(path: Path, problems: Problems) -> Definition | None:
     if kind is None:
         problems.add(path, "no 'type:' key: not an interface definition", doc.mark())
         return None
-    if kind in schemas.UNSUPPORTED_TYPES:
-        problems.add(path, f"type {kind!r} is not supported by qorus-py", doc.mark("type"))
-        return None
-    if kind not in schemas.SUPPORTED_TYPES:
-        problems.add(path, f"unknown definition type {kind!r}", doc.mark("type"))
+    k = kinds.get(kind) if isinstance(kind, str) else None
+    if k is None:
+        if kind in schemas.UNSUPPORTED_TYPES:
+            problems.add(path, f"type {kind!r} is not supported by qorus-py", doc.mark("type"))
+        else:
+            problems.add(path, f"unknown definition type {kind!r}", doc.mark("type"))
         return None
     before = len(problems)
     if isinstance(doc.data.get("name"), str):
         problems.rejected[(str(kind), doc.data["name"].strip())] = path
-    schemas.check_record(doc, str(kind), doc.data, (), problems)
+    schemas.check_record(doc, str(kind), doc.data, (), problems, k.record)
     if len(problems) > before:
         return None
     d = Definition(kind, doc, str(doc.data["name"]).strip())
-    if kind in VERSIONED:
+    if k.versioned:
         d.version = str(doc.data["version"]).strip()
     _check_name(d, problems)
     for key, what in _UNSUPPORTED_KEYS.items():
         if doc.data.get(key):
             problems.add(path, f"{what} ({key}:) are not supported by qorus-py", doc.mark(key))
-    if kind in CODED:
+    if k.coded:
         _read_code(d, problems)
-    check = _LOCAL_CHECKS.get(kind)
-    if check is not None:
-        check(d, problems)
+    if k.check is not None:
+        k.check(d, problems)
     if len(problems) > before:
         return None
     problems.rejected.pop((str(kind), d.name), None)
@@ -142,105 +143,6 @@ def _read_code(d: Definition, problems: Problems) -> None:
     if d.class_name not in d.top_classes:
         key = "class-name" if "class-name" in data else "name"
         problems.add(d.path, f"class {d.class_name!r} is not defined in {code_ref}", doc.mark(key))
-
-
-def _check_step(d: Definition, problems: Problems) -> None:
-    data, doc = d.data, d.doc
-    steptype = data.get("steptype", "NORMAL")
-    if steptype == "ASYNC" and not data.get("queue"):
-        problems.add(d.path, "an ASYNC step needs a 'queue:'", doc.mark("steptype"))
-    if steptype == "EVENT" and not data.get("event"):
-        problems.add(d.path, "an EVENT step needs an 'event:' (event type)", doc.mark("steptype"))
-    if data.get("queue") and steptype != "ASYNC":
-        problems.add(d.path, f"'queue:' is for ASYNC steps, not {steptype}", doc.mark("queue"))
-    if data.get("event") and steptype != "EVENT":
-        problems.add(d.path, f"'event:' is for EVENT steps, not {steptype}", doc.mark("event"))
-
-
-def _check_workflow(d: Definition, problems: Problems) -> None:
-    data, doc = d.data, d.doc
-    try:
-        d.graph = parse_steps(data["steps"])
-    except StepListError as exc:
-        problems.add(d.path, exc.message, doc.mark(*exc.key))
-    for key in ("autostart", "sla_threshold", "max_instances"):
-        if key in data and data[key] is not None and data[key] < 0:
-            problems.add(d.path, f"{key} must not be negative", doc.mark(key))
-    keys = data.get("keylist") or []
-    for i, k in enumerate(keys):
-        if k in keys[:i]:
-            problems.add(d.path, f"key {k!r} appears twice in keylist", doc.mark("keylist", i))
-    for name, desc in (data.get("options") or {}).items():
-        if not isinstance(name, str) or not (desc is None or isinstance(desc, str)):
-            problems.add(
-                d.path,
-                "options must map each option name to its description",
-                doc.mark("options", name),
-            )
-
-
-def _check_service(d: Definition, problems: Problems) -> None:
-    seen: set[str] = set()
-    for i, m in enumerate(d.data["methods"]):
-        if m["name"] in seen:
-            problems.add(d.path, f"method {m['name']!r} is defined twice", d.doc.mark("methods", i))
-        seen.add(m["name"])
-    if not d.data["methods"]:
-        problems.add(d.path, "a service needs at least one method", d.doc.mark("methods"))
-
-
-def _check_job(d: Definition, problems: Problems) -> None:
-    data, doc = d.data, d.doc
-    has_sched, has_dur = "schedule" in data, "duration" in data
-    if has_sched == has_dur:
-        problems.add(
-            d.path, "a job needs either 'schedule:' or 'duration:' (exactly one)", doc.mark()
-        )
-    if has_sched:
-        for field, text in data["schedule"].items():
-            why = cron.check_field(field, str(text))
-            if why:
-                problems.add(d.path, f"schedule {why}", doc.mark("schedule", field))
-    if has_dur and not 0 < data["duration"] < MAX_DURATION:
-        problems.add(
-            d.path, f"duration must be 1 to {MAX_DURATION - 1} seconds", doc.mark("duration")
-        )
-
-
-def _check_errors(d: Definition, problems: Problems) -> None:
-    seen: set[str] = set()
-    for i, e in enumerate(d.data["errors"]):
-        if e["name"] in seen:
-            problems.add(d.path, f"error {e['name']!r} is defined twice", d.doc.mark("errors", i))
-        seen.add(e["name"])
-        if e.get("retry-delay") is not None:
-            if e.get("status", "ERROR") != "RETRY":
-                problems.add(
-                    d.path,
-                    "retry-delay is only allowed with status: RETRY",
-                    d.doc.mark("errors", i, "retry-delay"),
-                )
-            elif e["retry-delay"] <= 0:
-                problems.add(
-                    d.path,
-                    "retry-delay must be positive",
-                    d.doc.mark("errors", i, "retry-delay"),
-                )
-
-
-def _check_group(d: Definition, problems: Problems) -> None:
-    if d.name == "DEFAULT":
-        problems.add(d.path, "the DEFAULT group cannot be loaded or changed", d.doc.mark("name"))
-
-
-_LOCAL_CHECKS: dict[str, Callable[[Definition, Problems], None]] = {
-    "step": _check_step,
-    "workflow": _check_workflow,
-    "service": _check_service,
-    "job": _check_job,
-    "errors": _check_errors,
-    "group": _check_group,
-}
 
 
 class Resolver:
@@ -410,13 +312,9 @@ def _undefined(problems: Problems, kind: str, ref: str) -> str:
 
 def _check_base(d: Definition, res: Resolver, problems: Problems) -> None:
     assert d.class_name is not None
-    if d.kind == "step":
-        base = pycode.STEP_BASES[
-            (d.data.get("steptype", "NORMAL"), d.data.get("arraytype", "NONE"))
-        ]
-    elif d.kind in pycode.TYPE_BASES:
-        base = pycode.TYPE_BASES[d.kind]
-    else:
+    kind = kinds.get(d.kind)
+    base = kind.api_base(d) if kind is not None and kind.api_base is not None else None
+    if base is None:
         return
     if not pycode.derives_from(d.top_classes, d.class_name, base, res.library):
         key = "class-name" if "class-name" in d.data else "code"

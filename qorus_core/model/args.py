@@ -200,6 +200,21 @@ def arg_float(
     return out
 
 
+#: the words every boolean input accepts (arguments, options, user-tool fields)
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
+def bool_word(text: str) -> bool | None:
+    """True or False for a boolean word (case-insensitive), None for anything else."""
+    low = text.lower()
+    if low in TRUE_WORDS:
+        return True
+    if low in FALSE_WORDS:
+        return False
+    return None
+
+
 def arg_bool(value: Any, name: str, *, code: str | None = None) -> bool:
     """A boolean: a bool, an integer (non-zero is true) or true/false, yes/no, on/off, 1/0."""
     if isinstance(value, bool):
@@ -207,11 +222,10 @@ def arg_bool(value: Any, name: str, *, code: str | None = None) -> bool:
     if isinstance(value, int):
         return value != 0
     if isinstance(value, str):
-        text = value.strip().lower()
-        if text in ("1", "true", "yes", "on"):
-            return True
-        if text in ("0", "false", "no", "off", ""):
-            return False
+        text = value.strip()
+        found = bool_word(text) if text else False
+        if found is not None:
+            return found
     raise _error(f"argument {name!r} must be true or false, got {shown(value)}", code)
 
 

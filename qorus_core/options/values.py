@@ -12,11 +12,10 @@ from typing import Any
 import yaml
 
 from qorus_core.bounded import DEFAULT_LIMITS, LimitError, load_yaml
+from qorus_core.model.args import bool_word
 from qorus_core.model.errors import OptionError
 from qorus_core.options.spec import OptionSpec
 
-_TRUE = frozenset({"true", "yes", "on", "1"})
-_FALSE = frozenset({"false", "no", "off", "0"})
 _INT = re.compile(r"[+-]?[0-9]{1,19}")
 _INT64 = (-(2**63), 2**63 - 1)
 _OPEN = "[{("
@@ -56,11 +55,9 @@ def split_top(text: str, seps: str) -> list[str]:
 
 
 def _bool(spec: OptionSpec, raw: str) -> bool:
-    low = raw.lower()
-    if low in _TRUE:
-        return True
-    if low in _FALSE:
-        return False
+    found = bool_word(raw)
+    if found is not None:
+        return found
     raise OptionError(f"{spec.full_name}: {raw!r} is not a boolean (use true or false)")
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import DEFAULT_GROUP, now
 from qorus_core.db.versions import find_version
+from qorus_core.model.refs import split_ref
 from qorus_core.model.versions import version_key
 from qorus_core.rbac._util import check_name, missing
 from qorus_core.rbac.changes import ListChange
@@ -60,7 +61,7 @@ def resolve_member(conn: Connection, kind: str, spec: str) -> Member:
     or a numeric id when no interface has that name. Only user services may be members."""
     table, idcol = _iface(kind)
     spec = spec.strip()
-    name, _, version = spec.partition(":")
+    name, version = split_ref(spec)
     user_only = [t.services.c.service_type == "USER"] if kind == "service" else []
     found = find_version(conn, table, name, version or None, *user_only)
     if found is not None:

@@ -10,10 +10,12 @@ import csv
 import re
 from dataclasses import dataclass
 
+from qorus_core.model.args import FALSE_WORDS, TRUE_WORDS
 from qorus_core.rbac.errors import RbacError
 
-TRUE = {"1", "true", "yes", "on", "y", "t"}
-FALSE = {"0", "false", "no", "off", "n", "f"}
+#: user-tool also takes the one-letter forms of the boolean words
+TRUE = TRUE_WORDS | {"y", "t"}
+FALSE = FALSE_WORDS | {"n", "f"}
 DELETE_KINDS = {k: k for k in ("user", "role", "perm", "group")} | {"permission": "perm"}
 
 

@@ -36,12 +36,18 @@ def wide(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def server() -> Iterator[str]:
     class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # public/info of a server without RBAC: no login needed
+            self._answer(b'{"noauth": true}')
+
         def do_PUT(self) -> None:
+            self._answer(b'"OK"')
+
+        def _answer(self, body: bytes) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", "4")
+            self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(b'"OK"')
+            self.wfile.write(body)
 
         def log_message(self, *args: object) -> None:
             pass

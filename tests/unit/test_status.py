@@ -20,3 +20,12 @@ def test_rank_derives_highest() -> None:
 def test_unknown_status() -> None:
     with pytest.raises(ValueError, match="unknown order status"):
         status.order_code("DONE")
+
+
+def test_enums_carry_the_codes() -> None:
+    assert status.OrderStatus.IN_PROGRESS == "I"
+    assert status.OrderStatus.IN_PROGRESS.api_name == "IN-PROGRESS"
+    assert status.JobStatus.CRASH == "Z"
+    assert status.SessionStatus.ACTIVE == "ACTIVE"
+    assert {s.api_name: s.value for s in status.OrderStatus} == status.ORDER_STATUS_CODES
+    assert type(status.OrderStatus.READY.value) is str
