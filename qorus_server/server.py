@@ -35,10 +35,10 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -57,6 +57,7 @@ from qorus_server import audit, security
 from qorus_server import session as app_session
 from qorus_server.api import REGISTRY
 from qorus_server.api.registry import CallContext, Operation, Registry
+from qorus_server.contract import Component, ServerContract
 from qorus_server.engine.manager import WorkflowManager
 from qorus_server.events import EventBus
 from qorus_server.http import listeners as http_listeners
@@ -77,14 +78,6 @@ EXIT_COMMAND_LINE = 8
 EXIT_OPTIONS = 9
 EXIT_VERSION = 10
 EXIT_OTHER = 99
-
-
-class Component(Protocol):
-    name: str
-
-    def start(self, server: QorusServer) -> None: ...
-
-    def stop(self) -> None: ...
 
 
 COMPONENTS: list[Callable[[], Component]] = [WorkflowManager]
@@ -281,7 +274,7 @@ class QorusServer:
     def step6_components(self) -> None:
         for factory in self.component_factories:
             comp = factory()
-            name = getattr(comp, "name", type(comp).__name__)
+            name = comp.name
             try:
                 comp.start(self)
             except Exception as exc:
@@ -420,7 +413,7 @@ class QorusServer:
     def _stop_components(self) -> None:
         while self.components:
             comp = self.components.pop()
-            name = getattr(comp, "name", type(comp).__name__)
+            name = comp.name
             try:
                 comp.stop()
                 self.log.info("component %s stopped", name)
@@ -476,21 +469,11 @@ class QorusServer:
         """Call a system API operation in-process (no user: RBAC does not apply)."""
         return self.registry.call(name, self.context(), args)
 
-    def audit_api_call(self, op: Operation, ctx: CallContext, args: Any, result: Any) -> None:
+    def audit_api_call(
+        self, op: Operation, ctx: CallContext, args: Mapping[str, Any], result: Any
+    ) -> None:
         """The registry calls this after an audited operation succeeds (audit code ``api``)."""
-        if self.auditor is None or not audit.enabled(self.options, "api"):
-            return
-        try:
-            self.auditor.event(
-                "API-CALL",
-                reason=op.name,
-                who=ctx.username or "-",
-                source=ctx.source or ctx.transport,
-                info1=op.name,
-                info2=_audit_args(args),
-            )
-        except SQLAlchemyError:
-            self.log.exception("cannot write the API-CALL audit row of %s", op.name)
+        record_api_call(self, op, ctx, args)
 
     @property
     def workflows(self) -> WorkflowManager:
@@ -505,7 +488,27 @@ class QorusServer:
         return self.logs.system_path if self.logs else None
 
 
-def _audit_args(args: Any) -> dict[str, Any]:
+def record_api_call(
+    server: ServerContract, op: Operation, ctx: CallContext, args: Mapping[str, Any]
+) -> None:
+    """The API-CALL audit row of a successful audited operation (when ``audit`` has ``api``);
+    shared by the real and the test server so both audit the same way."""
+    if server.auditor is None or not audit.enabled(server.options, "api"):
+        return
+    try:
+        server.auditor.event(
+            "API-CALL",
+            reason=op.name,
+            who=ctx.username or "-",
+            source=ctx.source or ctx.transport,
+            info1=op.name,
+            info2=_audit_args(args),
+        )
+    except SQLAlchemyError:
+        server.log.exception("cannot write the API-CALL audit row of %s", op.name)
+
+
+def _audit_args(args: Mapping[str, Any]) -> dict[str, Any]:
     """The arguments of an API call as audited: sensitive data reduced to key names, secrets
     (passwords, option values marked secret) masked."""
     out = dict(args)

@@ -26,8 +26,9 @@ Contract (other modules depend on it):
   Handlers raise :class:`~qorus_core.model.errors.QorusError` subclasses; the REST layer maps
   them to ``{err, desc}`` answers with their ``http_status`` (NotFoundError 404,
   ValidationError 400, anything else 409).
-* :class:`CallContext` carries ``server`` (the running server: ``.engine``, ``.options``,
-  ``.events``, ``.sessionid``, ``.omq``, ``.logs``, ``.components``, ...), ``user`` (a
+* :class:`CallContext` carries ``server`` (the running server as the typed
+  :class:`~qorus_server.contract.ServerContract`: ``.engine``, ``.options``, ``.events``,
+  ``.sessionid``, ``.omq``, ``.logs``, ``.components``, ...), ``user`` (a
   :class:`Principal`, or None when RBAC is off) and the raw ``args``.
 * Modules register their operations by being imported from ONE place,
   :mod:`qorus_server.api` (its ``__init__`` imports ``system`` and later ``workflows``,
@@ -39,9 +40,12 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from qorus_core.model.errors import AuthorizationError, NotFoundError, ValidationError
+
+if TYPE_CHECKING:
+    from qorus_server.contract import ServerContract
 
 Handler = Callable[..., Any]
 RestRoute = tuple[str, str, str | None]
@@ -74,7 +78,7 @@ class PrincipalLike(Protocol):
 class CallContext:
     """What a handler gets besides its arguments."""
 
-    server: Any
+    server: ServerContract
     user: PrincipalLike | None = None
     args: Mapping[str, Any] = field(default_factory=dict)
     transport: str = "internal"  # "rest", "json-rpc", "xml-rpc", "yaml-rpc", "internal"
@@ -114,9 +118,6 @@ def _signature(fn: Handler) -> inspect.Signature:
     if sig is None:
         sig = _SIGS[fn] = inspect.signature(fn)
     return sig
-
-
-Auditor = Callable[[Operation, CallContext, Mapping[str, Any], Any], None]
 
 
 class Registry:
@@ -178,9 +179,7 @@ class Registry:
         op.check_args(args)
         result = op.handler(ctx, **args)
         if op.audit:
-            auditor: Auditor | None = getattr(ctx.server, "audit_api_call", None)
-            if auditor is not None:
-                auditor(op, ctx, args, result)
+            ctx.server.audit_api_call(op, ctx, args, result)
         return result
 
 

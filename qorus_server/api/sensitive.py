@@ -23,7 +23,7 @@ DELETE = "DELETE-SENSITIVE-DATA"
 
 
 def _cipher(ctx: CallContext) -> SensitiveCipher:
-    cipher: SensitiveCipher | None = getattr(ctx.server, "sensitive", None)
+    cipher = ctx.server.sensitive
     if cipher is None:
         raise sdb.no_key_error()
     return cipher
@@ -62,26 +62,21 @@ def _key_args(skey: Any, svalue: Any) -> tuple[str | None, str | None]:
 
 def _audit(ctx: CallContext, name: str, wfiid: int, skey: str | None) -> None:
     """An API-CALL audit row with the key name only (the registry's would hold the values)."""
-    fn = getattr(ctx.server, "audit_api_call", None)
-    registry = getattr(ctx.server, "registry", None)
-    if fn is None or registry is None:
-        return
-    fn(registry.get(name), ctx, {"id": wfiid, "skey": skey}, None)
+    server = ctx.server
+    server.audit_api_call(server.registry.get(name), ctx, {"id": wfiid, "skey": skey}, None)
 
 
 def _event(ctx: CallContext, wfiid: int, workflowid: int, skey: str | None) -> None:
-    events = getattr(ctx.server, "events", None)
-    if events is not None:
-        events.post(
-            "WORKFLOW_DATA_UPDATED",
-            {
-                "workflowid": workflowid,
-                "workflow_instanceid": wfiid,
-                "datatype": "sensitive",
-                "skey": skey,
-            },
-            caller="api",
-        )
+    ctx.server.events.post(
+        "WORKFLOW_DATA_UPDATED",
+        {
+            "workflowid": workflowid,
+            "workflow_instanceid": wfiid,
+            "datatype": "sensitive",
+            "skey": skey,
+        },
+        caller="api",
+    )
 
 
 @operation(
@@ -160,7 +155,7 @@ def delete_sensitive_data(
     wfiid = a.arg_id(id, "id")
     key, value = _key_args(skey, svalue)
     workflowid = order_workflow(ctx, wfiid)
-    cipher = getattr(ctx.server, "sensitive", None)
+    cipher = ctx.server.sensitive
     if value is not None:
         cipher = _cipher(ctx)
     with ctx.server.engine.begin() as conn:

@@ -50,7 +50,7 @@ def system_info(ctx: CallContext) -> dict[str, Any]:
         "session-id": s.sessionid,
         "omq-version": s.version,
         "datamodel-version": SCHEMA_VERSION,
-        "schema-id": getattr(s, "schema_id", None),
+        "schema-id": s.schema_id,
         "starttime": s.started,
         "hostname": s.hostname,
         "node": s.node,
@@ -61,7 +61,7 @@ def system_info(ctx: CallContext) -> dict[str, Any]:
         "rbac-security": bool(s.options.get("rbac-security")),
         "listeners": [lst.url for lst in s.listeners],
         "shutting-down": s.stopping,
-        "components": [getattr(c, "name", type(c).__name__) for c in s.components],
+        "components": [c.name for c in s.components],
     }
 
 

@@ -183,9 +183,9 @@ def create_order(
     wfid = resolve_named(ctx, id, name, version, "createOrder")
     s = ctx.server
     with bad_data_is_400():
-        wfiid = orders.create_orders(
-            s.engine, wfid, [fields], events=s.events, cipher=getattr(s, "sensitive", None)
-        )[0]
+        wfiid = orders.create_orders(s.engine, wfid, [fields], events=s.events, cipher=s.sensitive)[
+            0
+        ]
     manager(ctx).notify(wfid)
     return {"workflow_instanceid": wfiid}
 
