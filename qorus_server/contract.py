@@ -72,8 +72,16 @@ class ServerContract(Protocol):
     logins: LoginGate
     registry: Registry
     router: RestRouter
-    components: list[Component]
     listeners: list[Listener]
+
+    @property
+    def components(self) -> list[Component]:
+        """The started components in start order."""
+        ...
+
+    def component_health(self) -> dict[str, Any]:
+        """Each running component's health by its name (``system/health``)."""
+        ...
 
     @property
     def stopping(self) -> bool: ...

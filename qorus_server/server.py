@@ -11,19 +11,22 @@ Start-up (each failure is one clear message and the real exit code):
 5. the application session of this instance key and node: a live one refuses the start; a
    crashed one is recovered when ``auto-recover`` is on, else refused (exit 7). The heartbeat
    starts; with ``auto-recover`` it also recovers other nodes' stale sessions.
-6. components start in the order of :data:`COMPONENTS` (exit 99 on failure).
+6. components start in the start order of :data:`~qorus_server.components.COMPONENTS` (exit
+   99 on failure).
 7. the HTTP listeners bind (exit 99), the pid file is written, SYSTEM_STARTUP is posted (and
    audited with audit code ``system``).
 
 Shutdown (``PUT system/shutdown``, ``shutdownWait``, SIGTERM, SIGINT):
 
-1. the listeners stop accepting; 2. requests in progress finish; 3. components stop in reverse
-order; 4. SYSTEM_SHUTDOWN is posted and audited; 5. the application session is closed;
-6. the pid file is removed; ``shutdownWait`` answers, and the process exits 0.
+1. the listeners stop accepting; 2. requests in progress finish; 3. components stop in their
+stop order (by default the reverse of the start); 4. SYSTEM_SHUTDOWN is posted and audited;
+5. the application session is closed; 6. the pid file is removed; ``shutdownWait`` answers,
+and the process exits 0.
 
-Contract for the engine, services and jobs issues: a component is an object with
-``start(server)`` and ``stop()`` (and a ``name``); append a zero-argument factory (usually the
-class) to :data:`COMPONENTS`. ``server.components`` holds the started instances.
+What a component or an operation may use of the server is
+:class:`~qorus_server.contract.ServerContract`. A component (``name``, ``start(server)``,
+``stop()``) is registered once in :mod:`qorus_server.components`; ``server.components`` holds
+the started instances.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -57,6 +60,7 @@ from qorus_server import audit, security
 from qorus_server import session as app_session
 from qorus_server.api import REGISTRY
 from qorus_server.api.registry import CallContext, Operation, Registry
+from qorus_server.components import COMPONENTS, ComponentRegistry, Factory, Started
 from qorus_server.contract import Component, ServerContract
 from qorus_server.engine.manager import WorkflowManager
 from qorus_server.events import EventBus
@@ -78,10 +82,6 @@ EXIT_COMMAND_LINE = 8
 EXIT_OPTIONS = 9
 EXIT_VERSION = 10
 EXIT_OTHER = 99
-
-
-COMPONENTS: list[Callable[[], Component]] = [WorkflowManager]
-"""Factories of the components started at step 6, in order (stopped in reverse)."""
 
 
 class StartupError(Exception):
@@ -113,7 +113,7 @@ class QorusServer:
         *,
         version: str,
         log_level: int = logging.INFO,
-        components: list[Callable[[], Component]] | None = None,
+        components: ComponentRegistry | list[Factory] | None = None,
         registry: Registry | None = None,
     ) -> None:
         self.omq = omq
@@ -129,8 +129,13 @@ class QorusServer:
         self.registry = registry or REGISTRY
         self.router = RestRouter(self.registry)
         self.requests = RequestTracker()
-        self.component_factories = list(COMPONENTS if components is None else components)
-        self.components: list[Component] = []
+        if components is None:
+            components = COMPONENTS.copy()
+        elif not isinstance(components, ComponentRegistry):
+            components = ComponentRegistry.of(components)
+        #: the components this server runs (:data:`~qorus_server.components.COMPONENTS`)
+        self.component_registry = components
+        self._running = Started()
         self.listeners: list[http_listeners.Listener] = []
         self.recovered: list[Any] = []
         self.engine: Engine = None  # type: ignore[assignment]  # set at step 3
@@ -272,15 +277,15 @@ class QorusServer:
         self.log.info("application session %d opened", self.sessionid)
 
     def step6_components(self) -> None:
-        for factory in self.component_factories:
-            comp = factory()
+        for spec in self.component_registry:
+            comp = spec.factory()
             name = comp.name
             try:
                 comp.start(self)
             except Exception as exc:
                 self.log.exception("component %s failed to start", name)
                 raise StartupError(EXIT_OTHER, f"component {name} failed to start: {exc}") from None
-            self.components.append(comp)
+            self._running.append(spec, comp)
             self.log.info("component %s started", name)
 
     def step7_listeners(self) -> None:
@@ -411,8 +416,7 @@ class QorusServer:
             return self._shutdown_done.wait(timeout)
 
     def _stop_components(self) -> None:
-        while self.components:
-            comp = self.components.pop()
+        while (comp := self._running.pop_next_to_stop()) is not None:
             name = comp.name
             try:
                 comp.stop()
@@ -474,6 +478,14 @@ class QorusServer:
     ) -> None:
         """The registry calls this after an audited operation succeeds (audit code ``api``)."""
         record_api_call(self, op, ctx, args)
+
+    @property
+    def components(self) -> list[Component]:
+        """The started components in start order."""
+        return self._running.components
+
+    def component_health(self) -> dict[str, Any]:
+        return self._running.health()
 
     @property
     def workflows(self) -> WorkflowManager:

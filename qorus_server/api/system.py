@@ -110,6 +110,7 @@ def health(ctx: CallContext) -> dict[str, Any]:
         "system-datasource": "OK" if db_ok else reason,
         "ongoing": 0,
         "transient": 0,
+        "components": s.component_health(),
     }
     return out
 

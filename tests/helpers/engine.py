@@ -117,6 +117,9 @@ class TestServer:
     def workflows(self, manager: Any) -> None:
         self._workflows = manager
 
+    def component_health(self) -> dict[str, Any]:
+        return {c.name: "running" for c in self.components}
+
     @property
     def system_log_path(self) -> Path | None:
         return None

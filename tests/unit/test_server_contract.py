@@ -8,9 +8,10 @@ from sqlalchemy import create_engine
 
 from qorus_core.omqdir import OmqDir
 from qorus_core.options import Options, load_options
+from qorus_server.components import COMPONENTS
 from qorus_server.contract import Component, ServerContract
 from qorus_server.engine.manager import WorkflowManager
-from qorus_server.server import COMPONENTS, QorusServer
+from qorus_server.server import QorusServer
 from tests.helpers.engine import TestServer
 
 
@@ -38,5 +39,5 @@ def test_test_server_implements_the_contract() -> None:
 
 
 def test_components_are_components() -> None:
-    assert all(isinstance(factory(), Component) for factory in COMPONENTS)
+    assert all(isinstance(spec.factory(), Component) for spec in COMPONENTS)
     assert isinstance(WorkflowManager(), Component)
