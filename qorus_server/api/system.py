@@ -74,7 +74,7 @@ def ping(ctx: CallContext) -> str:
 @operation(
     "system.echo", rest=[("GET", "system", "echo"), ("PUT", "system", "echo")], blocking=False
 )
-def echo(ctx: CallContext, **args: Any) -> Any:
+def echo(ctx: CallContext, **args: object) -> Any:
     """Answers the arguments it was given."""
     return args
 
@@ -116,7 +116,7 @@ def health(ctx: CallContext) -> dict[str, Any]:
 
 
 @operation("system.sessions", rest=[("GET", "system/sessions", None)])
-def sessions(ctx: CallContext, active: Any = False, limit: Any = 100) -> list[dict[str, Any]]:
+def sessions(ctx: CallContext, active: object = False, limit: object = 100) -> list[dict[str, Any]]:
     """Application sessions, newest first (``active=true`` for the running ones)."""
     only_active = a.arg_bool(active, "active")
     n = a.arg_limit(limit, "limit", default=100, maximum=MAX_SESSIONS)
@@ -176,7 +176,7 @@ def option(ctx: CallContext, option: str) -> dict[str, Any]:
     audit=True,
     blocking=False,
 )
-def set_options(ctx: CallContext, **values: Any) -> dict[str, Any]:
+def set_options(ctx: CallContext, **values: object) -> dict[str, Any]:
     """Set options at run time (all or none); start-up options are refused."""
     if not values:
         raise ValidationError("no option given: pass NAME=VALUE arguments")
