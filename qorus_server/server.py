@@ -59,7 +59,7 @@ from qorus_core.system import open_system_pools
 from qorus_server import audit, security
 from qorus_server import session as app_session
 from qorus_server.api import REGISTRY
-from qorus_server.api.registry import CallContext, Operation, Registry
+from qorus_server.api.registry import CallContext, Operation, PrincipalLike, Registry
 from qorus_server.components import COMPONENTS, ComponentRegistry, Factory, Started
 from qorus_server.contract import Component, ServerContract
 from qorus_server.engine.manager import WorkflowManager
@@ -465,16 +465,16 @@ class QorusServer:
 
     # ------------------------------------------------------------------ API hooks
 
-    def context(self, user: Any = None) -> CallContext:
+    def context(self, user: PrincipalLike | None = None) -> CallContext:
         """A call context for the internal Python API."""
         return CallContext(server=self, user=user, transport="internal")
 
-    def call(self, name: str, **args: Any) -> Any:
+    def call(self, name: str, **args: object) -> Any:
         """Call a system API operation in-process (no user: RBAC does not apply)."""
         return self.registry.call(name, self.context(), args)
 
     def audit_api_call(
-        self, op: Operation, ctx: CallContext, args: Mapping[str, Any], result: Any
+        self, op: Operation, ctx: CallContext, args: Mapping[str, Any], result: object
     ) -> None:
         """The registry calls this after an audited operation succeeds (audit code ``api``)."""
         record_api_call(self, op, ctx, args)

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -112,7 +112,7 @@ class TrackerMiddleware:
             tracker.leave()
 
 
-def _answer(request: Request, value: Any, status: int = 200) -> Response:
+def _answer(request: Request, value: object, status: int = 200) -> Response:
     kind = codec.choose(request.headers.get("accept"))
     body, ctype = codec.encode(value, kind)
     return Response(body, status_code=status, headers={"content-type": ctype})
