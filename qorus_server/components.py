@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from qorus_server.contract import Component
 from qorus_server.engine.manager import WorkflowManager
 
 Factory = Callable[[], Component]
-HealthHook = Callable[[Component], Any]
+HealthHook = Callable[[Component], object]
 
 
 def running(component: Component) -> str:
@@ -102,7 +101,7 @@ class Started:
         self._started.remove(pair)
         return pair[1]
 
-    def health(self) -> dict[str, Any]:
+    def health(self) -> dict[str, object]:
         """Each running component's health by its name."""
         return {comp.name: spec.health(comp) for spec, comp in self._started}
 

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -79,7 +79,7 @@ class ServerContract(Protocol):
         """The started components in start order."""
         ...
 
-    def component_health(self) -> dict[str, Any]:
+    def component_health(self) -> dict[str, object]:
         """Each running component's health by its name (``system/health``)."""
         ...
 
@@ -97,5 +97,5 @@ class ServerContract(Protocol):
     def wait_shutdown(self, timeout: float | None = ...) -> bool: ...
 
     def audit_api_call(
-        self, op: Operation, ctx: CallContext, args: Mapping[str, Any], result: Any
+        self, op: Operation, ctx: CallContext, args: Mapping[str, object], result: object
     ) -> None: ...

@@ -51,6 +51,7 @@ from qorus_core.db import schema, sensitive
 from qorus_core.db.engine import READONLY, check_connection
 from qorus_core.db.pools import SystemPools, pool_sizes
 from qorus_core.db.refdata import get_schema_id, now
+from qorus_core.db.sessions import RecoveryResult
 from qorus_core.model.errors import DatasourceError, OptionError, QorusError, SchemaError
 from qorus_core.omqdir import OmqDir
 from qorus_core.options import Options
@@ -137,7 +138,7 @@ class QorusServer:
         self.component_registry = components
         self._running = Started()
         self.listeners: list[http_listeners.Listener] = []
-        self.recovered: list[Any] = []
+        self.recovered: list[RecoveryResult] = []
         self.engine: Engine = None  # type: ignore[assignment]  # set at step 3
         #: the API (= ``engine``), engine and heartbeat pools (set at step 3)
         self.pools: SystemPools | None = None
@@ -153,7 +154,7 @@ class QorusServer:
         self.pid_file = omq.var / f"qorus-{self.instance_key or 'none'}.pid"
         self.shutdown_reason: str | None = None
         self._heartbeat: app_session.Heartbeat | None = None
-        self._uvicorn: list[tuple[http_listeners.UvicornServer, Any]] = []
+        self._uvicorn: list[tuple[http_listeners.UvicornServer, socket.socket]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_async: asyncio.Event | None = None
         self._shutdown_requested = threading.Event()
@@ -474,7 +475,7 @@ class QorusServer:
         return self.registry.call(name, self.context(), args)
 
     def audit_api_call(
-        self, op: Operation, ctx: CallContext, args: Mapping[str, Any], result: object
+        self, op: Operation, ctx: CallContext, args: Mapping[str, object], result: object
     ) -> None:
         """The registry calls this after an audited operation succeeds (audit code ``api``)."""
         record_api_call(self, op, ctx, args)
@@ -484,7 +485,7 @@ class QorusServer:
         """The started components in start order."""
         return self._running.components
 
-    def component_health(self) -> dict[str, Any]:
+    def component_health(self) -> dict[str, object]:
         return self._running.health()
 
     @property
@@ -501,7 +502,7 @@ class QorusServer:
 
 
 def record_api_call(
-    server: ServerContract, op: Operation, ctx: CallContext, args: Mapping[str, Any]
+    server: ServerContract, op: Operation, ctx: CallContext, args: Mapping[str, object]
 ) -> None:
     """The API-CALL audit row of a successful audited operation (when ``audit`` has ``api``);
     shared by the real and the test server so both audit the same way."""
@@ -520,7 +521,7 @@ def record_api_call(
         server.log.exception("cannot write the API-CALL audit row of %s", op.name)
 
 
-def _audit_args(args: Mapping[str, Any]) -> dict[str, Any]:
+def _audit_args(args: Mapping[str, object]) -> dict[str, Any]:
     """The arguments of an API call as audited: sensitive data reduced to key names, secrets
     (passwords, option values marked secret) masked."""
     out = dict(args)

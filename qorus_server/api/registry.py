@@ -80,7 +80,7 @@ class CallContext:
 
     server: ServerContract
     user: PrincipalLike | None = None
-    args: Mapping[str, Any] = field(default_factory=dict)
+    args: Mapping[str, object] = field(default_factory=dict)
     transport: str = "internal"  # "rest", "json-rpc", "xml-rpc", "yaml-rpc", "internal"
     source: str | None = None  # the client address, when known
 
@@ -101,7 +101,7 @@ class Operation:
     success_status: int = 200
     desc: str = ""
 
-    def check_args(self, args: Mapping[str, Any]) -> None:
+    def check_args(self, args: Mapping[str, object]) -> None:
         """Refuse arguments the handler cannot take (INVALID-ARGUMENT, HTTP 400)."""
         sig = _signature(self.handler)
         try:
@@ -172,7 +172,7 @@ class Registry:
                 f"needed by {op.name}"
             )
 
-    def call(self, name: str | Operation, ctx: CallContext, args: Mapping[str, Any]) -> Any:
+    def call(self, name: str | Operation, ctx: CallContext, args: Mapping[str, object]) -> Any:
         """Check permissions and arguments, run the handler, audit it; return its result."""
         op = name if isinstance(name, Operation) else self.get(name)
         self.authorize(op, ctx)
@@ -219,6 +219,6 @@ def operation(
     return deco
 
 
-def call(name: str, ctx: CallContext, args: Mapping[str, Any] | None = None) -> Any:
+def call(name: str, ctx: CallContext, args: Mapping[str, object] | None = None) -> Any:
     """Call operation ``name`` of the process-wide registry (the internal Python API)."""
     return REGISTRY.call(name, ctx, args or {})
