@@ -14,16 +14,15 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
-from qorus_core.model.errors import QorusError
+from qorus_core.model.errors import UnavailableError
 
 T = TypeVar("T")
 
 
-class LoginBusyError(QorusError):
+class LoginBusyError(UnavailableError):
     """Every login thread is busy and the queue is full (HTTP 503, ``Retry-After``)."""
 
     code = "LOGIN-BUSY"
-    http_status = 503
 
     def __init__(self, desc: str, retry_after: int = 1) -> None:
         super().__init__(desc)

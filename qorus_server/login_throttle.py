@@ -24,7 +24,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from qorus_core.model.errors import QorusError
+from qorus_core.model.errors import ThrottledError
 from qorus_core.options import Options
 
 #: How long an address where a user logged in successfully stays exempt from the user's lock.
@@ -35,11 +35,10 @@ _MAX_ENTRIES = 10000
 _NAME_KEY_MAX = 200
 
 
-class LoginThrottledError(QorusError):
+class LoginThrottledError(ThrottledError):
     """Too many failed logins from this address or for this user (HTTP 429, ``Retry-After``)."""
 
     code = "LOGIN-THROTTLED"
-    http_status = 429
 
     def __init__(self, desc: str, retry_after: int) -> None:
         super().__init__(desc)

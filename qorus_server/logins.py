@@ -1,5 +1,9 @@
 """The one login of every gateway: HTTP Basic, ``public/login`` and login tokens.
 
+Every gateway calls :meth:`LoginGate.authenticate` with the
+:class:`~qorus_server.security.Credentials` of its request; passwords are checked by the
+gate's :class:`~qorus_server.security.Authenticator` (the database; LDAP plugs in there).
+
 A password login goes: throttle check (:mod:`qorus_server.login_throttle`, in memory) ->
 remembered verification (no argon2; the user's credential fingerprint and principal are read
 again from the database) -> otherwise one argon2 check on the login threads
@@ -22,7 +26,7 @@ import logging
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, fields
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -33,9 +37,17 @@ from qorus_core.db.engine import READONLY
 from qorus_core.model.errors import AuthenticationError, AuthorizationError
 from qorus_core.options import Options
 from qorus_core.rbac import Principal
+from qorus_server.audit import Auditor
 from qorus_server.hash_pool import HashPool
 from qorus_server.login_throttle import Limits, LoginThrottle, Outcome
-from qorus_server.security import LoginCache, TokenStore, token_id
+from qorus_server.security import (
+    Authenticator,
+    Credentials,
+    DatabaseAuthenticator,
+    LoginCache,
+    TokenStore,
+    token_id,
+)
 
 _TOKEN_REFUSED = "the login token is unknown, expired or revoked; log in again"
 _SHOWN_NAME_MAX = 200
@@ -58,7 +70,7 @@ class LoginHost(Protocol):
     def log(self) -> logging.Logger: ...
 
     @property
-    def auditor(self) -> Any: ...
+    def auditor(self) -> Auditor | None: ...
 
 
 @dataclass(frozen=True)
@@ -114,8 +126,9 @@ def parse_basic(header: str | None) -> tuple[str, str]:
 class LoginGate:
     """Logins, their throttling and their memory for one server."""
 
-    def __init__(self, host: LoginHost) -> None:
+    def __init__(self, host: LoginHost, authenticator: Authenticator | None = None) -> None:
         self.host = host
+        self.authenticator = authenticator or DatabaseAuthenticator()
         self.cache = LoginCache()
         self.tokens = TokenStore()
         self.throttle = LoginThrottle(lambda: Limits.from_options(host.options))
@@ -145,16 +158,14 @@ class LoginGate:
 
     # ------------------------------------------------------------------ HTTP requests
 
-    async def authenticate(
-        self, authorization: str | None, token: str | None, address: str
-    ) -> Principal | None:
+    async def authenticate(self, credentials: Credentials) -> Principal | None:
         """RBAC off: nobody. RBAC on: a ``Qorus-Token`` from ``public/login`` or HTTP Basic."""
         if not self.host.options.get("rbac-security"):
             return None
-        if token:
-            return await run_in_threadpool(self.token_login, token)
-        user, password = parse_basic(authorization)
-        return await self.password_login_async(user, password, address, "basic")
+        if credentials.token:
+            return await run_in_threadpool(self.token_login, credentials.token)
+        user, password = parse_basic(credentials.authorization)
+        return await self.password_login_async(user, password, credentials.address, "basic")
 
     async def password_login_async(
         self, user: str, password: str, address: str, via: str
@@ -225,8 +236,7 @@ class LoginGate:
         """On a login thread: one argon2 check, then the bookkeeping of its outcome."""
         try:
             with self._connect() as conn:
-                principal = rbac.authenticate(conn, user, password)
-                fingerprint = rbac.credential_fingerprint(conn, user)
+                principal, fingerprint = self.authenticator.verify(conn, user, password)
         except AuthenticationError as exc:
             outcome = self.throttle.failed(user, address)
             self._report_failure(user, address, via, exc.desc, outcome)
@@ -300,7 +310,7 @@ class LoginGate:
         values = {f.name: getattr(principal, f.name) for f in fields(principal)}
         return TokenPrincipal(**values, token_id=tid)
 
-    def logout(self, principal: Any) -> bool:
+    def logout(self, principal: object) -> bool:
         """End the caller's token (True), or forget its remembered Basic logins (False)."""
         tid = getattr(principal, "token_id", "")
         if tid:

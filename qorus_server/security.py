@@ -1,5 +1,7 @@
-"""The server side of RBAC: the start-up check, and the memory of logins (verified passwords
-and login tokens) that :mod:`qorus_server.logins` keeps.
+"""The server side of RBAC: the start-up check, what a client presents to log in
+(:class:`Credentials`, the same for every gateway), the :class:`Authenticator` that checks a
+password (the database today, LDAP next), and the memory of logins (verified passwords and
+login tokens) that :mod:`qorus_server.logins` keeps.
 
 What is remembered is tied to the user's credential fingerprint (a digest of its password
 hash, :func:`qorus_core.rbac.credential_fingerprint`) at the time of the login: a verified
@@ -16,12 +18,14 @@ import hmac
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy.engine import Connection
 
 from qorus_core import rbac
+from qorus_core.rbac import Principal
 
 #: How long a verified password is reused without checking the argon2 hash again (seconds).
 LOGIN_CACHE_TTL = 60.0
@@ -39,6 +43,44 @@ def user_with_permissions(
         if want <= rbac.load_principal(conn, info.username).permissions:
             return info.username
     return None
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What a client presents to log in, whatever the gateway (REST, the RPC protocols,
+    WebSocket, WebDAV): an HTTP ``Authorization`` header, a ``Qorus-Token`` header and the
+    client's address (for throttling and the audit)."""
+
+    authorization: str | None
+    token: str | None
+    address: str
+
+    @classmethod
+    def from_headers(cls, headers: Mapping[str, str], address: str | None) -> Credentials:
+        """The credentials in request headers (a case-insensitive mapping)."""
+        return cls(headers.get("authorization"), headers.get("qorus-token"), address or "local")
+
+
+class Authenticator(Protocol):
+    """Checks a user name and password: the system database today, LDAP next. It runs on a
+    login thread; the login gate throttles, remembers and audits around it."""
+
+    def verify(
+        self, conn: Connection, username: str, password: str
+    ) -> tuple[Principal, str | None]:
+        """The user's principal and credential fingerprint (what a remembered login and a
+        token are tied to; None when unknown); AuthenticationError when the password is wrong."""
+        ...
+
+
+class DatabaseAuthenticator:
+    """Passwords as argon2 hashes in the system schema's users table."""
+
+    def verify(
+        self, conn: Connection, username: str, password: str
+    ) -> tuple[Principal, str | None]:
+        principal = rbac.authenticate(conn, username, password)
+        return principal, rbac.credential_fingerprint(conn, username)
 
 
 class LoginCache:

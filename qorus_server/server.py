@@ -11,19 +11,22 @@ Start-up (each failure is one clear message and the real exit code):
 5. the application session of this instance key and node: a live one refuses the start; a
    crashed one is recovered when ``auto-recover`` is on, else refused (exit 7). The heartbeat
    starts; with ``auto-recover`` it also recovers other nodes' stale sessions.
-6. components start in the order of :data:`COMPONENTS` (exit 99 on failure).
+6. components start in the start order of :data:`~qorus_server.components.COMPONENTS` (exit
+   99 on failure).
 7. the HTTP listeners bind (exit 99), the pid file is written, SYSTEM_STARTUP is posted (and
    audited with audit code ``system``).
 
 Shutdown (``PUT system/shutdown``, ``shutdownWait``, SIGTERM, SIGINT):
 
-1. the listeners stop accepting; 2. requests in progress finish; 3. components stop in reverse
-order; 4. SYSTEM_SHUTDOWN is posted and audited; 5. the application session is closed;
-6. the pid file is removed; ``shutdownWait`` answers, and the process exits 0.
+1. the listeners stop accepting; 2. requests in progress finish; 3. components stop in their
+stop order (by default the reverse of the start); 4. SYSTEM_SHUTDOWN is posted and audited;
+5. the application session is closed; 6. the pid file is removed; ``shutdownWait`` answers,
+and the process exits 0.
 
-Contract for the engine, services and jobs issues: a component is an object with
-``start(server)`` and ``stop()`` (and a ``name``); append a zero-argument factory (usually the
-class) to :data:`COMPONENTS`. ``server.components`` holds the started instances.
+What a component or an operation may use of the server is
+:class:`~qorus_server.contract.ServerContract`. A component (``name``, ``start(server)``,
+``stop()``) is registered once in :mod:`qorus_server.components`; ``server.components`` holds
+the started instances.
 """
 
 from __future__ import annotations
@@ -35,10 +38,10 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -48,6 +51,7 @@ from qorus_core.db import schema, sensitive
 from qorus_core.db.engine import READONLY, check_connection
 from qorus_core.db.pools import SystemPools, pool_sizes
 from qorus_core.db.refdata import get_schema_id, now
+from qorus_core.db.sessions import RecoveryResult
 from qorus_core.model.errors import DatasourceError, OptionError, QorusError, SchemaError
 from qorus_core.omqdir import OmqDir
 from qorus_core.options import Options
@@ -56,7 +60,9 @@ from qorus_core.system import open_system_pools
 from qorus_server import audit, security
 from qorus_server import session as app_session
 from qorus_server.api import REGISTRY
-from qorus_server.api.registry import CallContext, Operation, Registry
+from qorus_server.api.registry import CallContext, Operation, PrincipalLike, Registry
+from qorus_server.components import COMPONENTS, ComponentRegistry, Factory, Started
+from qorus_server.contract import Component, ServerContract
 from qorus_server.engine.manager import WorkflowManager
 from qorus_server.events import EventBus
 from qorus_server.http import listeners as http_listeners
@@ -77,18 +83,6 @@ EXIT_COMMAND_LINE = 8
 EXIT_OPTIONS = 9
 EXIT_VERSION = 10
 EXIT_OTHER = 99
-
-
-class Component(Protocol):
-    name: str
-
-    def start(self, server: QorusServer) -> None: ...
-
-    def stop(self) -> None: ...
-
-
-COMPONENTS: list[Callable[[], Component]] = [WorkflowManager]
-"""Factories of the components started at step 6, in order (stopped in reverse)."""
 
 
 class StartupError(Exception):
@@ -120,7 +114,7 @@ class QorusServer:
         *,
         version: str,
         log_level: int = logging.INFO,
-        components: list[Callable[[], Component]] | None = None,
+        components: ComponentRegistry | list[Factory] | None = None,
         registry: Registry | None = None,
     ) -> None:
         self.omq = omq
@@ -136,10 +130,15 @@ class QorusServer:
         self.registry = registry or REGISTRY
         self.router = RestRouter(self.registry)
         self.requests = RequestTracker()
-        self.component_factories = list(COMPONENTS if components is None else components)
-        self.components: list[Component] = []
+        if components is None:
+            components = COMPONENTS.copy()
+        elif not isinstance(components, ComponentRegistry):
+            components = ComponentRegistry.of(components)
+        #: the components this server runs (:data:`~qorus_server.components.COMPONENTS`)
+        self.component_registry = components
+        self._running = Started()
         self.listeners: list[http_listeners.Listener] = []
-        self.recovered: list[Any] = []
+        self.recovered: list[RecoveryResult] = []
         self.engine: Engine = None  # type: ignore[assignment]  # set at step 3
         #: the API (= ``engine``), engine and heartbeat pools (set at step 3)
         self.pools: SystemPools | None = None
@@ -155,7 +154,7 @@ class QorusServer:
         self.pid_file = omq.var / f"qorus-{self.instance_key or 'none'}.pid"
         self.shutdown_reason: str | None = None
         self._heartbeat: app_session.Heartbeat | None = None
-        self._uvicorn: list[tuple[http_listeners.UvicornServer, Any]] = []
+        self._uvicorn: list[tuple[http_listeners.UvicornServer, socket.socket]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_async: asyncio.Event | None = None
         self._shutdown_requested = threading.Event()
@@ -279,15 +278,15 @@ class QorusServer:
         self.log.info("application session %d opened", self.sessionid)
 
     def step6_components(self) -> None:
-        for factory in self.component_factories:
-            comp = factory()
-            name = getattr(comp, "name", type(comp).__name__)
+        for spec in self.component_registry:
+            comp = spec.factory()
+            name = comp.name
             try:
                 comp.start(self)
             except Exception as exc:
                 self.log.exception("component %s failed to start", name)
                 raise StartupError(EXIT_OTHER, f"component {name} failed to start: {exc}") from None
-            self.components.append(comp)
+            self._running.append(spec, comp)
             self.log.info("component %s started", name)
 
     def step7_listeners(self) -> None:
@@ -418,9 +417,8 @@ class QorusServer:
             return self._shutdown_done.wait(timeout)
 
     def _stop_components(self) -> None:
-        while self.components:
-            comp = self.components.pop()
-            name = getattr(comp, "name", type(comp).__name__)
+        while (comp := self._running.pop_next_to_stop()) is not None:
+            name = comp.name
             try:
                 comp.stop()
                 self.log.info("component %s stopped", name)
@@ -468,29 +466,27 @@ class QorusServer:
 
     # ------------------------------------------------------------------ API hooks
 
-    def context(self, user: Any = None) -> CallContext:
+    def context(self, user: PrincipalLike | None = None) -> CallContext:
         """A call context for the internal Python API."""
         return CallContext(server=self, user=user, transport="internal")
 
-    def call(self, name: str, **args: Any) -> Any:
+    def call(self, name: str, **args: object) -> Any:
         """Call a system API operation in-process (no user: RBAC does not apply)."""
         return self.registry.call(name, self.context(), args)
 
-    def audit_api_call(self, op: Operation, ctx: CallContext, args: Any, result: Any) -> None:
+    def audit_api_call(
+        self, op: Operation, ctx: CallContext, args: Mapping[str, object], result: object
+    ) -> None:
         """The registry calls this after an audited operation succeeds (audit code ``api``)."""
-        if self.auditor is None or not audit.enabled(self.options, "api"):
-            return
-        try:
-            self.auditor.event(
-                "API-CALL",
-                reason=op.name,
-                who=ctx.username or "-",
-                source=ctx.source or ctx.transport,
-                info1=op.name,
-                info2=_audit_args(args),
-            )
-        except SQLAlchemyError:
-            self.log.exception("cannot write the API-CALL audit row of %s", op.name)
+        record_api_call(self, op, ctx, args)
+
+    @property
+    def components(self) -> list[Component]:
+        """The started components in start order."""
+        return self._running.components
+
+    def component_health(self) -> dict[str, object]:
+        return self._running.health()
 
     @property
     def workflows(self) -> WorkflowManager:
@@ -505,7 +501,27 @@ class QorusServer:
         return self.logs.system_path if self.logs else None
 
 
-def _audit_args(args: Any) -> dict[str, Any]:
+def record_api_call(
+    server: ServerContract, op: Operation, ctx: CallContext, args: Mapping[str, object]
+) -> None:
+    """The API-CALL audit row of a successful audited operation (when ``audit`` has ``api``);
+    shared by the real and the test server so both audit the same way."""
+    if server.auditor is None or not audit.enabled(server.options, "api"):
+        return
+    try:
+        server.auditor.event(
+            "API-CALL",
+            reason=op.name,
+            who=ctx.username or "-",
+            source=ctx.source or ctx.transport,
+            info1=op.name,
+            info2=_audit_args(args),
+        )
+    except SQLAlchemyError:
+        server.log.exception("cannot write the API-CALL audit row of %s", op.name)
+
+
+def _audit_args(args: Mapping[str, object]) -> dict[str, Any]:
     """The arguments of an API call as audited: sensitive data reduced to key names, secrets
     (passwords, option values marked secret) masked."""
     out = dict(args)

@@ -19,7 +19,7 @@ def client_address(ctx: CallContext) -> str:
 
 
 @operation("public.login", rest=[("POST", "public/login", None)])
-def public_login(ctx: CallContext, user: Any = None, **args: Any) -> dict[str, Any]:
+def public_login(ctx: CallContext, user: object = None, **args: object) -> dict[str, Any]:
     """Trade a user name and password (``pass``) for a token sent later as ``Qorus-Token``."""
     password = args.pop("pass", None)
     if args:

@@ -23,7 +23,7 @@ def list_exec(ctx: CallContext) -> list[dict[str, Any]]:
 
 
 @operation("exec.info", rest=[("GET", "exec/{id}", None)])
-def exec_info(ctx: CallContext, id: Any) -> dict[str, Any]:
+def exec_info(ctx: CallContext, id: object) -> dict[str, Any]:
     """One execution instance (404 when it does not run)."""
     info = manager(ctx).execution(a.arg_id(id, "id"))
     check_visible(ctx, int(info["workflowid"]), f"{info['name']} v{info['version']}")
@@ -44,7 +44,7 @@ def _stop_one(ctx: CallContext, execid: int, stopped: dict[str, list[int]]) -> N
     permissions=("STOP-WORKFLOW",),
     audit=True,
 )
-def stop(ctx: CallContext, id: Any) -> str:
+def stop(ctx: CallContext, id: object) -> str:
     """Stop one execution instance."""
     execid = a.arg_id(id, "id")
     _stop_one(ctx, execid, {})
@@ -57,7 +57,7 @@ def stop(ctx: CallContext, id: Any) -> str:
     permissions=("STOP-WORKFLOW",),
     audit=True,
 )
-def stop_many(ctx: CallContext, args: Any = None) -> dict[str, Any]:
+def stop_many(ctx: CallContext, args: object = None) -> dict[str, Any]:
     """Stop execution instances by id, or every instance of workflows by ``NAME[:VERSION]``."""
     stopped: dict[str, list[int]] = {}
     refs = [workflow_ref(r, "args") for r in a.arg_list(args, "args")]  # all parsed first

@@ -24,7 +24,7 @@ SYSTEM = "%SYS%"
 MAX_NOTE = 4000
 
 
-def note_arg(value: Any, code: str | None = None) -> str | None:
+def note_arg(value: object, code: str | None = None) -> str | None:
     """An optional ``note``: text of at most 4000 characters, without NUL."""
     return None if value is None else a.arg_text(value, "note", max_len=MAX_NOTE, code=code)
 
@@ -60,7 +60,7 @@ class _Buffered:
 
 
 def guarded(
-    ctx: CallContext, wfiid: int, fn: Callable[..., dict[str, Any]], *args: Any, **kwargs: Any
+    ctx: CallContext, wfiid: int, fn: Callable[..., dict[str, Any]], *args: object, **kwargs: object
 ) -> dict[str, Any]:
     """Run the order operation ``fn`` in one transaction that first checks the operator lock
     (409 WORKFLOW-ORDER-LOCKED when another operator holds it); events after the commit."""
@@ -86,7 +86,7 @@ def guarded_bulk(ctx: CallContext, wfiid: int, fn: Callable[..., dict[str, Any]]
     permissions=("LOCK-WORKFLOW-ORDER",),
     audit=True,
 )
-def lock(ctx: CallContext, id: Any, note: Any = None) -> str:
+def lock(ctx: CallContext, id: object, note: object = None) -> str:
     """Lock the order so that only the caller can change it (``note`` required); "OK"."""
     text = note_arg(note)
     wfiid = a.arg_id(id, "id")
@@ -103,7 +103,7 @@ def lock(ctx: CallContext, id: Any, note: Any = None) -> str:
     permissions=("LOCK-WORKFLOW-ORDER",),
     audit=True,
 )
-def unlock(ctx: CallContext, id: Any, note: Any = None) -> str:
+def unlock(ctx: CallContext, id: object, note: object = None) -> str:
     """Remove the caller's lock (only the holder can; ``note`` optional); "OK"."""
     text = note_arg(note)
     wfiid = a.arg_id(id, "id")
@@ -119,7 +119,7 @@ def unlock(ctx: CallContext, id: Any, note: Any = None) -> str:
     permissions=("BREAK-WORKFLOW-ORDER-LOCK",),
     audit=True,
 )
-def break_lock(ctx: CallContext, id: Any, note: Any = None) -> str:
+def break_lock(ctx: CallContext, id: object, note: object = None) -> str:
     """Remove any operator's lock (``note`` required); "OK"."""
     text = note_arg(note)
     wfiid = a.arg_id(id, "id")

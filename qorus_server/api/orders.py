@@ -35,7 +35,7 @@ MAX_NOTES = 10000
 
 
 @operation("orders.search", rest=[("GET", "orders", None)])
-def search(ctx: CallContext, **filters: Any) -> list[dict[str, Any]]:
+def search(ctx: CallContext, **filters: object) -> list[dict[str, Any]]:
     """Search orders: ``workflowid``, ``ids``, ``status``/``statuses``, ``keyname``,
     ``keyvalue``, ``modified``/``date``, ``maxmodified``, ``minstarted``, ``maxstarted``,
     ``limit`` (100), ``offset``, ``sort``, ``desc``."""
@@ -58,7 +58,7 @@ def search(ctx: CallContext, **filters: Any) -> list[dict[str, Any]]:
     rest=[("GET", "orders/{id}", None)],
     rpc="omq.system.get-order-info",
 )
-def info(ctx: CallContext, id: Any) -> dict[str, Any]:
+def info(ctx: CallContext, id: object) -> dict[str, Any]:
     """One order with its data, keys, StepInstances, ErrorInstances, notes and audit events."""
     order_workflow(ctx, id)
     with readonly(ctx) as conn:
@@ -70,7 +70,7 @@ def info(ctx: CallContext, id: Any) -> dict[str, Any]:
     rest=[("GET", "orders/{id}", "notes")],
     rpc="omq.system.order-notes",
 )
-def notes(ctx: CallContext, id: Any, limit: Any = None) -> list[dict[str, Any]]:
+def notes(ctx: CallContext, id: object, limit: object = None) -> list[dict[str, Any]]:
     """The notes of an order, newest first (``limit``)."""
     order_workflow(ctx, id)
     count = a.arg_limit(limit, "limit", default=None, minimum=1, maximum=MAX_NOTES)
@@ -88,7 +88,9 @@ def _purge_canceled(ctx: CallContext) -> bool:
 OrderOp = Callable[..., dict[str, Any]]
 
 
-def _run(ctx: CallContext, id: Any, fn: OrderOp, *args: Any, **kwargs: Any) -> dict[str, Any]:
+def _run(
+    ctx: CallContext, id: object, fn: OrderOp, *args: object, **kwargs: object
+) -> dict[str, Any]:
     order_workflow(ctx, id)
     with bad_data_is_400():
         # one transaction: the operator lock check, then the change
@@ -102,7 +104,7 @@ def _run(ctx: CallContext, id: Any, fn: OrderOp, *args: Any, **kwargs: Any) -> d
     permissions=("RETRY-WORKFLOW-ORDER",),
     audit=True,
 )
-def retry(ctx: CallContext, id: Any) -> dict[str, Any]:
+def retry(ctx: CallContext, id: object) -> dict[str, Any]:
     """ERROR, ASYNC-WAITING or RETRY -> RETRY, due now."""
     return _run(ctx, id, ops.retry_order)
 
@@ -114,7 +116,7 @@ def retry(ctx: CallContext, id: Any) -> dict[str, Any]:
     permissions=("CANCEL-WORKFLOW-ORDER",),
     audit=True,
 )
-def cancel(ctx: CallContext, id: Any) -> dict[str, Any]:
+def cancel(ctx: CallContext, id: object) -> dict[str, Any]:
     """-> CANCELED (the status before is kept for uncancel)."""
     return _run(ctx, id, ops.cancel_order, purge_sensitive=_purge_canceled(ctx))
 
@@ -126,7 +128,7 @@ def cancel(ctx: CallContext, id: Any) -> dict[str, Any]:
     permissions=("CANCEL-WORKFLOW-ORDER",),
     audit=True,
 )
-def uncancel(ctx: CallContext, id: Any) -> dict[str, Any]:
+def uncancel(ctx: CallContext, id: object) -> dict[str, Any]:
     """CANCELED -> the status it had before."""
     return _run(ctx, id, ops.uncancel_order)
 
@@ -138,7 +140,7 @@ def uncancel(ctx: CallContext, id: Any) -> dict[str, Any]:
     permissions=("BLOCK-WORKFLOW-ORDER",),
     audit=True,
 )
-def block(ctx: CallContext, id: Any) -> dict[str, Any]:
+def block(ctx: CallContext, id: object) -> dict[str, Any]:
     """-> BLOCKED (the status before is kept for unblock)."""
     return _run(ctx, id, ops.block_order)
 
@@ -150,7 +152,7 @@ def block(ctx: CallContext, id: Any) -> dict[str, Any]:
     permissions=("BLOCK-WORKFLOW-ORDER",),
     audit=True,
 )
-def unblock(ctx: CallContext, id: Any) -> dict[str, Any]:
+def unblock(ctx: CallContext, id: object) -> dict[str, Any]:
     """BLOCKED -> the status it had before."""
     return _run(ctx, id, ops.unblock_order)
 
@@ -163,7 +165,7 @@ def unblock(ctx: CallContext, id: Any) -> dict[str, Any]:
     audit=True,
 )
 def reschedule(
-    ctx: CallContext, id: Any, date: Any = None, scheduled: Any = None
+    ctx: CallContext, id: object, date: object = None, scheduled: object = None
 ) -> dict[str, Any]:
     """A new scheduled ``date`` (none: due now) for a READY or SCHEDULED order."""
     a.arg_id(id, "id")
@@ -171,7 +173,7 @@ def reschedule(
     return _run(ctx, id, ops.reschedule_order, first if first is not None else second)
 
 
-def _opt_date(value: Any, name: str) -> datetime | None:
+def _opt_date(value: object, name: str) -> datetime | None:
     return None if a.absent(value) else a.arg_date(value, name)
 
 
@@ -182,7 +184,7 @@ def _opt_date(value: Any, name: str) -> datetime | None:
     permissions=("REPRIORITIZE-WORKFLOW-ORDER",),
     audit=True,
 )
-def set_priority(ctx: CallContext, id: Any, priority: Any = None) -> dict[str, Any]:
+def set_priority(ctx: CallContext, id: object, priority: object = None) -> dict[str, Any]:
     """A new ``priority`` 0..999 (0 is the highest)."""
     a.arg_id(id, "id")
     prio = a.arg_int(priority, "priority", minimum=0, maximum=MAX_PRIORITY, code="ORDER-DATA-ERROR")
@@ -196,7 +198,7 @@ def set_priority(ctx: CallContext, id: Any, priority: Any = None) -> dict[str, A
     permissions=("SET-WORKFLOW-ORDER-ERROR",),
     audit=True,
 )
-def set_error(ctx: CallContext, id: Any) -> dict[str, Any]:
+def set_error(ctx: CallContext, id: object) -> dict[str, Any]:
     """RETRY, CANCELED, BLOCKED or ASYNC-WAITING -> ERROR."""
     return _run(ctx, id, ops.set_error)
 
@@ -209,7 +211,7 @@ def set_error(ctx: CallContext, id: Any) -> dict[str, Any]:
     audit=True,
 )
 def skip_step(
-    ctx: CallContext, id: Any, stepid: Any = None, ind: Any = 0, noretry: Any = False
+    ctx: CallContext, id: object, stepid: object = None, ind: object = 0, noretry: object = False
 ) -> dict[str, Any]:
     """Mark a failed step COMPLETE (skipped); the order is retried unless ``noretry``."""
     a.arg_id(id, "id")
@@ -218,7 +220,7 @@ def skip_step(
     return _run(ctx, id, ops.skip_step, step, index, noretry=a.arg_bool(noretry, "noretry"))
 
 
-def _newdata(value: Any, name: str, *, required: bool) -> dict[str, Any]:
+def _newdata(value: object, name: str, *, required: bool) -> dict[str, Any]:
     if value is None:
         if required:
             raise ValidationError(f"missing argument {name!r} (a hash)")
@@ -236,7 +238,7 @@ def _newdata(value: Any, name: str, *, required: bool) -> dict[str, Any]:
     permissions=("EDIT-WORKFLOW-DATA",),
     audit=True,
 )
-def static_data(ctx: CallContext, id: Any, newdata: Any = None) -> dict[str, Any]:
+def static_data(ctx: CallContext, id: object, newdata: object = None) -> dict[str, Any]:
     """Replace the static data with ``newdata`` (a non-empty hash)."""
     return _run(ctx, id, ops.update_static_data, _newdata(newdata, "newdata", required=True))
 
@@ -248,7 +250,7 @@ def static_data(ctx: CallContext, id: Any, newdata: Any = None) -> dict[str, Any
     permissions=("EDIT-WORKFLOW-DATA",),
     audit=True,
 )
-def dynamic_data(ctx: CallContext, id: Any, newdata: Any = None) -> dict[str, Any]:
+def dynamic_data(ctx: CallContext, id: object, newdata: object = None) -> dict[str, Any]:
     """Replace the dynamic data with ``newdata`` (a hash; none clears it)."""
     return _run(ctx, id, ops.update_dynamic_data, _newdata(newdata, "newdata", required=False))
 
@@ -259,7 +261,7 @@ def dynamic_data(ctx: CallContext, id: Any, newdata: Any = None) -> dict[str, An
     permissions=("EDIT-WORKFLOW-DATA",),
     audit=True,
 )
-def update_keys(ctx: CallContext, id: Any, orderkeys: Any = None) -> dict[str, Any]:
+def update_keys(ctx: CallContext, id: object, orderkeys: object = None) -> dict[str, Any]:
     """Replace the values of the given ``orderkeys`` (names from the workflow's keylist)."""
     return _run(ctx, id, ops.update_keys, _newdata(orderkeys, "orderkeys", required=True))
 
@@ -271,7 +273,7 @@ def update_keys(ctx: CallContext, id: Any, orderkeys: Any = None) -> dict[str, A
     permissions=("SET-ORDER-INFO",),
     audit=True,
 )
-def add_note(ctx: CallContext, id: Any, note: Any = None) -> dict[str, Any]:
+def add_note(ctx: CallContext, id: object, note: object = None) -> dict[str, Any]:
     """Add a ``note`` to the order; the note as stored."""
     wfiid = a.arg_id(id, "id")
     text = note_arg(note, code="ORDER-NOTE-ERROR")
@@ -286,7 +288,7 @@ def add_note(ctx: CallContext, id: Any, note: Any = None) -> dict[str, Any]:
 # ---------------------------------------------------------------------- bulk forms
 
 
-def _bulk(ctx: CallContext, ids: Any, fn: OrderOp) -> list[dict[str, Any]]:
+def _bulk(ctx: CallContext, ids: object, fn: OrderOp) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     test = sees(ctx)
     for wfiid in a.arg_ids(ids, "ids"):  # every id parsed before the first change
@@ -308,7 +310,7 @@ def _bulk(ctx: CallContext, ids: Any, fn: OrderOp) -> list[dict[str, Any]]:
     permissions=("RETRY-WORKFLOW-ORDER",),
     audit=True,
 )
-def retry_many(ctx: CallContext, ids: Any = None) -> list[dict[str, Any]]:
+def retry_many(ctx: CallContext, ids: object = None) -> list[dict[str, Any]]:
     """Retry each order of ``ids``; per order its result or error."""
     return _bulk(ctx, ids, ops.retry_order)
 
@@ -320,7 +322,7 @@ def retry_many(ctx: CallContext, ids: Any = None) -> list[dict[str, Any]]:
     permissions=("CANCEL-WORKFLOW-ORDER",),
     audit=True,
 )
-def cancel_many(ctx: CallContext, ids: Any = None) -> list[dict[str, Any]]:
+def cancel_many(ctx: CallContext, ids: object = None) -> list[dict[str, Any]]:
     """Cancel each order of ``ids``."""
     return _bulk(ctx, ids, partial(ops.cancel_order, purge_sensitive=_purge_canceled(ctx)))
 
@@ -332,7 +334,7 @@ def cancel_many(ctx: CallContext, ids: Any = None) -> list[dict[str, Any]]:
     permissions=("CANCEL-WORKFLOW-ORDER",),
     audit=True,
 )
-def uncancel_many(ctx: CallContext, ids: Any = None) -> list[dict[str, Any]]:
+def uncancel_many(ctx: CallContext, ids: object = None) -> list[dict[str, Any]]:
     """Uncancel each order of ``ids``."""
     return _bulk(ctx, ids, ops.uncancel_order)
 
@@ -344,7 +346,7 @@ def uncancel_many(ctx: CallContext, ids: Any = None) -> list[dict[str, Any]]:
     permissions=("BLOCK-WORKFLOW-ORDER",),
     audit=True,
 )
-def block_many(ctx: CallContext, ids: Any = None) -> list[dict[str, Any]]:
+def block_many(ctx: CallContext, ids: object = None) -> list[dict[str, Any]]:
     """Block each order of ``ids``."""
     return _bulk(ctx, ids, ops.block_order)
 
@@ -356,6 +358,6 @@ def block_many(ctx: CallContext, ids: Any = None) -> list[dict[str, Any]]:
     permissions=("BLOCK-WORKFLOW-ORDER",),
     audit=True,
 )
-def unblock_many(ctx: CallContext, ids: Any = None) -> list[dict[str, Any]]:
+def unblock_many(ctx: CallContext, ids: object = None) -> list[dict[str, Any]]:
     """Unblock each order of ``ids``."""
     return _bulk(ctx, ids, ops.unblock_order)

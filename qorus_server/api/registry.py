@@ -26,8 +26,9 @@ Contract (other modules depend on it):
   Handlers raise :class:`~qorus_core.model.errors.QorusError` subclasses; the REST layer maps
   them to ``{err, desc}`` answers with their ``http_status`` (NotFoundError 404,
   ValidationError 400, anything else 409).
-* :class:`CallContext` carries ``server`` (the running server: ``.engine``, ``.options``,
-  ``.events``, ``.sessionid``, ``.omq``, ``.logs``, ``.components``, ...), ``user`` (a
+* :class:`CallContext` carries ``server`` (the running server as the typed
+  :class:`~qorus_server.contract.ServerContract`: ``.engine``, ``.options``, ``.events``,
+  ``.sessionid``, ``.omq``, ``.logs``, ``.components``, ...), ``user`` (a
   :class:`Principal`, or None when RBAC is off) and the raw ``args``.
 * Modules register their operations by being imported from ONE place,
   :mod:`qorus_server.api` (its ``__init__`` imports ``system`` and later ``workflows``,
@@ -39,9 +40,12 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from qorus_core.model.errors import AuthorizationError, NotFoundError, ValidationError
+
+if TYPE_CHECKING:
+    from qorus_server.contract import ServerContract
 
 Handler = Callable[..., Any]
 RestRoute = tuple[str, str, str | None]
@@ -74,9 +78,9 @@ class PrincipalLike(Protocol):
 class CallContext:
     """What a handler gets besides its arguments."""
 
-    server: Any
+    server: ServerContract
     user: PrincipalLike | None = None
-    args: Mapping[str, Any] = field(default_factory=dict)
+    args: Mapping[str, object] = field(default_factory=dict)
     transport: str = "internal"  # "rest", "json-rpc", "xml-rpc", "yaml-rpc", "internal"
     source: str | None = None  # the client address, when known
 
@@ -97,7 +101,7 @@ class Operation:
     success_status: int = 200
     desc: str = ""
 
-    def check_args(self, args: Mapping[str, Any]) -> None:
+    def check_args(self, args: Mapping[str, object]) -> None:
         """Refuse arguments the handler cannot take (INVALID-ARGUMENT, HTTP 400)."""
         sig = _signature(self.handler)
         try:
@@ -114,9 +118,6 @@ def _signature(fn: Handler) -> inspect.Signature:
     if sig is None:
         sig = _SIGS[fn] = inspect.signature(fn)
     return sig
-
-
-Auditor = Callable[[Operation, CallContext, Mapping[str, Any], Any], None]
 
 
 class Registry:
@@ -171,16 +172,14 @@ class Registry:
                 f"needed by {op.name}"
             )
 
-    def call(self, name: str | Operation, ctx: CallContext, args: Mapping[str, Any]) -> Any:
+    def call(self, name: str | Operation, ctx: CallContext, args: Mapping[str, object]) -> Any:
         """Check permissions and arguments, run the handler, audit it; return its result."""
         op = name if isinstance(name, Operation) else self.get(name)
         self.authorize(op, ctx)
         op.check_args(args)
         result = op.handler(ctx, **args)
         if op.audit:
-            auditor: Auditor | None = getattr(ctx.server, "audit_api_call", None)
-            if auditor is not None:
-                auditor(op, ctx, args, result)
+            ctx.server.audit_api_call(op, ctx, args, result)
         return result
 
 
@@ -220,6 +219,6 @@ def operation(
     return deco
 
 
-def call(name: str, ctx: CallContext, args: Mapping[str, Any] | None = None) -> Any:
+def call(name: str, ctx: CallContext, args: Mapping[str, object] | None = None) -> Any:
     """Call operation ``name`` of the process-wide registry (the internal Python API)."""
     return REGISTRY.call(name, ctx, args or {})

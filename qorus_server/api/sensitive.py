@@ -23,7 +23,7 @@ DELETE = "DELETE-SENSITIVE-DATA"
 
 
 def _cipher(ctx: CallContext) -> SensitiveCipher:
-    cipher: SensitiveCipher | None = getattr(ctx.server, "sensitive", None)
+    cipher = ctx.server.sensitive
     if cipher is None:
         raise sdb.no_key_error()
     return cipher
@@ -33,17 +33,17 @@ def _arg_error(desc: str) -> QorusError:
     return ValidationError(desc, code="SENSITIVE-DATA-ARG-ERROR")
 
 
-def _text(value: Any, name: str, max_len: int) -> str | None:
+def _text(value: object, name: str, max_len: int) -> str | None:
     if value is None or value == "":
         return None
     return a.arg_text(value, name, max_len=max_len, error=_arg_error)
 
 
-def _hash(value: Any, name: str) -> dict[str, Any]:
+def _hash(value: object, name: str) -> dict[str, Any]:
     return a.arg_hash(value, f"argument {name!r}", _arg_error)
 
 
-def _aliases(value: Any) -> list[str]:
+def _aliases(value: object) -> list[str]:
     """``aliases``: a list or ``a,b``, each a text as long as a value at most."""
     if isinstance(value, str):
         value = [v.strip() for v in value.split(",") if v.strip()]
@@ -52,7 +52,7 @@ def _aliases(value: Any) -> list[str]:
     return [a.arg_text(v, "aliases", max_len=sdb.MAX_VALUE_LEN, error=_arg_error) for v in value]
 
 
-def _key_args(skey: Any, svalue: Any) -> tuple[str | None, str | None]:
+def _key_args(skey: object, svalue: object) -> tuple[str | None, str | None]:
     key = _text(skey, "skey", sdb.MAX_KEY_LEN)
     value = _text(svalue, "svalue", sdb.MAX_VALUE_LEN)
     if value is not None and key is None:
@@ -62,26 +62,21 @@ def _key_args(skey: Any, svalue: Any) -> tuple[str | None, str | None]:
 
 def _audit(ctx: CallContext, name: str, wfiid: int, skey: str | None) -> None:
     """An API-CALL audit row with the key name only (the registry's would hold the values)."""
-    fn = getattr(ctx.server, "audit_api_call", None)
-    registry = getattr(ctx.server, "registry", None)
-    if fn is None or registry is None:
-        return
-    fn(registry.get(name), ctx, {"id": wfiid, "skey": skey}, None)
+    server = ctx.server
+    server.audit_api_call(server.registry.get(name), ctx, {"id": wfiid, "skey": skey}, None)
 
 
 def _event(ctx: CallContext, wfiid: int, workflowid: int, skey: str | None) -> None:
-    events = getattr(ctx.server, "events", None)
-    if events is not None:
-        events.post(
-            "WORKFLOW_DATA_UPDATED",
-            {
-                "workflowid": workflowid,
-                "workflow_instanceid": wfiid,
-                "datatype": "sensitive",
-                "skey": skey,
-            },
-            caller="api",
-        )
+    ctx.server.events.post(
+        "WORKFLOW_DATA_UPDATED",
+        {
+            "workflowid": workflowid,
+            "workflow_instanceid": wfiid,
+            "datatype": "sensitive",
+            "skey": skey,
+        },
+        caller="api",
+    )
 
 
 @operation(
@@ -90,7 +85,7 @@ def _event(ctx: CallContext, wfiid: int, workflowid: int, skey: str | None) -> N
     permissions=(READ,),
 )
 def get_sensitive_data(
-    ctx: CallContext, id: Any, skey: Any = None, svalue: Any = None
+    ctx: CallContext, id: object, skey: object = None, svalue: object = None
 ) -> dict[str, Any]:
     """``{skey: {svalue: {data, aliases, meta}}}`` of the order, all or of ``skey`` (and
     ``svalue``)."""
@@ -111,12 +106,12 @@ def get_sensitive_data(
 )
 def put_sensitive_data(
     ctx: CallContext,
-    id: Any,
-    skey: Any = None,
-    svalue: Any = None,
-    data: Any = None,
-    aliases: Any = None,
-    meta: Any = None,
+    id: object,
+    skey: object = None,
+    svalue: object = None,
+    data: object = None,
+    aliases: object = None,
+    meta: object = None,
 ) -> str:
     """Replace the data of ``skey``/``svalue`` with ``data`` (no ``data``: delete them);
     ``aliases`` (a list or ``a,b``) and ``meta`` (a hash) as given."""
@@ -154,13 +149,13 @@ def put_sensitive_data(
     permissions=(DELETE,),
 )
 def delete_sensitive_data(
-    ctx: CallContext, id: Any, skey: Any = None, svalue: Any = None
+    ctx: CallContext, id: object, skey: object = None, svalue: object = None
 ) -> dict[str, Any]:
     """Delete the order's sensitive data: all, those of ``skey``, or of ``skey``/``svalue``."""
     wfiid = a.arg_id(id, "id")
     key, value = _key_args(skey, svalue)
     workflowid = order_workflow(ctx, wfiid)
-    cipher = getattr(ctx.server, "sensitive", None)
+    cipher = ctx.server.sensitive
     if value is not None:
         cipher = _cipher(ctx)
     with ctx.server.engine.begin() as conn:

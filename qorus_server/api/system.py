@@ -49,7 +49,7 @@ def system_info(ctx: CallContext) -> dict[str, Any]:
         "session-id": s.sessionid,
         "omq-version": s.version,
         "datamodel-version": SCHEMA_VERSION,
-        "schema-id": getattr(s, "schema_id", None),
+        "schema-id": s.schema_id,
         "starttime": s.started,
         "hostname": s.hostname,
         "node": s.node,
@@ -60,7 +60,7 @@ def system_info(ctx: CallContext) -> dict[str, Any]:
         "rbac-security": bool(s.options.get("rbac-security")),
         "listeners": [lst.url for lst in s.listeners],
         "shutting-down": s.stopping,
-        "components": [getattr(c, "name", type(c).__name__) for c in s.components],
+        "components": [c.name for c in s.components],
     }
 
 
@@ -73,7 +73,7 @@ def ping(ctx: CallContext) -> str:
 @operation(
     "system.echo", rest=[("GET", "system", "echo"), ("PUT", "system", "echo")], blocking=False
 )
-def echo(ctx: CallContext, **args: Any) -> Any:
+def echo(ctx: CallContext, **args: object) -> Any:
     """Answers the arguments it was given."""
     return args
 
@@ -109,12 +109,13 @@ def health(ctx: CallContext) -> dict[str, Any]:
         "system-datasource": "OK" if db_ok else reason,
         "ongoing": 0,
         "transient": 0,
+        "components": s.component_health(),
     }
     return out
 
 
 @operation("system.sessions", rest=[("GET", "system/sessions", None)])
-def sessions(ctx: CallContext, active: Any = False, limit: Any = 100) -> list[dict[str, Any]]:
+def sessions(ctx: CallContext, active: object = False, limit: object = 100) -> list[dict[str, Any]]:
     """Application sessions, newest first (``active=true`` for the running ones)."""
     only_active = a.arg_bool(active, "active")
     n = a.arg_limit(limit, "limit", default=100, maximum=MAX_SESSIONS)
@@ -174,7 +175,7 @@ def option(ctx: CallContext, option: str) -> dict[str, Any]:
     audit=True,
     blocking=False,
 )
-def set_options(ctx: CallContext, **values: Any) -> dict[str, Any]:
+def set_options(ctx: CallContext, **values: object) -> dict[str, Any]:
     """Set options at run time (all or none); start-up options are refused."""
     if not values:
         raise ValidationError("no option given: pass NAME=VALUE arguments")

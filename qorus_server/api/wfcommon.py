@@ -53,7 +53,7 @@ def manager(ctx: CallContext) -> WorkflowManager:
     return wm
 
 
-def workflow_ref(value: Any, name: str = "id") -> str:
+def workflow_ref(value: object, name: str = "id") -> str:
     """A workflow named by id (0 .. 2**63-1), name or ``name:version``, as text; 400 when it is
     none of them (a list, a number beyond 64 bits, a NUL character, a huge string)."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -66,12 +66,12 @@ def workflow_ref(value: Any, name: str = "id") -> str:
     return text
 
 
-def workflow_version(value: Any, name: str = "version") -> str | None:
+def workflow_version(value: object, name: str = "version") -> str | None:
     """An optional workflow version (text of at most 80 characters)."""
     return None if a.absent(value) else a.arg_text(value, name, max_len=MAX_VERSION).strip()
 
 
-def split_ref(ref: Any, version: Any = None, name: str = "id") -> tuple[str, str | None]:
+def split_ref(ref: object, version: object = None, name: str = "id") -> tuple[str, str | None]:
     """``NAME``, ``NAME:VERSION`` or an id, plus an optional separate version."""
     text = workflow_ref(ref, name)
     ver = workflow_version(version)
@@ -90,7 +90,7 @@ def sees(ctx: CallContext) -> Callable[[int], bool] | None:
     return fn  # type: ignore[no-any-return]
 
 
-def check_visible(ctx: CallContext, workflowid: int, label: Any) -> None:
+def check_visible(ctx: CallContext, workflowid: int, label: object) -> None:
     test = sees(ctx)
     if test is not None and not test(workflowid):
         raise AuthorizationError(
@@ -99,7 +99,7 @@ def check_visible(ctx: CallContext, workflowid: int, label: Any) -> None:
         )
 
 
-def resolve(ctx: CallContext, ref: Any, version: Any = None, arg: str = "id") -> int:
+def resolve(ctx: CallContext, ref: object, version: object = None, arg: str = "id") -> int:
     """The workflowid of ``ref`` (id, name = latest version, ``name:version``), visible to
     the caller; 400 when malformed, 404 WORKFLOW-ERROR when unknown, 403 when its groups
     hide it."""
@@ -110,7 +110,7 @@ def resolve(ctx: CallContext, ref: Any, version: Any = None, arg: str = "id") ->
     return wfid
 
 
-def order_workflow(ctx: CallContext, wfiid: Any, name: str = "id") -> int:
+def order_workflow(ctx: CallContext, wfiid: object, name: str = "id") -> int:
     """The workflowid of an order visible to the caller (404 ORDER-NOT-FOUND when unknown)."""
     ident = a.arg_id(wfiid, name)
     with readonly(ctx) as conn:
@@ -141,7 +141,7 @@ SEARCH_ARGS = (
 )
 
 
-def _statuses(value: Any, name: str) -> list[str]:
+def _statuses(value: object, name: str) -> list[str]:
     """Order status names (or their one-letter codes), each known."""
     out = a.arg_texts(value, name, max_len=40, code="ORDER-SEARCH-ERROR")
     for text in out:

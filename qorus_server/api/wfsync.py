@@ -32,11 +32,11 @@ def _data_error(desc: str) -> ValidationError:
 )
 def exec_synchronous(
     ctx: CallContext,
-    id: Any = None,
-    name: Any = None,
-    version: Any = None,
-    orderdata: Any = None,
-    **fields: Any,
+    id: object = None,
+    name: object = None,
+    version: object = None,
+    orderdata: object = None,
+    **fields: object,
 ) -> dict[str, Any]:
     """Create an order (createOrder's arguments; ``orderdata`` is the RPC name of
     ``staticdata``) and run it synchronously; its final status and dynamic data."""

@@ -7,6 +7,7 @@ and operations on them are refused (AUTHORIZATION-ERROR).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from qorus_core.db import interfaces, orders, orders_query
@@ -79,7 +80,7 @@ def list_workflows(ctx: CallContext) -> list[dict[str, Any]]:
     rest=[("GET", "workflows/{id}", None)],
     rpc="omq.system.get-workflow-metadata",
 )
-def workflow_info(ctx: CallContext, id: str, version: Any = None) -> dict[str, Any]:
+def workflow_info(ctx: CallContext, id: str, version: object = None) -> dict[str, Any]:
     """One workflow: definition, order counts by status, steps, keylist, options, instances."""
     wfid = resolve(ctx, id, version)
     with readonly(ctx) as conn:
@@ -90,7 +91,7 @@ def workflow_info(ctx: CallContext, id: str, version: Any = None) -> dict[str, A
 
 
 @operation("workflows.orders", rest=[("GET", "workflows/{id}/orders", None)])
-def workflow_orders(ctx: CallContext, id: str, **filters: Any) -> list[dict[str, Any]]:
+def workflow_orders(ctx: CallContext, id: str, **filters: object) -> list[dict[str, Any]]:
     """The orders search (``GET orders``) limited to this workflow."""
     wfid = resolve(ctx, id, filters.pop("version", None))
     args = search_args(filters)
@@ -100,7 +101,7 @@ def workflow_orders(ctx: CallContext, id: str, **filters: Any) -> list[dict[str,
 
 
 @operation("workflows.errors", rest=[("GET", "workflows/{id}/errors", None)])
-def workflow_errors(ctx: CallContext, id: str, version: Any = None) -> list[dict[str, Any]]:
+def workflow_errors(ctx: CallContext, id: str, version: object = None) -> list[dict[str, Any]]:
     """The workflow's own error definitions (from its errors file)."""
     wfid = resolve(ctx, id, version)
     with readonly(ctx) as conn:
@@ -108,7 +109,7 @@ def workflow_errors(ctx: CallContext, id: str, version: Any = None) -> list[dict
 
 
 @operation("workflows.stepinfo", rest=[("GET", "workflows/{id}/stepinfo", None)])
-def workflow_stepinfo(ctx: CallContext, id: str, version: Any = None) -> list[dict[str, Any]]:
+def workflow_stepinfo(ctx: CallContext, id: str, version: object = None) -> list[dict[str, Any]]:
     """The steps of the workflow with their types, classes and predecessors."""
     wfid = resolve(ctx, id, version)
     with readonly(ctx) as conn:
@@ -127,15 +128,19 @@ def workflow_stepinfo(ctx: CallContext, id: str, version: Any = None) -> list[di
     success_status=201,
 )
 def create_order(
-    ctx: CallContext, id: Any = None, name: Any = None, version: Any = None, **fields: Any
+    ctx: CallContext,
+    id: object = None,
+    name: object = None,
+    version: object = None,
+    **fields: object,
 ) -> dict[str, Any]:
     """Create an order (201 ``{workflow_instanceid}``); the running instances wake at once."""
     wfid = resolve_named(ctx, id, name, version, "createOrder")
     s = ctx.server
     with bad_data_is_400():
-        wfiid = orders.create_orders(
-            s.engine, wfid, [fields], events=s.events, cipher=getattr(s, "sensitive", None)
-        )[0]
+        wfiid = orders.create_orders(s.engine, wfid, [fields], events=s.events, cipher=s.sensitive)[
+            0
+        ]
     manager(ctx).notify(wfid)
     return {"workflow_instanceid": wfiid}
 
@@ -153,10 +158,10 @@ def create_order(
 def start(
     ctx: CallContext,
     id: str,
-    version: Any = None,
-    mode: Any = "NORMAL",
-    count: Any = 1,
-    options: Any = None,
+    version: object = None,
+    mode: object = "NORMAL",
+    count: object = 1,
+    options: object = None,
 ) -> dict[str, Any]:
     """Start execution instances (``count``, ``mode``); ``{name, version, ids, exec}``."""
     mode_name = a.arg_text(mode or "NORMAL", "mode", max_len=20).upper()
@@ -187,7 +192,7 @@ def start(
     permissions=("STOP-WORKFLOW",),
     audit=True,
 )
-def stop(ctx: CallContext, id: str, version: Any = None) -> dict[str, Any]:
+def stop(ctx: CallContext, id: str, version: object = None) -> dict[str, Any]:
     """Stop every execution instance of the workflow; ``{count, ids, msg}``."""
     wfid = resolve(ctx, id, version)
     ids = manager(ctx).stop_workflow(wfid)
@@ -213,7 +218,7 @@ def _update_result(ctx: CallContext, wfid: int, info: str) -> dict[str, Any]:
     permissions=("WORKFLOW-EXEC-CONTROL",),
     audit=True,
 )
-def enable(ctx: CallContext, id: str, version: Any = None) -> dict[str, Any]:
+def enable(ctx: CallContext, id: str, version: object = None) -> dict[str, Any]:
     """Enable the workflow (its autostart instances start)."""
     wfid = resolve(ctx, id, version)
     manager(ctx).enable(wfid)
@@ -227,7 +232,7 @@ def enable(ctx: CallContext, id: str, version: Any = None) -> dict[str, Any]:
     permissions=("WORKFLOW-EXEC-CONTROL",),
     audit=True,
 )
-def disable(ctx: CallContext, id: str, version: Any = None) -> dict[str, Any]:
+def disable(ctx: CallContext, id: str, version: object = None) -> dict[str, Any]:
     """Disable the workflow (its instances stop; none can start)."""
     wfid = resolve(ctx, id, version)
     manager(ctx).disable(wfid)
@@ -241,14 +246,14 @@ def disable(ctx: CallContext, id: str, version: Any = None) -> dict[str, Any]:
     permissions=("RESET-WORKFLOW",),
     audit=True,
 )
-def reset(ctx: CallContext, id: str, version: Any = None) -> str:
+def reset(ctx: CallContext, id: str, version: object = None) -> str:
     """Reload the definition and recompile the code (no restart)."""
     wfid = resolve(ctx, id, version)
     res = manager(ctx).reset(wfid)
     return f"workflow {res['name']}/{res['version']} has been deleted from the cache"
 
 
-def resolve_named(ctx: CallContext, id: Any, name: Any, version: Any, what: str) -> int:
+def resolve_named(ctx: CallContext, id: object, name: object, version: object, what: str) -> int:
     """The workflow of an order-creating call: the path ``id``, else the ``name`` argument;
     each given one must be well formed."""
     refs = {n: workflow_ref(v, n) for n, v in (("id", id), ("name", name)) if v is not None}
@@ -286,14 +291,14 @@ def _autostart(ctx: CallContext, wfid: int, value: int) -> dict[str, Any]:
     audit=True,
 )
 def set_autostart(
-    ctx: CallContext, id: str, autostart: Any = None, version: Any = None
+    ctx: CallContext, id: str, autostart: object = None, version: object = None
 ) -> dict[str, Any]:
     """Store a new autostart count and start or stop instances to match it."""
     value = instances_arg(ctx, autostart, "autostart", minimum=0)
     return _autostart(ctx, resolve(ctx, id, version), value)
 
 
-def instances_arg(ctx: CallContext, value: Any, name: str, minimum: int) -> int:
+def instances_arg(ctx: CallContext, value: object, name: str, minimum: int) -> int:
     """A number of execution instances: within ``workflow-max-instances`` of this node."""
     limit = min(MAX_INSTANCES, int(ctx.server.options.get("workflow-max-instances")))
     try:
@@ -316,7 +321,7 @@ def _current_autostart(ctx: CallContext, wfid: int) -> int:
     permissions=("WORKFLOW-EXEC-CONTROL",),
     audit=True,
 )
-def inc_autostart(ctx: CallContext, id: str, version: Any = None) -> dict[str, Any]:
+def inc_autostart(ctx: CallContext, id: str, version: object = None) -> dict[str, Any]:
     """Autostart plus one (one more instance starts)."""
     wfid = resolve(ctx, id, version)
     return _autostart(ctx, wfid, _current_autostart(ctx, wfid) + 1)
@@ -328,7 +333,7 @@ def inc_autostart(ctx: CallContext, id: str, version: Any = None) -> dict[str, A
     permissions=("WORKFLOW-EXEC-CONTROL",),
     audit=True,
 )
-def dec_autostart(ctx: CallContext, id: str, version: Any = None) -> dict[str, Any]:
+def dec_autostart(ctx: CallContext, id: str, version: object = None) -> dict[str, Any]:
     """Autostart minus one (one instance stops); refused at zero."""
     wfid = resolve(ctx, id, version)
     cur = _current_autostart(ctx, wfid)
@@ -378,7 +383,7 @@ def _set_options(ctx: CallContext, wfid: int, values: dict[str, Any]) -> dict[st
     audit=True,
 )
 def set_options(
-    ctx: CallContext, id: str, options: Any = None, version: Any = None
+    ctx: CallContext, id: str, options: object = None, version: object = None
 ) -> dict[str, Any]:
     """Set persistent workflow options (``options`` hash); the options in force."""
     if options is None or options == "":
@@ -394,7 +399,7 @@ def set_options(
 
 
 def _each(
-    ctx: CallContext, ids: Any, what: str, fn: Any, ok_key: str
+    ctx: CallContext, ids: object, what: str, fn: Callable[[int], tuple[int, Any]], ok_key: str
 ) -> tuple[int, list[dict[str, Any]]]:
     """Apply ``fn(wfid)`` to each workflow of ``ids``; per workflow a result or the error."""
     details = []
@@ -421,7 +426,7 @@ def _each(
     permissions=("START-WORKFLOW",),
     audit=True,
 )
-def start_many(ctx: CallContext, ids: Any = None) -> list[dict[str, Any]]:
+def start_many(ctx: CallContext, ids: object = None) -> list[dict[str, Any]]:
     """Start one execution instance of each workflow in ``ids``."""
 
     def one(wfid: int) -> tuple[int, dict[str, Any]]:
@@ -437,7 +442,7 @@ def start_many(ctx: CallContext, ids: Any = None) -> list[dict[str, Any]]:
     permissions=("STOP-WORKFLOW",),
     audit=True,
 )
-def stop_many(ctx: CallContext, ids: Any = None) -> dict[str, Any]:
+def stop_many(ctx: CallContext, ids: object = None) -> dict[str, Any]:
     """Stop the execution instances of each workflow in ``ids``."""
 
     def one(wfid: int) -> tuple[int, dict[str, Any]]:
@@ -454,7 +459,7 @@ def stop_many(ctx: CallContext, ids: Any = None) -> dict[str, Any]:
     permissions=("WORKFLOW-EXEC-CONTROL",),
     audit=True,
 )
-def enable_many(ctx: CallContext, ids: Any = None) -> list[dict[str, Any]]:
+def enable_many(ctx: CallContext, ids: object = None) -> list[dict[str, Any]]:
     """Enable each workflow in ``ids``."""
 
     def one(wfid: int) -> tuple[int, dict[str, Any]]:
@@ -470,7 +475,7 @@ def enable_many(ctx: CallContext, ids: Any = None) -> list[dict[str, Any]]:
     permissions=("WORKFLOW-EXEC-CONTROL",),
     audit=True,
 )
-def disable_many(ctx: CallContext, ids: Any = None) -> list[dict[str, Any]]:
+def disable_many(ctx: CallContext, ids: object = None) -> list[dict[str, Any]]:
     """Disable each workflow in ``ids``."""
 
     def one(wfid: int) -> tuple[int, dict[str, Any]]:
@@ -486,7 +491,7 @@ def disable_many(ctx: CallContext, ids: Any = None) -> list[dict[str, Any]]:
     permissions=("RESET-WORKFLOW",),
     audit=True,
 )
-def reset_many(ctx: CallContext, ids: Any = None) -> list[dict[str, Any]]:
+def reset_many(ctx: CallContext, ids: object = None) -> list[dict[str, Any]]:
     """Reset each workflow in ``ids``."""
 
     def one(wfid: int) -> tuple[int, dict[str, Any]]:
@@ -503,7 +508,7 @@ def reset_many(ctx: CallContext, ids: Any = None) -> list[dict[str, Any]]:
     audit=True,
 )
 def set_autostart_many(
-    ctx: CallContext, ids: Any = None, autostart: Any = None
+    ctx: CallContext, ids: object = None, autostart: object = None
 ) -> list[dict[str, Any]]:
     """Set the autostart of each workflow in ``ids``."""
     value = instances_arg(ctx, autostart, "autostart", minimum=0)

@@ -29,6 +29,7 @@ from qorus_core.db.refdata import now
 from qorus_core.db.sessions import RecoveryResult
 from qorus_core.db.wfdefs import WorkflowDef, find_workflow, load_workflow
 from qorus_core.model.errors import NotFoundError, QorusError
+from qorus_server.contract import ServerContract
 from qorus_server.engine.codecache import CodeCache
 from qorus_server.engine.handback import Holdings, OrphanSweeper
 from qorus_server.engine.instance import MODES, ExecutionInstance
@@ -51,22 +52,20 @@ _WAKE_STATUSES = frozenset({"READY", "RETRY", "SCHEDULED"})
 _SERVER_LOG_KINDS = {"workflow": "WF", "service": "SVC", "job": "JOB"}
 
 
-def _logger_factory(server: Any, given: LoggerFactory | None) -> LoggerFactory:
+def _logger_factory(server: ServerContract, given: LoggerFactory | None) -> LoggerFactory:
     """Interface logs go to the server's log files (``OMQ-$instance-WF-NAME.log``), the
-    engine's own messages to the system log."""
+    engine's own messages to the system log; a server without log files (engine tests) logs
+    through Python logging."""
     if given is not None:
         return given
-    logs = getattr(server, "logs", None)
-    get = getattr(logs, "get_logger", None)
-    if logs is None or not callable(get):
+    logs = server.logs
+    if logs is None:
         return default_logger_factory
 
     def factory(kind: str, name: str) -> logging.Logger:
         if kind == "system":
-            system: logging.Logger = logs.system
-            return system
-        logger: logging.Logger = get(_SERVER_LOG_KINDS.get(kind, kind), name)
-        return logger
+            return logs.system
+        return logs.get_logger(_SERVER_LOG_KINDS.get(kind, kind), name)
 
     return factory
 
@@ -100,21 +99,23 @@ class WorkflowManager:
 
     # ------------------------------------------------------------------ life cycle
 
-    def start(self, server: Any) -> None:
+    def start(self, server: ServerContract) -> None:
         install()
-        pools = getattr(server, "pools", None)
+        pools = server.pools
         self._api_engine = server.engine
+        if server.sessionid is None:
+            raise QorusError("the workflow engine needs an application session")
         runtime = Runtime(
             engine=pools.engine if pools is not None else server.engine,
             options=server.options,
-            sessionid=int(server.sessionid),
-            events=getattr(server, "events", None),
-            omq=getattr(server, "omq", None),
+            sessionid=server.sessionid,
+            events=server.events,
+            omq=server.omq,
             get_logger=_logger_factory(server, self._logger_factory),
             on_new_order=self.notify,
             server=server,
             exec_sync=self.exec_synchronous,
-            sensitive=getattr(server, "sensitive", None),
+            sensitive=server.sensitive,
         )
         self.runtime = runtime
         self.codecache = CodeCache(runtime.engine)

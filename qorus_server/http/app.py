@@ -13,7 +13,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -23,17 +23,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from qorus_core.model.errors import (
-    NotFoundError,
-    QorusError,
-    ValidationError,
-)
+from qorus_core.model.errors import NotFoundError, ValidationError
+from qorus_server.api.errors import error_answer
 from qorus_server.api.registry import CallContext, PrincipalLike
 from qorus_server.http import codec, limits
 from qorus_server.http.compress import CompressionMiddleware
 from qorus_server.http.cors import CorsMiddleware
 from qorus_server.http.dispatch import api_segments, query_args, resolve_call
-from qorus_server.http.errmap import to_qorus_error
+from qorus_server.security import Credentials
 
 if TYPE_CHECKING:
     from qorus_server.server import QorusServer
@@ -115,22 +112,17 @@ class TrackerMiddleware:
             tracker.leave()
 
 
-def _answer(request: Request, value: Any, status: int = 200) -> Response:
+def _answer(request: Request, value: object, status: int = 200) -> Response:
     kind = codec.choose(request.headers.get("accept"))
     body, ctype = codec.encode(value, kind)
     return Response(body, status_code=status, headers={"content-type": ctype})
 
 
-def _error(request: Request, exc: QorusError) -> Response:
-    resp = _answer(request, exc.to_dict(), exc.http_status)
-    if exc.http_status == 401:
-        resp.headers["www-authenticate"] = 'Basic realm="Qorus"'
-    allow = getattr(exc, "allow", ())
-    if exc.http_status == 405 and allow:
-        resp.headers["allow"] = ", ".join(allow)
-    retry_after = getattr(exc, "retry_after", None)
-    if retry_after is not None:
-        resp.headers["retry-after"] = str(retry_after)
+def _error(request: Request, exc: Exception) -> Response:
+    """The one error answer (:func:`~qorus_server.api.errors.error_answer`) encoded for REST."""
+    answer = error_answer(exc, f"{request.method} {request.url.path}")
+    resp = _answer(request, answer.body, answer.http_status)
+    resp.headers.update(answer.headers)
     return resp
 
 
@@ -141,18 +133,14 @@ class RestEndpoint:
     async def _authenticate(self, request: Request) -> PrincipalLike | None:
         """The one login (:mod:`qorus_server.logins`): a ``Qorus-Token`` or HTTP Basic."""
         client = request.client
-        return await self.server.logins.authenticate(
-            request.headers.get("authorization"),
-            request.headers.get("qorus-token"),
-            client.host if client and client.host else "local",
-        )
+        credentials = Credentials.from_headers(request.headers, client.host if client else None)
+        return await self.server.logins.authenticate(credentials)
 
     async def handle(self, request: Request) -> Response:
         try:
             return await self._handle(request)
         except Exception as exc:  # the database's words and tracebacks only to the log
-            where = f"{request.method} {request.url.path}"
-            return limits.close_if_unread(request, _error(request, to_qorus_error(exc, where)))
+            return limits.close_if_unread(request, _error(request, exc))
 
     async def _handle(self, request: Request) -> Response:
         server = self.server

@@ -101,7 +101,7 @@ def choose(accept: str | None) -> str:
     return best[2] if best else JSON
 
 
-def plain(value: Any, *, xml: bool = False) -> Any:
+def plain(value: object, *, xml: bool = False) -> Any:
     """Values every format can carry: tuples/sets as lists, Decimal as float, str dict keys."""
     if isinstance(value, Mapping):
         return {str(k): plain(v, xml=xml) for k, v in value.items()}
@@ -118,7 +118,7 @@ def plain(value: Any, *, xml: bool = False) -> Any:
     return value
 
 
-def _json_default(value: Any) -> Any:
+def _json_default(value: object) -> Any:
     if isinstance(value, _dt.datetime | _dt.date | _dt.time):
         return value.isoformat()
     if isinstance(value, bytes):
@@ -126,7 +126,7 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} cannot be sent as JSON")
 
 
-def encode(value: Any, kind: str) -> tuple[bytes, str]:
+def encode(value: object, kind: str) -> tuple[bytes, str]:
     """The answer body and its Content-Type."""
     if kind == YAML:
         text = yaml.safe_dump(plain(value), default_flow_style=False, sort_keys=False)

@@ -54,7 +54,7 @@ def resolve_call(
     method: str,
     segs: Sequence[str],
     args: dict[str, Any],
-    action: Any = None,
+    action: object = None,
 ) -> tuple[Operation, dict[str, Any]]:
     """The operation a request names and its arguments (``args`` plus the path captures).
 

@@ -24,7 +24,12 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from qorus_core.bounded import Limits
-from qorus_core.model.errors import QorusError, ValidationError
+from qorus_core.model.errors import (
+    RequestTimeoutError,
+    TooLargeError,
+    UnsupportedMediaError,
+    ValidationError,
+)
 from qorus_core.options import Options
 from qorus_server.http import codec
 
@@ -32,25 +37,22 @@ from qorus_server.http import codec
 PUBLIC_MAX_BODY = 16 * 1024
 
 
-class BodyTooLargeError(QorusError):
+class BodyTooLargeError(TooLargeError):
     """A request body over ``http-max-body-size`` (HTTP 413)."""
 
     code = "REQUEST-TOO-LARGE"
-    http_status = 413
 
 
-class BodyTimeoutError(QorusError):
+class BodyTimeoutError(RequestTimeoutError):
     """A request body that did not arrive within ``http-body-timeout`` (HTTP 408)."""
 
     code = "REQUEST-TIMEOUT"
-    http_status = 408
 
 
-class UnsupportedEncodingError(QorusError):
+class UnsupportedEncodingError(UnsupportedMediaError):
     """A ``Content-Encoding`` this server cannot decode (HTTP 415)."""
 
     code = "UNSUPPORTED-MEDIA-TYPE"
-    http_status = 415
 
 
 class _Decompressor(Protocol):

@@ -57,7 +57,7 @@ def loads(data: bytes | str, limits: Limits) -> tuple[tuple[Any, ...], str | Non
         depth -= 1
         target.end(tag)
 
-    def doctype(*_args: Any) -> int:
+    def doctype(*_args: object) -> int:
         raise DoctypeError(
             "the document has a DOCTYPE declaration; XML-RPC documents may not declare "
             "entities or a document type",

@@ -22,6 +22,7 @@ from qorus_core.omqdir import OmqDir
 from qorus_core.options import Options
 
 if TYPE_CHECKING:
+    from qorus_server.contract import ServerContract
     from qorus_server.userapi.sensitive import OrderSensitive
 
 LoggerFactory = Callable[[str, str], logging.Logger]
@@ -46,7 +47,7 @@ class Runtime:
     on_new_order: Callable[[int], None] | None = None
     stop_event: threading.Event = field(default_factory=threading.Event)
     #: the running server (its registry and REST router, for ``UserApi.callRestApi``)
-    server: Any = None
+    server: ServerContract | None = None
     #: runs an order synchronously: (name or id, version, createOrder fields) -> answer
     exec_sync: Callable[[str | int, str | None, Mapping[str, Any]], dict[str, Any]] | None = None
 

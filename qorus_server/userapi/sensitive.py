@@ -44,7 +44,7 @@ class OrderSensitive:
     def dirty(self) -> bool:
         return bool(self.pending)
 
-    def alias(self, alias: Any) -> SensitiveEntry:
+    def alias(self, alias: object) -> SensitiveEntry:
         for e in self.entries.values():
             if str(alias) in e.aliases:
                 return e
@@ -119,25 +119,25 @@ class SensitiveDataApi:
     sensitive: never log them."""
 
     @staticmethod
-    def getSensitiveData(skey: str, svalue: str, *fields: Any) -> Any:
+    def getSensitiveData(skey: str, svalue: str, *fields: object) -> Any:
         """The data hash of ``skey``/``svalue`` (None when absent); one field: its value;
         several: a hash of them."""
         e = _entry(skey, svalue)
         return _select(e.data if e else None, _fields(fields))
 
     @staticmethod
-    def getSensitiveDataArgs(skey: str, svalue: str, keylist: Any = None) -> Any:
+    def getSensitiveDataArgs(skey: str, svalue: str, keylist: object = None) -> Any:
         e = _entry(skey, svalue)
         return _select(e.data if e else None, _fields([keylist]))
 
     @staticmethod
-    def getSensitiveDataFromAlias(alias: str, *fields: Any) -> dict[str, Any]:
+    def getSensitiveDataFromAlias(alias: str, *fields: object) -> dict[str, Any]:
         """``{skey, svalue, value}`` for an alias; INVALID-ALIAS when unknown."""
         e = state().alias(alias)
         return {"skey": e.skey, "svalue": e.svalue, "value": _select(e.data, _fields(fields))}
 
     @staticmethod
-    def getSensitiveDataFromAliasArgs(alias: str, keylist: Any = None) -> dict[str, Any]:
+    def getSensitiveDataFromAliasArgs(alias: str, keylist: object = None) -> dict[str, Any]:
         e = state().alias(alias)
         return {"skey": e.skey, "svalue": e.svalue, "value": _select(e.data, _fields([keylist]))}
 
@@ -173,7 +173,7 @@ class SensitiveDataApi:
         skey: str,
         svalue: str,
         data: Mapping[str, Any],
-        aliases: Any = None,
+        aliases: object = None,
         meta: Mapping[str, Any] | None = None,
     ) -> None:
         """Merge ``data`` into the hash of ``skey``/``svalue`` (created when absent); given
@@ -212,7 +212,7 @@ class SensitiveDataApi:
         return state().remove((skey, svalue))
 
     @staticmethod
-    def deleteSensitiveDataKey(skey: str, svalue: str, keys: Any) -> bool:
+    def deleteSensitiveDataKey(skey: str, svalue: str, keys: object) -> bool:
         """Delete fields of the entry's hash; False when nothing was deleted."""
         e = _entry(skey, svalue)
         names = _fields([keys])

@@ -11,19 +11,22 @@ from __future__ import annotations
 import platform
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qorus_core.db.engine import mask
 from qorus_core.model.errors import QorusError, ValidationError
 
 from . import context
 
+if TYPE_CHECKING:
+    from qorus_server.contract import ServerContract
+
 EDITION = "Community"
 
 
-def _server() -> Any:
+def _server() -> ServerContract:
     server = context.runtime().server
-    if server is None or getattr(server, "router", None) is None:
+    if server is None:
         raise QorusError(
             "the REST API is not available here (no running server)", code="SYSTEM-ERROR"
         )
@@ -79,11 +82,10 @@ def system_info() -> dict[str, Any]:
         "omq_dir": str(rt.omq.root) if rt.omq else None,
     }
     server = rt.server
-    registry = getattr(server, "registry", None)
-    if registry is not None and "system.info" in registry:
+    if server is not None and "system.info" in server.registry:
         from qorus_server.api.registry import CallContext
 
-        info.update(registry.call("system.info", CallContext(server=server), {}))
+        info.update(server.registry.call("system.info", CallContext(server=server), {}))
     version = str(info.get("omq-version") or "")
     info["omq-version-code"] = _version_code(version)
     info["python-version"] = platform.python_version()

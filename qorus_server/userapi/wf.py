@@ -45,10 +45,10 @@ class QorusNormalArrayStep(QorusStepBase):
     def array(self) -> list[Any]:
         raise NotImplementedError(f"{type(self).__name__} does not define array()")
 
-    def primary(self, array_arg: Any) -> None:
+    def primary(self, array_arg: object) -> None:
         raise NotImplementedError(f"{type(self).__name__} does not define primary()")
 
-    def validation(self, array_arg: Any) -> str:
+    def validation(self, array_arg: object) -> str:
         return omq.StatRetry
 
 
@@ -61,7 +61,7 @@ class QorusAsyncStep(QorusStepBase):
     def validation(self, async_key: str) -> str:
         return omq.StatRetry
 
-    def end(self, queue_data: Any) -> None:
+    def end(self, queue_data: object) -> None:
         return None
 
     def submitAsyncKey(self, key: str) -> None:
@@ -82,7 +82,7 @@ class QorusSubworkflowStep(QorusStepBase):
     def primary(self) -> None:
         raise NotImplementedError(f"{type(self).__name__} does not define primary()")
 
-    def bindSubworkflow(self, wf: Any, order: Any) -> int:
+    def bindSubworkflow(self, wf: object, order: object) -> int:
         raise _not_yet("SUBWORKFLOW steps")
 
     def skipSubworkflow(self) -> None:
@@ -132,7 +132,7 @@ class QorusWorkflow:
     def detach(self, status: str, external_order_instanceid: str | None) -> None:
         return None
 
-    def errorHandler(self, errcode: str, errinfo: Any, opt: Any = None) -> None:
+    def errorHandler(self, errcode: str, errinfo: object, opt: object = None) -> None:
         return None
 
 

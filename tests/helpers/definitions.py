@@ -20,14 +20,15 @@ import tempfile
 import textwrap
 from collections.abc import Mapping
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from qorus_core.loader import LoadError, LoadResult, load
+from qorus_core.options import Options
 from qorus_server.api import REGISTRY, CallContext
 from qorus_server.api.workflows import WORKFLOW_LEVEL_OPTIONS
+from tests.helpers.engine import TestServer
 
 StepsSpec = list[Any]
 
@@ -191,7 +192,8 @@ class _NoInstances:
 
 
 def _set_options(engine: Engine, wfid: int, values: dict[str, Any]) -> None:
-    server = SimpleNamespace(engine=engine, workflows=_NoInstances())
+    server = TestServer(engine, Options({}), session=False)
+    server.workflows = _NoInstances()
     REGISTRY.call(
         "workflows.set-options", CallContext(server=server), {"id": wfid, "options": values}
     )

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
-from collections.abc import Iterable
-from types import SimpleNamespace
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from qorus_core.db import tables as t
+from qorus_core.db.refdata import now
 from qorus_core.db.sessions import open_session
+from qorus_core.model.errors import QorusError
 from qorus_core.options import Options
+from qorus_server.api.registry import REGISTRY, CallContext, Operation
+from qorus_server.audit import Auditor
+from qorus_server.contract import Component
 from qorus_server.events import EventBus
+from qorus_server.http.routes import RestRouter
+from qorus_server.logins import LoginGate
+from qorus_server.server import record_api_call
 
 
 class ListHandler(logging.Handler):
@@ -63,16 +73,74 @@ def new_session(engine: Engine) -> int:
         return open_session(conn, instancekey="test", node="test", url=None, version="test")
 
 
-def make_server(engine: Engine, **options: Any) -> SimpleNamespace:
+class TestServer:
+    """The test server: every member of :class:`qorus_server.contract.ServerContract`, with
+    no log files (``logs`` None: the engine logs through Python logging), no ``$OMQ_DIR``
+    (``omq`` None), no listeners and one pool. Tests may replace any member."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, engine: Engine, options: Options, *, session: bool = True) -> None:
+        self.omq: Any = None
+        self.options = options
+        self.version = "test"
+        self.instance_key = str(options.get("instance-key") or "")
+        self.node = options.node
+        self.hostname = socket.gethostname()
+        self.pid = os.getpid()
+        self.started = now()
+        self.engine = engine
+        self.pools: Any = None
+        self.schema_id: str | None = None
+        self.sessionid: int | None = new_session(engine) if session else None
+        self.sensitive: Any = None
+        self.events = EventBus()
+        self.auditor = Auditor(engine, options)
+        self.logs: Any = None
+        self.log = logging.getLogger("qorus.test.system")
+        self.logins = LoginGate(self)
+        self.registry = REGISTRY
+        self.router = RestRouter(REGISTRY)
+        self.components: list[Component] = []
+        self.listeners: list[Any] = []
+        self.stopping = False
+        self.shutdown_reason: str | None = None
+        self._workflows: Any = None
+
+    @property
+    def workflows(self) -> Any:
+        if self._workflows is None:
+            raise QorusError("the workflow engine is not running", code="WORKFLOW-ENGINE-ERROR")
+        return self._workflows
+
+    @workflows.setter
+    def workflows(self, manager: Any) -> None:
+        self._workflows = manager
+
+    def component_health(self) -> dict[str, Any]:
+        return {c.name: "running" for c in self.components}
+
+    @property
+    def system_log_path(self) -> Path | None:
+        return None
+
+    def request_shutdown(self, reason: str = "shutdown requested") -> None:
+        self.stopping = True
+        self.shutdown_reason = reason
+
+    def wait_shutdown(self, timeout: float | None = None) -> bool:
+        return self.stopping
+
+    def audit_api_call(
+        self, op: Operation, ctx: CallContext, args: Mapping[str, Any], result: Any
+    ) -> None:
+        record_api_call(self, op, ctx, args)  # type: ignore[arg-type]
+
+
+def make_server(engine: Engine, **options: Any) -> TestServer:
     opts: dict[str, Any] = {"autostart-interfaces": False, "recover_delay": 1}
     opts.update(options)
-    return SimpleNamespace(
-        engine=engine,
-        options=Options(opts),
-        events=EventBus(),
-        sessionid=new_session(engine),
-        omq=None,
-    )
+    return TestServer(engine, Options(opts))
 
 
 def statuses(engine: Engine, ids: Iterable[int]) -> dict[int, str]:

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from qorus_core.model.errors import NotFoundError
-from qorus_server.http.errmap import to_qorus_error
+from qorus_server.api.errors import to_qorus_error
 
 
 def _db_error() -> SQLAlchemyError:

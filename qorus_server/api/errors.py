@@ -1,4 +1,5 @@
-"""From an exception escaping an operation to the Qorus error a client is answered.
+"""From an exception escaping an operation to the Qorus error a client is answered, for every
+gateway (REST today; JSON-RPC, XML-RPC, YAML-RPC, WebSocket and WebDAV next).
 
 A :class:`~qorus_core.model.errors.QorusError` is answered as it is. Anything else is not the
 caller's business: the database's own message (SQL, driver and constraint names, values) and
@@ -7,24 +8,29 @@ that an operator can find the log line. The client gets DB-ERROR (409) when the 
 failed and INTERNAL-ERROR (500) for any other fault. A connection pool that stays empty for
 ``api-pool-timeout`` seconds is an overload, not a failed operation: 503 DB-POOL-EXHAUSTED,
 which the client may retry, logged as one line without a traceback.
+
+:func:`error_answer` is the gateway-neutral result: the error, its HTTP status and RPC fault
+code (from :data:`~qorus_core.model.errors.ERROR_FAMILIES`), the ``{err, desc[, info]}``
+body and the HTTP headers it implies; a gateway only encodes it.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from qorus_core.model.errors import QorusError
+from qorus_core.model.errors import InternalError, QorusError, UnavailableError, family
 
 log = logging.getLogger("qorus.http")
 
 
-class PoolExhaustedError(QorusError):
+class PoolExhaustedError(UnavailableError):
     code = "DB-POOL-EXHAUSTED"
-    http_status = 503
 
 
 def reference() -> str:
@@ -51,10 +57,31 @@ def to_qorus_error(exc: Exception, where: str) -> QorusError:
             info={"ref": ref},
         )
     log.error("unexpected error in %s [ref %s]", where, ref, exc_info=exc)
-    err = QorusError(
-        f"an internal error occurred (ref {ref} in the server log)",
-        code="INTERNAL-ERROR",
-        info={"ref": ref},
+    return InternalError(
+        f"an internal error occurred (ref {ref} in the server log)", info={"ref": ref}
     )
-    err.http_status = 500
-    return err
+
+
+@dataclass(frozen=True)
+class ErrorAnswer:
+    """What every gateway answers for one error."""
+
+    error: QorusError
+    http_status: int
+    rpc_fault: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def error_answer(exc: Exception, where: str) -> ErrorAnswer:
+    """The answer to ``exc`` raised while serving ``where``."""
+    err = to_qorus_error(exc, where)
+    headers: dict[str, str] = {}
+    status = err.http_status
+    if status == 401:
+        headers["www-authenticate"] = 'Basic realm="Qorus"'
+    if status == 405 and err.allow:
+        headers["allow"] = ", ".join(err.allow)
+    if err.retry_after is not None:
+        headers["retry-after"] = str(err.retry_after)
+    return ErrorAnswer(err, status, family(err).rpc_fault, err.to_dict(), headers)
