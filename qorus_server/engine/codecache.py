@@ -19,8 +19,9 @@ from qorus_core.db import tables as t
 from qorus_core.db.versions import find_version
 from qorus_core.db.wfdefs import StepDef, WorkflowDef
 from qorus_core.model.errors import QorusError
+from qorus_server.engine import steptypes
 from qorus_server.userapi import code_namespace
-from qorus_server.userapi.wf import STEP_BASES, QorusWorkflow
+from qorus_server.userapi.wf import QorusWorkflow
 
 
 class CodeError(QorusError):
@@ -91,7 +92,10 @@ class CodeCache:
         cls = ns.get(name)
         if not isinstance(cls, type):
             raise CodeError(f"{label}: the code defines no class {name!r}")
-        base = STEP_BASES[(step.steptype, step.arraytype != "NONE")]
+        kind = steptypes.find(step.steptype, step.arraytype != "NONE")
+        if kind is None:
+            raise CodeError(f"{label}: step type {step.steptype} ({step.arraytype}) is not known")
+        base = kind.base
         if not issubclass(cls, base):
             raise CodeError(
                 f"{label}: class {name!r} must subclass {base.__name__} "

@@ -27,18 +27,18 @@ from qorus_core.db.refdata import now
 from qorus_core.db.unit import dumps
 from qorus_core.db.wfdefs import StepDef
 from qorus_core.model.status import ORDER_STATUS_NAMES, STATUS_RANK
+from qorus_server.engine import steptypes
 from qorus_server.engine.claims import ClaimedOrder, StepRow
 from qorus_server.engine.env import RunEnv
 from qorus_server.engine.errors import ResolvedError, from_exception, resolve
+from qorus_server.engine.steptypes import StepCall
 from qorus_server.engine.workerdb import WorkerDb
 from qorus_server.userapi import context
-from qorus_server.userapi.context import OrderContext, PendingError
+from qorus_server.userapi.context import OrderContext
 
 wi = t.workflow_instance
 oi = t.order_instance
 si = t.step_instance
-
-_VALIDATION_RESULTS = {"COMPLETE": "C", "ERROR": "E", "RETRY": "R"}
 
 # Hot-path statements, built once (building a statement per step costs more than running it).
 _STEP_COLS = (
@@ -251,31 +251,13 @@ class OrderRunner:
         started = now()
         status = "C"
         try:
+            kind = steptypes.find(step.steptype, step.arraytype != "NONE")
+            if kind is None:
+                raise ValueError(f"step type {step.steptype} ({step.arraytype}) is not registered")
             obj = env.codecache.step_class(env.wdef, step)()
-            run_primary = True
-            if validate:
-                result = obj.validation()
-                code = _VALIDATION_RESULTS.get(str(result).upper()) if result is not None else "R"
-                if code is None:
-                    raise ValueError(f"validation() returned {result!r}")
-                env.logger.info(
-                    "order %d step %s: validation() returned %s",
-                    ctx.workflow_instanceid,
-                    step.name,
-                    ORDER_STATUS_NAMES[code],
-                )
-                if code == "C":
-                    run_primary = False
-                elif code == "E":
-                    run_primary = False
-                    if not ctx.errors:
-                        ctx.errors.append(
-                            PendingError(
-                                "VALIDATION-ERROR", "validation() returned ERROR", None, None
-                            )
-                        )
-            if run_primary:
-                obj.primary()
+            call = StepCall(ctx, step, env.logger)
+            if not validate or kind.recover(obj, call):
+                kind.run(obj, call)
         except Exception as exc:
             ctx.errors.append(from_exception(exc))
         resolved = [resolve(env.wdef, e) for e in ctx.errors]
