@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from qorus_core.db import orders
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import now
-from qorus_core.db.unit import loads
+from qorus_core.db.unit import after_commit, loads
 from qorus_core.model.errors import QorusError
 from qorus_core.model.status import ORDER_STATUS_NAMES
 from qorus_server.engine.claims import claim_order
@@ -37,23 +37,6 @@ if TYPE_CHECKING:
 SYNCHRONOUS = "SYNCHRONOUS"
 
 wi = t.workflow_instance
-
-
-class _Buffered:
-    """Keeps the creation's events until its transaction (with the flag set) has committed."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, dict[str, Any] | None]] = []
-
-    def post(
-        self,
-        eventstr: str,
-        info: dict[str, Any] | None = None,
-        *,
-        severity: str = "INFO",
-        caller: str = "",
-    ) -> None:
-        self.events.append((eventstr, info))
 
 
 def run_synchronous(
@@ -108,15 +91,11 @@ def run_synchronous(
 def _create(
     engine: Any, workflowid: int, fields: Mapping[str, Any], events: Any, cipher: Any
 ) -> int:
-    later = _Buffered()
-    with engine.begin() as conn:
+    with after_commit(engine, events) as (conn, later):
         wfiid = orders.create_orders(conn, workflowid, [dict(fields)], events=later, cipher=cipher)[
             0
         ]
         conn.execute(update(wi).where(wi.c.workflow_instanceid == wfiid).values(synchronous=True))
-    if events is not None:
-        for name, info in later.events:
-            events.post(name, info, caller="engine")
     return wfiid
 
 
