@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from qorus_core.db.dialects import dialect_for
+
 #: the channel every node listens on; the payload is the workflow id
 CHANNEL = "qorus_wake"
 
@@ -27,7 +29,7 @@ def notify_due(conn: Connection, workflowids: Iterable[int]) -> None:
     """Tell the other nodes that orders of these workflows are due, at the commit of the
     current transaction. At most one statement per call, none for a workflow already notified
     in this transaction; a no-op on dialects other than PostgreSQL."""
-    if conn.dialect.name != "postgresql":
+    if not dialect_for(conn).has_notify:
         return
     txn = conn.get_transaction()
     sent: set[int]

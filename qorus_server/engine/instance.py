@@ -24,12 +24,12 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from qorus_core.db.claims import ClaimedOrder, claim_batch, release, release_orders
 from qorus_core.db.refdata import now
 from qorus_core.db.wfdefs import WorkflowDef
 from qorus_core.model.errors import QorusError
 from qorus_server.engine import steptypes
 from qorus_server.engine.backoff import Backoff
-from qorus_server.engine.claims import ClaimedOrder, claim_batch, release, release_orders
 from qorus_server.engine.codecache import CodeCache
 from qorus_server.engine.env import RunEnv, option_value
 from qorus_server.engine.handback import Holdings

@@ -25,6 +25,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from qorus_core.db import tables as t
+from qorus_core.db.dialects import dialect_for
 from qorus_core.db.refdata import now
 from qorus_core.db.sessions import RecoveryResult
 from qorus_core.db.wfdefs import WorkflowDef, find_workflow, load_workflow
@@ -132,7 +133,7 @@ class WorkflowManager:
         events = runtime.events
         if events is not None and hasattr(events, "subscribe"):
             self._unsubscribe = events.subscribe(self._on_event)
-        if runtime.engine.dialect.name == "postgresql":
+        if dialect_for(runtime.engine).has_notify:
             self.wake_listener = WakeListener(
                 runtime.engine, self.notify, self.log, on_reconnect=self.notify_all
             )

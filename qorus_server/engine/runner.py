@@ -23,12 +23,12 @@ from sqlalchemy.engine import Connection
 
 from qorus_core.db import sensitive
 from qorus_core.db import tables as t
+from qorus_core.db.claims import ClaimedOrder, StepRow
 from qorus_core.db.refdata import now
 from qorus_core.db.unit import dumps
 from qorus_core.db.wfdefs import StepDef
 from qorus_core.model.status import ORDER_STATUS_NAMES, STATUS_RANK
 from qorus_server.engine import steptypes
-from qorus_server.engine.claims import ClaimedOrder, StepRow
 from qorus_server.engine.env import RunEnv
 from qorus_server.engine.errors import ResolvedError, from_exception, resolve
 from qorus_server.engine.steptypes import StepCall

@@ -3,7 +3,7 @@
 ``POST workflows/{id}?action=execSynchronous``, ``omq.system.exec-synchronous-workflow`` and
 ``UserApi.execSynchronousWorkflow`` come here. The order is created with its ``synchronous``
 flag set, so the workflow's normal execution instances never claim it (see
-:func:`~qorus_server.engine.claims.claim_batch`); an execution instance in mode SYNCHRONOUS
+:func:`~qorus_core.db.claims.claim_batch`); an execution instance in mode SYNCHRONOUS
 (listed under ``exec`` while it runs, without worker threads) runs it with the same
 :class:`~qorus_server.engine.runner.OrderRunner` as normal instances, one commit per step, and
 waits out RETRY delays until the order is COMPLETE or ERROR (or BLOCKED by its code, or the
@@ -22,11 +22,11 @@ from sqlalchemy import select, update
 
 from qorus_core.db import orders
 from qorus_core.db import tables as t
+from qorus_core.db.claims import claim_order
 from qorus_core.db.refdata import now
 from qorus_core.db.unit import after_commit, loads
 from qorus_core.model.errors import QorusError
 from qorus_core.model.status import ORDER_STATUS_NAMES
-from qorus_server.engine.claims import claim_order
 from qorus_server.engine.instance import ExecutionInstance
 from qorus_server.engine.runner import OrderRunner
 from qorus_server.engine.workerdb import WorkerDb
