@@ -12,10 +12,10 @@ import threading
 import traceback
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from qorus_core.db import tables as t
+from qorus_core.db import workflow_runs as runs_db
 from qorus_core.db.versions import find_version
 from qorus_core.db.wfdefs import StepDef, WorkflowDef
 from qorus_core.model.errors import QorusError
@@ -62,10 +62,7 @@ class CodeCache:
                 found = find_version(conn, c, name.strip(), version.strip() if sep else None)
                 if found is None:
                     raise CodeError(f"{owner}: library class {ref!r} is not loaded")
-                row = conn.execute(
-                    select(c.c.version, c.c.code, c.c.language).where(c.c.classid == found[0])
-                ).one()
-                rows.append((name.strip(), row))
+                rows.append((name.strip(), runs_db.library_class(conn, found[0])))
         for name, (version, code, language) in rows:
             if (language or "python") != "python":
                 raise CodeError(f"{owner}: library class {name!r} is not Python ({language})")
