@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import Select
 
@@ -22,6 +23,8 @@ class Dialect:
     name = "default"
     #: LISTEN/NOTIFY exists (cross-node wake-ups); without it the nodes poll
     has_notify = False
+    #: DDL rolls back with its transaction (else a failed schema creation is dropped by hand)
+    transactional_ddl = True
 
     def lock_rows(self, q: S, of: Any = None) -> S:
         """``q`` locking the rows it reads until the commit (``SELECT ... FOR UPDATE``)."""
@@ -35,14 +38,29 @@ class Dialect:
     def prepare_refdata(self, conn: Connection) -> None:
         """Session set-up before reference rows with explicit id 0 are inserted."""
 
+    def notify(self, conn: Connection, channel: str, payloads: list[str]) -> None:
+        """Send ``payloads`` on ``channel`` at the commit of the current transaction; nothing
+        where the dialect has no NOTIFY."""
+
 
 class PostgreSQL(Dialect):
     name = "postgresql"
     has_notify = True
 
+    def notify(self, conn: Connection, channel: str, payloads: list[str]) -> None:
+        if len(payloads) == 1:
+            conn.execute(_NOTIFY_ONE, {"channel": channel, "payload": payloads[0]})
+        else:
+            conn.execute(_NOTIFY, {"channel": channel, "payloads": payloads})
+
+
+_NOTIFY_ONE = text("SELECT pg_notify(:channel, :payload)")
+_NOTIFY = text("SELECT pg_notify(:channel, p) FROM unnest(CAST(:payloads AS TEXT[])) p")
+
 
 class MySQL(Dialect):
     name = "mysql"
+    transactional_ddl = False
 
     def prepare_refdata(self, conn: Connection) -> None:
         # keep explicit id 0 (session 0, DEFAULT group) instead of drawing an AUTO_INCREMENT
@@ -51,6 +69,7 @@ class MySQL(Dialect):
 
 class Oracle(Dialect):
     name = "oracle"
+    transactional_ddl = False
 
 
 class SQLite(Dialect):

@@ -24,3 +24,11 @@ def test_claim_and_lock_clauses() -> None:
     assert my.endswith("FOR UPDATE")
     lite = str(dialect_for("sqlite").claim_rows(q).compile(dialect=sqlite.dialect()))
     assert "FOR UPDATE" not in lite
+
+
+def test_ddl_and_notify_flags() -> None:
+    assert dialect_for("postgresql").transactional_ddl
+    assert not dialect_for("mysql").transactional_ddl
+    assert not dialect_for("oracle").transactional_ddl
+    assert dialect_for("sqlite").transactional_ddl
+    dialect_for("sqlite").notify(None, "chan", ["1"])  # type: ignore[arg-type]  # a no-op
