@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import now
+from qorus_core.db.versions import find_version
 
 wi = t.workflow_instance
 wf = t.workflows
@@ -68,10 +69,16 @@ def order_outcome(conn: Connection, wfiid: int) -> tuple[str, str | None, Any]:
     return str(status), dynamic, err
 
 
-def library_class(conn: Connection, classid: int) -> tuple[str, str | None, str | None]:
-    """A library class's ``(version, code, language)``."""
+def library_class(
+    conn: Connection, name: str, version: str | None
+) -> tuple[str, str | None, str | None] | None:
+    """A library class's ``(version, code, language)``: ``version`` or, without one, its
+    latest version; None when it is not loaded."""
     c = t.classes
+    found = find_version(conn, c, name, version)
+    if found is None:
+        return None
     row = conn.execute(
-        select(c.c.version, c.c.code, c.c.language).where(c.c.classid == classid)
+        select(c.c.version, c.c.code, c.c.language).where(c.c.classid == found[0])
     ).one()
     return row[0], row[1], row[2]

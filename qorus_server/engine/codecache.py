@@ -14,9 +14,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from qorus_core.db import tables as t
 from qorus_core.db import workflow_runs as runs_db
-from qorus_core.db.versions import find_version
 from qorus_core.db.wfdefs import StepDef, WorkflowDef
 from qorus_core.model.errors import QorusError
 from qorus_server.engine import steptypes
@@ -54,15 +52,14 @@ class CodeCache:
         ``NAME:VERSION``) into ``namespace``, in the order given."""
         if not names:
             return
-        c = t.classes
         rows: list[tuple[str, Any]] = []
         with self._engine.connect() as conn:
             for ref in names:
                 name, sep, version = ref.partition(":")
-                found = find_version(conn, c, name.strip(), version.strip() if sep else None)
+                found = runs_db.library_class(conn, name.strip(), version.strip() if sep else None)
                 if found is None:
                     raise CodeError(f"{owner}: library class {ref!r} is not loaded")
-                rows.append((name.strip(), runs_db.library_class(conn, found[0])))
+                rows.append((name.strip(), found))
         for name, (version, code, language) in rows:
             if (language or "python") != "python":
                 raise CodeError(f"{owner}: library class {name!r} is not Python ({language})")
