@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from qorus_core.db import tables as t
+from qorus_core.db.dialects import dialect_for
 from qorus_core.model.errors import NotFoundError, ValidationError
 
 wi = t.workflow_instance
@@ -39,9 +40,7 @@ def lock_order_row(
         .join(t.workflows, t.workflows.c.workflowid == wi.c.workflowid)
         .where(key)
     )
-    if conn.dialect.name != "sqlite":
-        q = q.with_for_update(of=wi)
-    row = conn.execute(q).first()
+    row = conn.execute(dialect_for(conn).lock_rows(q, of=wi)).first()
     if row is None:
         raise NotFoundError(f"workflow order {ident} does not exist", code=missing_code or code)
     return dict(row._mapping)

@@ -11,6 +11,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from qorus_core.db import tables as t
+from qorus_core.db.dialects import dialect_for
 
 #: Bumped with every release that changes the schema; kept in system_properties.
 SCHEMA_VERSION = "6.0.0"
@@ -216,9 +217,7 @@ def now() -> datetime:
 def apply(conn: Connection) -> None:
     """Insert the reference rows that are missing (idempotent; never overwrites user changes)."""
     ts = now()
-    if conn.dialect.name in ("mysql", "mariadb"):
-        # keep explicit id 0 (session 0, DEFAULT group) instead of drawing an AUTO_INCREMENT
-        conn.exec_driver_sql("SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_AUTO_VALUE_ON_ZERO')")
+    dialect_for(conn).prepare_refdata(conn)
 
     def missing(table: Any, col: Any, values: list[Any]) -> set[Any]:
         have = set(conn.execute(select(col)).scalars())

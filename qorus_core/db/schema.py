@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from qorus_core.db import refdata
 from qorus_core.db import tables as t
+from qorus_core.db.dialects import dialect_for
 from qorus_core.db.engine import mask
 from qorus_core.model.errors import SchemaError
 
@@ -141,7 +142,7 @@ def align(engine: Engine) -> bool:
             command.upgrade(cfg, "head")
             refdata.apply(conn)
     except Exception:
-        if not st.exists and engine.dialect.name in ("mysql", "mariadb", "oracle"):
+        if not st.exists and not dialect_for(engine).transactional_ddl:
             # DDL is not transactional there: take back the half-made schema
             drop(engine)
         raise

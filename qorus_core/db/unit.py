@@ -30,23 +30,69 @@ class EventSink(Protocol):
 
 
 ConnOrEngine = Connection | Engine
-PendingEvents = list[tuple[str, dict[str, Any]]]
+
+
+class EventBuffer:
+    """Events held until their transaction has committed, then posted in order with their
+    severity and caller: the one buffer of the data layer and the server (an event about a
+    change that was rolled back must never be seen). It is itself an :class:`EventSink`, so a
+    data function given one as ``events`` posts into it."""
+
+    def __init__(self, caller: str = "") -> None:
+        #: the caller of events posted without one
+        self.caller = caller
+        self.events: list[tuple[str, dict[str, Any] | None, str, str]] = []
+
+    def post(
+        self,
+        eventstr: str,
+        info: dict[str, Any] | None = None,
+        *,
+        severity: str = "INFO",
+        caller: str = "",
+    ) -> None:
+        self.events.append((eventstr, info, severity, caller or self.caller))
+
+    def append(self, event: tuple[str, dict[str, Any] | None]) -> None:
+        """Hold a ``(name, info)`` pair, as the data functions record their events."""
+        self.post(event[0], event[1])
+
+    def flush(self, sink: EventSink | None) -> None:
+        """Post the held events to ``sink`` (nothing without one) and forget them."""
+        events, self.events = self.events, []
+        if sink is None:
+            return
+        for eventstr, info, severity, caller in events:
+            sink.post(eventstr, info, severity=severity, caller=caller)
+
+
+PendingEvents = EventBuffer
 
 
 @contextmanager
 def unit(
     target: ConnOrEngine, events: EventSink | None
-) -> Iterator[tuple[Connection, PendingEvents]]:
-    """Yield a connection in a transaction and a list of events to post once it is done."""
-    pending: PendingEvents = []
+) -> Iterator[tuple[Connection, EventBuffer]]:
+    """Yield a connection in a transaction and a buffer of events to post once it is done."""
+    pending = EventBuffer(caller="engine")
     if isinstance(target, Engine):
         with target.begin() as conn:
             yield conn, pending
     else:
         yield target, pending
-    if events is not None:
-        for name, info in pending:
-            events.post(name, info, caller="engine")
+    pending.flush(events)
+
+
+@contextmanager
+def after_commit(
+    engine: Engine, events: EventSink | None
+) -> Iterator[tuple[Connection, EventBuffer]]:
+    """A transaction on ``engine`` and a buffer to pass as ``events`` to the data functions
+    run in it; the buffered events are posted once it has committed (never if it fails)."""
+    later = EventBuffer()
+    with engine.begin() as conn:
+        yield conn, later
+    later.flush(events)
 
 
 def _default(value: Any) -> Any:

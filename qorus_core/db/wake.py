@@ -11,23 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
+
+from qorus_core.db.dialects import dialect_for
 
 #: the channel every node listens on; the payload is the workflow id
 CHANNEL = "qorus_wake"
 
 _INFO_KEY = "qorus_wake_sent"
 
-_NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', CAST(w AS TEXT)) FROM unnest(CAST(:ids AS INT[])) w")
-_NOTIFY_ONE = text(f"SELECT pg_notify('{CHANNEL}', :id)")
-
 
 def notify_due(conn: Connection, workflowids: Iterable[int]) -> None:
     """Tell the other nodes that orders of these workflows are due, at the commit of the
     current transaction. At most one statement per call, none for a workflow already notified
     in this transaction; a no-op on dialects other than PostgreSQL."""
-    if conn.dialect.name != "postgresql":
+    dialect = dialect_for(conn)
+    if not dialect.has_notify:
         return
     txn = conn.get_transaction()
     sent: set[int]
@@ -42,8 +41,5 @@ def notify_due(conn: Connection, workflowids: Iterable[int]) -> None:
     new = sorted({int(w) for w in workflowids} - sent)
     if not new:
         return
-    if len(new) == 1:
-        conn.execute(_NOTIFY_ONE, {"id": str(new[0])})
-    else:
-        conn.execute(_NOTIFY, {"ids": new})
+    dialect.notify(conn, CHANNEL, [str(w) for w in new])
     sent.update(new)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from qorus_core.db import order_locks as locks
-from qorus_core.db.unit import EventSink
+from qorus_core.db.unit import after_commit
 from qorus_core.model import args as a
 from qorus_core.model.errors import QorusError
 from qorus_server.api.registry import CallContext, operation
@@ -36,39 +36,14 @@ def operator(ctx: CallContext) -> str:
     return SYSTEM if ctx.transport == "internal" else ANONYMOUS
 
 
-class _Buffered:
-    """Holds the events of a change until its transaction has committed."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, dict[str, Any] | None, str, str]] = []
-
-    def post(
-        self,
-        eventstr: str,
-        info: dict[str, Any] | None = None,
-        *,
-        severity: str = "INFO",
-        caller: str = "",
-    ) -> None:
-        self.events.append((eventstr, info, severity, caller))
-
-    def flush(self, sink: EventSink | None) -> None:
-        if sink is None:
-            return
-        for eventstr, info, severity, caller in self.events:
-            sink.post(eventstr, info, severity=severity, caller=caller)
-
-
 def guarded(
     ctx: CallContext, wfiid: int, fn: Callable[..., dict[str, Any]], *args: object, **kwargs: object
 ) -> dict[str, Any]:
     """Run the order operation ``fn`` in one transaction that first checks the operator lock
     (409 WORKFLOW-ORDER-LOCKED when another operator holds it); events after the commit."""
-    later = _Buffered()
-    with ctx.server.engine.begin() as conn:
+    with after_commit(ctx.server.engine, ctx.server.events) as (conn, later):
         locks.check_lock(conn, wfiid, operator(ctx))
         result = fn(conn, wfiid, *args, events=later, **kwargs)
-    later.flush(ctx.server.events)
     return result
 
 

@@ -12,15 +12,14 @@ import threading
 import traceback
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from qorus_core.db import tables as t
-from qorus_core.db.versions import find_version
+from qorus_core.db import workflow_runs as runs_db
 from qorus_core.db.wfdefs import StepDef, WorkflowDef
 from qorus_core.model.errors import QorusError
+from qorus_server.engine import steptypes
 from qorus_server.userapi import code_namespace
-from qorus_server.userapi.wf import STEP_BASES, QorusWorkflow
+from qorus_server.userapi.wf import QorusWorkflow
 
 
 class CodeError(QorusError):
@@ -53,18 +52,14 @@ class CodeCache:
         ``NAME:VERSION``) into ``namespace``, in the order given."""
         if not names:
             return
-        c = t.classes
         rows: list[tuple[str, Any]] = []
         with self._engine.connect() as conn:
             for ref in names:
                 name, sep, version = ref.partition(":")
-                found = find_version(conn, c, name.strip(), version.strip() if sep else None)
+                found = runs_db.library_class(conn, name.strip(), version.strip() if sep else None)
                 if found is None:
                     raise CodeError(f"{owner}: library class {ref!r} is not loaded")
-                row = conn.execute(
-                    select(c.c.version, c.c.code, c.c.language).where(c.c.classid == found[0])
-                ).one()
-                rows.append((name.strip(), row))
+                rows.append((name.strip(), found))
         for name, (version, code, language) in rows:
             if (language or "python") != "python":
                 raise CodeError(f"{owner}: library class {name!r} is not Python ({language})")
@@ -91,7 +86,10 @@ class CodeCache:
         cls = ns.get(name)
         if not isinstance(cls, type):
             raise CodeError(f"{label}: the code defines no class {name!r}")
-        base = STEP_BASES[(step.steptype, step.arraytype != "NONE")]
+        kind = steptypes.find(step.steptype, step.arraytype != "NONE")
+        if kind is None:
+            raise CodeError(f"{label}: step type {step.steptype} ({step.arraytype}) is not known")
+        base = kind.base
         if not issubclass(cls, base):
             raise CodeError(
                 f"{label}: class {name!r} must subclass {base.__name__} "

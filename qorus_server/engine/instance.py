@@ -24,11 +24,12 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from qorus_core.db.claims import ClaimedOrder, claim_batch, release, release_orders
 from qorus_core.db.refdata import now
 from qorus_core.db.wfdefs import WorkflowDef
 from qorus_core.model.errors import QorusError
+from qorus_server.engine import steptypes
 from qorus_server.engine.backoff import Backoff
-from qorus_server.engine.claims import ClaimedOrder, claim_batch, release, release_orders
 from qorus_server.engine.codecache import CodeCache
 from qorus_server.engine.env import RunEnv, option_value
 from qorus_server.engine.handback import Holdings
@@ -36,7 +37,6 @@ from qorus_server.engine.runner import OrderRunner
 from qorus_server.engine.workerdb import WorkerDb
 from qorus_server.userapi.context import Runtime
 
-SUPPORTED_STEP_TYPES = ("NORMAL",)
 MODES = ("NORMAL", "RECOVERY")
 
 
@@ -359,13 +359,14 @@ def check_supported(wdef: WorkflowDef) -> None:
     if not wdef.steps:
         raise QorusError(f"workflow {wdef.label()} has no steps", code="WORKFLOW-START-ERROR")
     for step in wdef.steps.values():
-        if step.steptype not in SUPPORTED_STEP_TYPES:
+        known = steptypes.names()
+        if step.steptype not in known:
             raise QorusError(
                 f"workflow {wdef.label()}: step {step.name} v{step.version} is a "
-                f"{step.steptype} step; this version runs NORMAL steps only",
+                f"{step.steptype} step; this version runs {', '.join(known)} steps only",
                 code="WORKFLOW-START-ERROR",
             )
-        if step.arraytype != "NONE":
+        if steptypes.find(step.steptype, step.arraytype != "NONE") is None:
             raise QorusError(
                 f"workflow {wdef.label()}: step {step.name} v{step.version} is an array step "
                 f"({step.arraytype}); this version does not run array steps yet",

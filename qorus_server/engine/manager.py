@@ -21,11 +21,10 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from qorus_core.db import tables as t
-from qorus_core.db.refdata import now
+from qorus_core.db import workflow_runs as runs_db
+from qorus_core.db.dialects import dialect_for
 from qorus_core.db.sessions import RecoveryResult
 from qorus_core.db.wfdefs import WorkflowDef, find_workflow, load_workflow
 from qorus_core.model.errors import NotFoundError, QorusError
@@ -133,7 +132,7 @@ class WorkflowManager:
         events = runtime.events
         if events is not None and hasattr(events, "subscribe"):
             self._unsubscribe = events.subscribe(self._on_event)
-        if runtime.engine.dialect.name == "postgresql":
+        if dialect_for(runtime.engine).has_notify:
             self.wake_listener = WakeListener(
                 runtime.engine, self.notify, self.log, on_reconnect=self.notify_all
             )
@@ -143,13 +142,8 @@ class WorkflowManager:
 
     def autostart(self) -> list[dict[str, Any]]:
         """Start ``autostart`` instances of every enabled workflow; failures are logged."""
-        wf = t.workflows
         with self._api().connect() as conn:
-            rows = conn.execute(
-                select(wf.c.workflowid, wf.c.autostart).where(
-                    wf.c.enabled.is_(True), wf.c.deprecated.is_(False), wf.c.autostart > 0
-                )
-            ).all()
+            rows = runs_db.autostart_workflows(conn)
         started = []
         limit = self.max_instances()
         for wfid, count in rows:
@@ -324,11 +318,7 @@ class WorkflowManager:
 
     def _update_workflow(self, workflowid: int, **values: Any) -> None:
         with self._api().begin() as conn:
-            conn.execute(
-                update(t.workflows)
-                .where(t.workflows.c.workflowid == workflowid)
-                .values(modified=now(), **values)
-            )
+            runs_db.update_workflow(conn, workflowid, **values)
 
     def set_autostart(
         self, name: str | int, autostart: int, version: str | None = None

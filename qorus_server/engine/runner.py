@@ -12,109 +12,27 @@ COMPLETE and which is not COMPLETE itself) therefore runs ``validation()`` befor
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from qorus_core.db import sensitive
-from qorus_core.db import tables as t
+from qorus_core.db import steps as steps_db
+from qorus_core.db.claims import ClaimedOrder, StepRow
 from qorus_core.db.refdata import now
 from qorus_core.db.unit import dumps
 from qorus_core.db.wfdefs import StepDef
 from qorus_core.model.status import ORDER_STATUS_NAMES, STATUS_RANK
-from qorus_server.engine.claims import ClaimedOrder, StepRow
+from qorus_server.engine import steptypes
 from qorus_server.engine.env import RunEnv
 from qorus_server.engine.errors import ResolvedError, from_exception, resolve
+from qorus_server.engine.steptypes import StepCall
 from qorus_server.engine.workerdb import WorkerDb
 from qorus_server.userapi import context
-from qorus_server.userapi.context import OrderContext, PendingError
-
-wi = t.workflow_instance
-oi = t.order_instance
-si = t.step_instance
-
-_VALIDATION_RESULTS = {"COMPLETE": "C", "ERROR": "E", "RETRY": "R"}
-
-# Hot-path statements, built once (building a statement per step costs more than running it).
-_STEP_COLS = (
-    "stepid",
-    "ind",
-    "stepstatus",
-    "retries",
-    "skip",
-    "custom_status",
-    "started",
-    "completed",
-)
-_STEP_PARAMS = {
-    "stepid": bindparam("p_stepid", type_=si.c.stepid.type),
-    "ind": bindparam("p_ind", type_=si.c.ind.type),
-    "stepstatus": bindparam("p_status", type_=si.c.stepstatus.type),
-    "retries": bindparam("p_retries", type_=si.c.retries.type),
-    "skip": bindparam("p_skip", type_=si.c.skip.type),
-    "custom_status": bindparam("p_custom", type_=si.c.custom_status.type),
-    "started": bindparam("p_started", type_=si.c.started.type),
-    "completed": bindparam("p_completed", type_=si.c.completed.type),
-}
-_OWNED = and_(
-    wi.c.workflow_instanceid == bindparam("p_wfiid"),
-    wi.c.status_sessionid == bindparam("p_session"),
-    wi.c.workflowstatus == "I",
-)
-#: insert a step row only while this session owns the order (the ownership check for free);
-#: the read of the order row is a locking one (FOR SHARE) so that it waits for a recovery by
-#: another node in progress instead of reading the order as still owned
-_INSERT_STEP_OWNED = (
-    insert(si)
-    .from_select(
-        ["workflow_instanceid", *_STEP_COLS],
-        select(wi.c.workflow_instanceid, *(_STEP_PARAMS[c] for c in _STEP_COLS))
-        .where(_OWNED)
-        .with_for_update(read=True),
-    )
-    .execution_options(preserve_rowcount=True)
-)
-_INSERT_STEP = insert(si).values(
-    workflow_instanceid=bindparam("p_wfiid"), **{c: _STEP_PARAMS[c] for c in _STEP_COLS}
-)
-_UPDATE_STEP = (
-    update(si)
-    .where(
-        si.c.workflow_instanceid == bindparam("p_wfiid"),
-        si.c.stepid == bindparam("p_stepid"),
-        si.c.ind == bindparam("p_ind"),
-    )
-    .values(
-        stepstatus=bindparam("p_status"),
-        retries=bindparam("p_retries"),
-        custom_status=bindparam("p_custom"),
-        started=bindparam("p_started"),
-        completed=bindparam("p_completed"),
-    )
-)
-_UPDATE_DYNAMIC = (
-    update(oi)
-    .where(oi.c.workflow_instanceid == bindparam("p_wfiid"))
-    .values(dynamicdata=bindparam("p_data"), modified=bindparam("p_ts"))
-)
-_TOUCH_OWNED = update(wi).where(_OWNED).values(modified=bindparam("p_ts"))
-#: the common end of an order: COMPLETE with nothing else to record
-_COMPLETE_OWNED = (
-    update(wi)
-    .where(_OWNED)
-    .values(
-        workflowstatus="C",
-        status_sessionid=0,
-        modified=bindparam("p_ts"),
-        completed=bindparam("p_ts"),
-        retry_trigger=None,
-    )
-)
+from qorus_server.userapi.context import OrderContext
 
 
 class LostOwnership(Exception):
@@ -251,31 +169,13 @@ class OrderRunner:
         started = now()
         status = "C"
         try:
+            kind = steptypes.find(step.steptype, step.arraytype != "NONE")
+            if kind is None:
+                raise ValueError(f"step type {step.steptype} ({step.arraytype}) is not registered")
             obj = env.codecache.step_class(env.wdef, step)()
-            run_primary = True
-            if validate:
-                result = obj.validation()
-                code = _VALIDATION_RESULTS.get(str(result).upper()) if result is not None else "R"
-                if code is None:
-                    raise ValueError(f"validation() returned {result!r}")
-                env.logger.info(
-                    "order %d step %s: validation() returned %s",
-                    ctx.workflow_instanceid,
-                    step.name,
-                    ORDER_STATUS_NAMES[code],
-                )
-                if code == "C":
-                    run_primary = False
-                elif code == "E":
-                    run_primary = False
-                    if not ctx.errors:
-                        ctx.errors.append(
-                            PendingError(
-                                "VALIDATION-ERROR", "validation() returned ERROR", None, None
-                            )
-                        )
-            if run_primary:
-                obj.primary()
+            call = StepCall(ctx, step, env.logger)
+            if not validate or kind.recover(obj, call):
+                kind.run(obj, call)
         except Exception as exc:
             ctx.errors.append(from_exception(exc))
         resolved = [resolve(env.wdef, e) for e in ctx.errors]
@@ -327,32 +227,29 @@ class OrderRunner:
         """Write the step's row, data, keys and errors; unless ``final`` (where the order
         update checks it), make sure this session still owns the order."""
         wfiid = order.workflow_instanceid
+        sessionid = self.env.runtime.sessionid
         ts = now()
-        params = {
-            "p_wfiid": wfiid,
-            "p_stepid": out.stepid,
-            "p_ind": out.ind,
-            "p_status": out.status,
-            "p_retries": out.retries,
-            "p_skip": False,
-            "p_custom": ctx.custom_status,
-            "p_started": out.started,
-            "p_completed": ts if out.status == "C" else None,
-        }
+        params = steps_db.step_params(
+            wfiid,
+            out.stepid,
+            out.ind,
+            out.status,
+            out.retries,
+            ctx.custom_status,
+            out.started,
+            ts if out.status == "C" else None,
+        )
         if prev is None and not final:
-            params["p_session"] = self.env.runtime.sessionid
-            if conn.execute(_INSERT_STEP_OWNED, params).rowcount != 1:
+            if not steps_db.insert_step_owned(conn, params, sessionid):
                 raise LostOwnership()
         else:
-            conn.execute(_INSERT_STEP if prev is None else _UPDATE_STEP, params)
+            steps_db.write_step(conn, params, exists=prev is not None)
             if not final:
                 self._check_owner(conn, order)
         if ctx.dynamic_dirty:
-            conn.execute(
-                _UPDATE_DYNAMIC, {"p_wfiid": wfiid, "p_data": dumps(ctx.dynamicdata), "p_ts": ts}
-            )
+            steps_db.update_dynamic(conn, wfiid, dumps(ctx.dynamicdata), ts)
         if ctx.key_changes:
-            self._write_keys(conn, ctx)
+            steps_db.write_keys(conn, wfiid, ctx.workflowid, ctx.key_changes, ts)
         if ctx.sensitive is not None and ctx.sensitive.dirty:
             names = ctx.sensitive.flush(conn)
             order.has_sensitive = True
@@ -363,8 +260,8 @@ class OrderRunner:
                 ", ".join(names),
             )
         if out.errors:
-            conn.execute(
-                insert(t.error_instance),
+            steps_db.add_errors(
+                conn,
                 [
                     {
                         "workflow_instanceid": wfiid,
@@ -374,7 +271,7 @@ class OrderRunner:
                         "retry": e.retry and e.changes_status,
                         "error": e.error[:240],
                         "description": (e.description or "")[:4000],
-                        "info": _info_text(e.info),
+                        "info": e.info,
                         "business_error": e.business,
                         "created": ts,
                     }
@@ -382,44 +279,10 @@ class OrderRunner:
                 ],
             )
 
-    def _write_keys(self, conn: Connection, ctx: OrderContext) -> None:
-        k = t.order_instance_keys
-        wfiid = ctx.workflow_instanceid
-        ts = now()
-        for name, values, replace in ctx.key_changes:
-            if replace:
-                conn.execute(delete(k).where(k.c.workflow_instanceid == wfiid, k.c.keyname == name))
-                current: list[str] = []
-            else:
-                current = list(
-                    conn.execute(
-                        k.select()
-                        .with_only_columns(k.c.value)
-                        .where(k.c.workflow_instanceid == wfiid, k.c.keyname == name)
-                    ).scalars()
-                )
-            new = [v for v in values if v not in current]
-            if new:
-                conn.execute(
-                    insert(k),
-                    [
-                        {
-                            "workflow_instanceid": wfiid,
-                            "keyname": name,
-                            "value": v,
-                            "workflowid": ctx.workflowid,
-                            "created": ts,
-                        }
-                        for v in new
-                    ],
-                )
-
-    def _owned(self, order: ClaimedOrder) -> dict[str, Any]:
-        return {"p_wfiid": order.workflow_instanceid, "p_session": self.env.runtime.sessionid}
-
     def _check_owner(self, conn: Connection, order: ClaimedOrder) -> None:
-        res = conn.execute(_TOUCH_OWNED, {**self._owned(order), "p_ts": now()})
-        if res.rowcount != 1:
+        if not steps_db.touch_owned(
+            conn, order.workflow_instanceid, self.env.runtime.sessionid, now()
+        ):
             raise LostOwnership()
 
     def _finish(
@@ -442,7 +305,9 @@ class OrderRunner:
         warnings = sum(1 for o in outcomes for e in o.errors if not e.changes_status)
         plain = not (errors or warnings or ctx.custom_status or ctx.reschedule or ctx.blocked)
         if final == "C" and plain:
-            if conn.execute(_COMPLETE_OWNED, {**self._owned(order), "p_ts": ts}).rowcount != 1:
+            if not steps_db.complete_owned(
+                conn, order.workflow_instanceid, self.env.runtime.sessionid, ts
+            ):
                 raise LostOwnership()
             return
         values: dict[str, Any] = {
@@ -450,10 +315,6 @@ class OrderRunner:
             "status_sessionid": 0,
             "modified": ts,
         }
-        if errors:
-            values["errors"] = wi.c.errors + errors
-        if warnings:
-            values["warnings"] = wi.c.warnings + warnings
         if any(e.business and e.changes_status for o in outcomes for e in o.errors):
             values["business_error"] = True
         if final == "C":
@@ -462,7 +323,6 @@ class OrderRunner:
         elif final == "R":
             secs = delay if delay is not None else self.env.recover_delay
             values["retry_trigger"] = ts + timedelta(seconds=max(int(secs), 0))
-            values["retries"] = wi.c.retries + 1
         if ctx.custom_status is not None:
             values["custom_status"] = ctx.custom_status
         if ctx.reschedule is not None:
@@ -470,8 +330,15 @@ class OrderRunner:
         if ctx.blocked and final != "C":
             values["workflowstatus"] = "B"
             values["workflowstatus_orig"] = final
-        res = conn.execute(update(wi).where(_OWNED).values(**values), self._owned(order))
-        if res.rowcount != 1:
+        if not steps_db.finish_owned(
+            conn,
+            order.workflow_instanceid,
+            self.env.runtime.sessionid,
+            values,
+            add_errors=errors,
+            add_warnings=warnings,
+            add_retry=final == "R",
+        ):
             raise LostOwnership()
         if final == "R":
             self.env.note_retry(values["retry_trigger"])
@@ -493,14 +360,3 @@ class OrderRunner:
             },
             caller="engine",
         )
-
-
-def _info_text(info: Any) -> str | None:
-    if info is None:
-        return None
-    if isinstance(info, str):
-        return info
-    try:
-        return json.dumps(info, default=str)
-    except (TypeError, ValueError):
-        return str(info)

@@ -3,7 +3,7 @@
 ``POST workflows/{id}?action=execSynchronous``, ``omq.system.exec-synchronous-workflow`` and
 ``UserApi.execSynchronousWorkflow`` come here. The order is created with its ``synchronous``
 flag set, so the workflow's normal execution instances never claim it (see
-:func:`~qorus_server.engine.claims.claim_batch`); an execution instance in mode SYNCHRONOUS
+:func:`~qorus_core.db.claims.claim_batch`); an execution instance in mode SYNCHRONOUS
 (listed under ``exec`` while it runs, without worker threads) runs it with the same
 :class:`~qorus_server.engine.runner.OrderRunner` as normal instances, one commit per step, and
 waits out RETRY delays until the order is COMPLETE or ERROR (or BLOCKED by its code, or the
@@ -18,15 +18,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
-
 from qorus_core.db import orders
-from qorus_core.db import tables as t
+from qorus_core.db import workflow_runs as runs_db
+from qorus_core.db.claims import claim_order
 from qorus_core.db.refdata import now
-from qorus_core.db.unit import loads
+from qorus_core.db.unit import after_commit, loads
 from qorus_core.model.errors import QorusError
 from qorus_core.model.status import ORDER_STATUS_NAMES
-from qorus_server.engine.claims import claim_order
 from qorus_server.engine.instance import ExecutionInstance
 from qorus_server.engine.runner import OrderRunner
 from qorus_server.engine.workerdb import WorkerDb
@@ -35,25 +33,6 @@ if TYPE_CHECKING:
     from qorus_server.engine.manager import WorkflowManager
 
 SYNCHRONOUS = "SYNCHRONOUS"
-
-wi = t.workflow_instance
-
-
-class _Buffered:
-    """Keeps the creation's events until its transaction (with the flag set) has committed."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, dict[str, Any] | None]] = []
-
-    def post(
-        self,
-        eventstr: str,
-        info: dict[str, Any] | None = None,
-        *,
-        severity: str = "INFO",
-        caller: str = "",
-    ) -> None:
-        self.events.append((eventstr, info))
 
 
 def run_synchronous(
@@ -89,9 +68,7 @@ def run_synchronous(
             _run(inst, wfiid)
         finally:
             with rt.engine.begin() as conn:
-                conn.execute(
-                    update(wi).where(wi.c.workflow_instanceid == wfiid).values(synchronous=False)
-                )
+                runs_db.set_synchronous(conn, wfiid, False)
         answer = result(rt.engine, wfiid)
         inst.logger.info(
             "SYNCHRONOUS workflow order instance %d finished with status %s",
@@ -108,24 +85,17 @@ def run_synchronous(
 def _create(
     engine: Any, workflowid: int, fields: Mapping[str, Any], events: Any, cipher: Any
 ) -> int:
-    later = _Buffered()
-    with engine.begin() as conn:
+    with after_commit(engine, events) as (conn, later):
         wfiid = orders.create_orders(conn, workflowid, [dict(fields)], events=later, cipher=cipher)[
             0
         ]
-        conn.execute(update(wi).where(wi.c.workflow_instanceid == wfiid).values(synchronous=True))
-    if events is not None:
-        for name, info in later.events:
-            events.post(name, info, caller="engine")
+        runs_db.set_synchronous(conn, wfiid, True)
     return wfiid
 
 
 def _due(engine: Any, wfiid: int) -> tuple[str, datetime | None]:
     with engine.connect() as conn:
-        row = conn.execute(
-            select(wi.c.workflowstatus, wi.c.retry_trigger).where(wi.c.workflow_instanceid == wfiid)
-        ).one()
-    return str(row[0]), row[1]
+        return runs_db.due_state(conn, wfiid)
 
 
 def _run(inst: ExecutionInstance, wfiid: int) -> None:
@@ -166,24 +136,8 @@ def _run(inst: ExecutionInstance, wfiid: int) -> None:
 
 def result(engine: Any, wfiid: int) -> dict[str, Any]:
     """The answer of a synchronous execution: status, dynamic data, the last error if ERROR."""
-    ei = t.error_instance
     with engine.connect() as conn:
-        status = conn.execute(
-            select(wi.c.workflowstatus).where(wi.c.workflow_instanceid == wfiid)
-        ).scalar_one()
-        dynamic = conn.execute(
-            select(t.order_instance.c.dynamicdata).where(
-                t.order_instance.c.workflow_instanceid == wfiid
-            )
-        ).scalar_one_or_none()
-        err = None
-        if status == "E":
-            err = conn.execute(
-                select(ei.c.error, ei.c.description, ei.c.info)
-                .where(ei.c.workflow_instanceid == wfiid, ei.c.severity.in_(("FATAL", "MAJOR")))
-                .order_by(ei.c.error_instanceid.desc())
-                .limit(1)
-            ).first()
+        status, dynamic, err = runs_db.order_outcome(conn, wfiid)
     out: dict[str, Any] = {
         "workflow_instanceid": wfiid,
         "status": ORDER_STATUS_NAMES.get(status, status),

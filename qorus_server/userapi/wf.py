@@ -134,15 +134,3 @@ class QorusWorkflow:
 
     def errorHandler(self, errcode: str, errinfo: object, opt: object = None) -> None:
         return None
-
-
-STEP_BASES: dict[tuple[str, bool], type[QorusStepBase]] = {
-    ("NORMAL", False): QorusNormalStep,
-    ("NORMAL", True): QorusNormalArrayStep,
-    ("ASYNC", False): QorusAsyncStep,
-    ("ASYNC", True): QorusAsyncArrayStep,
-    ("SUBWORKFLOW", False): QorusSubworkflowStep,
-    ("SUBWORKFLOW", True): QorusSubworkflowArrayStep,
-    ("EVENT", False): QorusEventStep,
-    ("EVENT", True): QorusEventArrayStep,
-}

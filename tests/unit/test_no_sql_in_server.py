@@ -20,7 +20,7 @@ SERVER = ROOT / "qorus_server"
 
 #: folders of qorus_server not scanned yet (their SQL moves to qorus_core/db separately);
 #: drop an entry once its SQL has moved
-NOT_YET = ("qorus_server/engine",)
+NOT_YET: tuple[str, ...] = ()
 
 BUILDERS = frozenset({"select", "insert", "update", "delete", "text"})
 

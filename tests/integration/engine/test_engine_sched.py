@@ -9,10 +9,10 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
 from qorus_core.db import tables as t
+from qorus_core.db.claims import claim_batch
 from qorus_core.db.orders import create_order
 from qorus_core.db.refdata import now
 from qorus_core.db.sessions import recover_session
-from qorus_server.engine.claims import claim_batch
 from qorus_server.engine.manager import WorkflowManager
 from tests.helpers.definitions import add_workflow, noop_step
 from tests.helpers.engine import Logs, make_server, statuses, step_rows, wait_orders

@@ -12,9 +12,9 @@ from sqlalchemy.engine import Engine
 
 from qorus_core.db import order_locks
 from qorus_core.db import tables as t
+from qorus_core.db.claims import claim_batch
 from qorus_core.model.errors import QorusError
 from qorus_server.api import REGISTRY, CallContext, Principal
-from qorus_server.engine.claims import claim_batch
 from qorus_server.engine.manager import WorkflowManager
 from qorus_server.http.routes import RestRouter
 from tests.helpers.definitions import add_workflow, noop_step

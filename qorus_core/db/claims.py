@@ -4,7 +4,7 @@ One transaction claims a batch: due orders of the workflow (READY, SCHEDULED who
 come, RETRY whose retry trigger has come) by priority then id, marked IN-PROGRESS with the
 session id, with their data and step rows read in the same transaction. PostgreSQL and MariaDB
 use ``FOR UPDATE SKIP LOCKED`` so several nodes share one database; SQLite's ``BEGIN
-IMMEDIATE`` already makes the claim exclusive.
+IMMEDIATE`` already makes the claim exclusive (see :mod:`qorus_core.db.dialects`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from qorus_core.db import sensitive
 from qorus_core.db import tables as t
+from qorus_core.db.dialects import dialect_for
 from qorus_core.db.refdata import now
 
 wi = t.workflow_instance
@@ -84,9 +85,7 @@ def claim_batch(
         .order_by(wi.c.priority, wi.c.workflow_instanceid)
         .limit(limit)
     )
-    if conn.dialect.name != "sqlite":
-        q = q.with_for_update(skip_locked=True)
-    rows = conn.execute(q).all()
+    rows = conn.execute(dialect_for(conn).claim_rows(q)).all()
     if not rows:
         return []
     orders = {int(r[0]): ClaimedOrder(int(r[0]), r[1], int(r[2]), r[3] and int(r[3])) for r in rows}
@@ -120,9 +119,7 @@ def claim_order(conn: Connection, wfiid: int, sessionid: int) -> ClaimedOrder | 
             ),
         ),
     )
-    if conn.dialect.name != "sqlite":
-        q = q.with_for_update()
-    r = conn.execute(q).first()
+    r = conn.execute(dialect_for(conn).lock_rows(q)).first()
     if r is None:
         return None
     order = ClaimedOrder(int(r[0]), r[1], int(r[2]), r[3] and int(r[3]))
