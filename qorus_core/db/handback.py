@@ -13,13 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
 
 from qorus_core.db import tables as t
-from qorus_core.db.refdata import now
-from qorus_core.db.sessions import IN_PROGRESS, RETRY, RecoveryResult
-from qorus_core.db.wake import notify_due
+from qorus_core.db.sessions import IN_PROGRESS, RecoveryResult, retry_orders
 
 wi = t.workflow_instance
 
@@ -56,43 +54,13 @@ def hand_back(
         .where(owned, wi.c.workflow_instanceid.in_(wanted))
         .with_for_update()
     ).all()
-    ts = now()
     orphans = []
     for wfiid, wfid in rows:
         if held(int(wfiid)):
             continue
         orphans.append(int(wfiid))
         res.workflows[int(wfid)] = res.workflows.get(int(wfid), 0) + 1
-    for start in range(0, len(orphans), 500):
-        chunk = orphans[start : start + 500]
-        res.segments += conn.execute(
-            update(t.segment_instance)
-            .where(
-                t.segment_instance.c.workflow_instanceid.in_(chunk),
-                t.segment_instance.c.segmentstatus == IN_PROGRESS,
-            )
-            .values(segmentstatus=RETRY, retry_trigger=ts, modified=ts)
-        ).rowcount
-        res.steps += conn.execute(
-            update(t.step_instance)
-            .where(
-                t.step_instance.c.workflow_instanceid.in_(chunk),
-                t.step_instance.c.stepstatus == IN_PROGRESS,
-            )
-            .values(stepstatus=RETRY)
-        ).rowcount
-        res.orders += conn.execute(
-            update(wi)
-            .where(owned, wi.c.workflow_instanceid.in_(chunk))
-            .values(
-                workflowstatus=RETRY,
-                status_sessionid=0,
-                synchronous=False,
-                retry_trigger=ts,
-                modified=ts,
-            )
-        ).rowcount
-    notify_due(conn, res.workflows)
+    retry_orders(conn, sessionid, orphans, res)
     return res, orphans
 
 

@@ -270,7 +270,6 @@ def recover_orphans(conn: Connection) -> list[RecoveryResult]:
 
 
 def _recover_orders(conn: Connection, sessionid: int, res: RecoveryResult) -> None:
-    ts = now()
     wi = t.workflow_instance
     owned = and_(wi.c.status_sessionid == sessionid, wi.c.workflowstatus == IN_PROGRESS)
     # lock them first: a commit of the owner still in flight is waited for
@@ -281,24 +280,32 @@ def _recover_orders(conn: Connection, sessionid: int, res: RecoveryResult) -> No
     for wfiid, wfid in rows:
         order_ids.append(int(wfiid))
         res.workflows[int(wfid)] = res.workflows.get(int(wfid), 0) + 1
+    retry_orders(conn, sessionid, order_ids, res)
+
+
+def retry_orders(
+    conn: Connection, sessionid: int, order_ids: list[int], res: RecoveryResult
+) -> None:
+    """Turn the session's IN-PROGRESS orders ``order_ids`` (locked by the caller), their
+    IN-PROGRESS segments and steps to RETRY, due at once and owned by no session, counting
+    what changed in ``res``; crash recovery and the hand-back of a live session share it."""
+    ts = now()
+    wi = t.workflow_instance
+    owned = and_(wi.c.status_sessionid == sessionid, wi.c.workflowstatus == IN_PROGRESS)
     for chunk in _chunks(order_ids, 500):
         res.segments += conn.execute(
             update(t.segment_instance)
             .where(
-                and_(
-                    t.segment_instance.c.workflow_instanceid.in_(chunk),
-                    t.segment_instance.c.segmentstatus == IN_PROGRESS,
-                )
+                t.segment_instance.c.workflow_instanceid.in_(chunk),
+                t.segment_instance.c.segmentstatus == IN_PROGRESS,
             )
             .values(segmentstatus=RETRY, retry_trigger=ts, modified=ts)
         ).rowcount
         res.steps += conn.execute(
             update(t.step_instance)
             .where(
-                and_(
-                    t.step_instance.c.workflow_instanceid.in_(chunk),
-                    t.step_instance.c.stepstatus == IN_PROGRESS,
-                )
+                t.step_instance.c.workflow_instanceid.in_(chunk),
+                t.step_instance.c.stepstatus == IN_PROGRESS,
             )
             .values(stepstatus=RETRY)
         ).rowcount
