@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from qorus_core.secrets import mask_secrets
 
@@ -88,9 +87,9 @@ class Event:
     eventstr: str
     severitystr: str
     caller: str
-    info: dict[str, Any] = field(default_factory=dict)
+    info: dict[str, object] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, object]:
         """The event hash as Qorus clients expect it."""
         return {
             "id": self.id,
@@ -121,7 +120,7 @@ class EventBus:
     def post(
         self,
         eventstr: str,
-        info: dict[str, Any] | None = None,
+        info: Mapping[str, object] | None = None,
         *,
         severity: str = "INFO",
         caller: str = "",

@@ -521,13 +521,13 @@ def record_api_call(
         server.log.exception("cannot write the API-CALL audit row of %s", op.name)
 
 
-def _audit_args(args: Mapping[str, object]) -> dict[str, Any]:
+def _audit_args(args: Mapping[str, object]) -> dict[str, object]:
     """The arguments of an API call as audited: sensitive data reduced to key names, secrets
     (passwords, option values marked secret) masked."""
     out = dict(args)
     if "sensitive_data" in out:
         out["sensitive_data"] = sensitive.redact(out["sensitive_data"])
-    masked: dict[str, Any] = mask_secrets(out)
+    masked: dict[str, object] = mask_secrets(out)
     return masked
 
 

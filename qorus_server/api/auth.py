@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from qorus_core.model.errors import QorusError, ValidationError
 from qorus_server.api.registry import CallContext, operation
 from qorus_server.logins import credentials_problem
@@ -19,7 +17,7 @@ def client_address(ctx: CallContext) -> str:
 
 
 @operation("public.login", rest=[("POST", "public/login", None)])
-def public_login(ctx: CallContext, user: object = None, **args: object) -> dict[str, Any]:
+def public_login(ctx: CallContext, user: object = None, **args: object) -> dict[str, object]:
     """Trade a user name and password (``pass``) for a token sent later as ``Qorus-Token``."""
     password = args.pop("pass", None)
     if args:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -69,7 +68,7 @@ class ErrorAnswer:
     error: QorusError
     http_status: int
     rpc_fault: int
-    body: dict[str, Any]
+    body: dict[str, object]
     headers: dict[str, str] = field(default_factory=dict)
 
 

@@ -9,7 +9,6 @@ are the system, ``%SYS%``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from qorus_core.db import order_locks as locks
 from qorus_core.db.unit import after_commit
@@ -37,8 +36,12 @@ def operator(ctx: CallContext) -> str:
 
 
 def guarded(
-    ctx: CallContext, wfiid: int, fn: Callable[..., dict[str, Any]], *args: object, **kwargs: object
-) -> dict[str, Any]:
+    ctx: CallContext,
+    wfiid: int,
+    fn: Callable[..., dict[str, object]],
+    *args: object,
+    **kwargs: object,
+) -> dict[str, object]:
     """Run the order operation ``fn`` in one transaction that first checks the operator lock
     (409 WORKFLOW-ORDER-LOCKED when another operator holds it); events after the commit."""
     with after_commit(ctx.server.engine, ctx.server.events) as (conn, later):
@@ -47,7 +50,9 @@ def guarded(
     return result
 
 
-def guarded_bulk(ctx: CallContext, wfiid: int, fn: Callable[..., dict[str, Any]]) -> dict[str, Any]:
+def guarded_bulk(
+    ctx: CallContext, wfiid: int, fn: Callable[..., dict[str, object]]
+) -> dict[str, object]:
     """:func:`guarded` for one order of a bulk form: its result or ``{error: {err, desc}}``."""
     try:
         return guarded(ctx, wfiid, fn)

@@ -27,7 +27,7 @@ MAX_SESSIONS = 10000
 
 
 @operation("public.info", rest=[("GET", "public/info", None)], blocking=False)
-def public_info(ctx: CallContext) -> dict[str, Any]:
+def public_info(ctx: CallContext) -> dict[str, object]:
     """What a client may learn before logging in."""
     s = ctx.server
     return {
@@ -41,7 +41,7 @@ def public_info(ctx: CallContext) -> dict[str, Any]:
 @operation(
     "system.info", rest=[("GET", "system", None)], rpc="omq.system.get-status", blocking=False
 )
-def system_info(ctx: CallContext) -> dict[str, Any]:
+def system_info(ctx: CallContext) -> dict[str, object]:
     """The state of this instance."""
     s = ctx.server
     return {
@@ -85,7 +85,7 @@ def instance_key(ctx: CallContext) -> str:
 
 
 @operation("system.health", rest=[("GET", "system/health", None)])
-def health(ctx: CallContext) -> dict[str, Any]:
+def health(ctx: CallContext) -> dict[str, object]:
     """GREEN when the system datasource answers, RED when it does not, YELLOW when orders
     have been IN-PROGRESS for longer than ``stuck-order-timeout`` seconds."""
     s = ctx.server
@@ -101,7 +101,7 @@ def health(ctx: CallContext) -> dict[str, Any]:
         ref = secrets.token_hex(6)
         s.log.error("system datasource check failed [ref %s]", ref, exc_info=exc)
         db_ok, reason = False, f"ERROR: the system database does not answer (ref {ref})"
-    out: dict[str, Any] = {
+    out: dict[str, object] = {
         "health": "RED" if not db_ok else "YELLOW" if stuck else "GREEN",
         "stuck-orders": stuck,
         "instance-key": s.instance_key,
@@ -115,7 +115,9 @@ def health(ctx: CallContext) -> dict[str, Any]:
 
 
 @operation("system.sessions", rest=[("GET", "system/sessions", None)])
-def sessions(ctx: CallContext, active: object = False, limit: object = 100) -> list[dict[str, Any]]:
+def sessions(
+    ctx: CallContext, active: object = False, limit: object = 100
+) -> list[dict[str, object]]:
     """Application sessions, newest first (``active=true`` for the running ones)."""
     only_active = a.arg_bool(active, "active")
     n = a.arg_limit(limit, "limit", default=100, maximum=MAX_SESSIONS)
@@ -125,12 +127,12 @@ def sessions(ctx: CallContext, active: object = False, limit: object = 100) -> l
 
 
 @operation("system.listeners", rest=[("GET", "system/listeners", None)], blocking=False)
-def listeners(ctx: CallContext) -> list[dict[str, Any]]:
+def listeners(ctx: CallContext) -> list[dict[str, object]]:
     """The HTTP listeners of this instance."""
     return [dict(lst.as_dict(), id=i) for i, lst in enumerate(ctx.server.listeners)]
 
 
-def _option_info(ctx: CallContext, full: str) -> dict[str, Any]:
+def _option_info(ctx: CallContext, full: str) -> dict[str, object]:
     spec = OPTIONS[full]
     opts = ctx.server.options
     value = opts.get(full)
@@ -152,13 +154,13 @@ def _option_info(ctx: CallContext, full: str) -> dict[str, Any]:
     rpc="omq.system.get-option-info",
     blocking=False,
 )
-def options(ctx: CallContext) -> list[dict[str, Any]]:
+def options(ctx: CallContext) -> list[dict[str, object]]:
     """Every option with its value in force."""
     return [_option_info(ctx, full) for full in OPTIONS]
 
 
 @operation("system.option", rest=[("GET", "system/options/{option}", None)], blocking=False)
-def option(ctx: CallContext, option: str) -> dict[str, Any]:
+def option(ctx: CallContext, option: str) -> dict[str, object]:
     """One option by short or full name."""
     try:
         spec = lookup(option)
@@ -175,7 +177,7 @@ def option(ctx: CallContext, option: str) -> dict[str, Any]:
     audit=True,
     blocking=False,
 )
-def set_options(ctx: CallContext, **values: object) -> dict[str, Any]:
+def set_options(ctx: CallContext, **values: object) -> dict[str, object]:
     """Set options at run time (all or none); start-up options are refused."""
     if not values:
         raise ValidationError("no option given: pass NAME=VALUE arguments")

@@ -158,7 +158,7 @@ def _statuses(value: object, name: str) -> list[str]:
 _DATES = ("modified", "date", "maxmodified", "minstarted", "maxstarted")
 
 
-def search_args(args: dict[str, Any]) -> dict[str, Any]:
+def search_args(args: dict[str, object]) -> dict[str, Any]:
     """The search arguments parsed (ids, dates, limit, ...); an unknown or malformed one is
     refused (400 ORDER-SEARCH-ERROR naming it). Absent ones are left out."""
     unknown = sorted(set(args) - set(SEARCH_ARGS))
@@ -169,7 +169,7 @@ def search_args(args: dict[str, Any]) -> dict[str, Any]:
             code="ORDER-SEARCH-ERROR",
         )
     code = "ORDER-SEARCH-ERROR"
-    out: dict[str, Any] = {}
+    out: dict[str, object] = {}
     for name, value in args.items():
         if a.absent(value):
             continue

@@ -9,8 +9,6 @@ that fails is an answer (201), not an HTTP error. Bad order data is 400, a taken
 
 from __future__ import annotations
 
-from typing import Any
-
 from qorus_core.model import args as a
 from qorus_core.model.errors import ValidationError
 from qorus_server.api.registry import CallContext, operation
@@ -37,7 +35,7 @@ def exec_synchronous(
     version: object = None,
     orderdata: object = None,
     **fields: object,
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """Create an order (createOrder's arguments; ``orderdata`` is the RPC name of
     ``staticdata``) and run it synchronously; its final status and dynamic data."""
     for bad in ("scheduled", "status"):

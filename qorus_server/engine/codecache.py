@@ -28,7 +28,7 @@ class CodeError(QorusError):
     code = "COMPILE-ERROR"
 
 
-def _exec(source: str, filename: str, namespace: dict[str, Any]) -> None:
+def _exec(source: str, filename: str, namespace: dict[str, object]) -> None:
     try:
         code = compile(source, filename, "exec")
         exec(code, namespace)
@@ -47,7 +47,7 @@ class CodeCache:
         self._workflows: dict[int, type[QorusWorkflow] | None] = {}
         self._members: dict[int, set[int]] = {}
 
-    def _library(self, names: tuple[str, ...], namespace: dict[str, Any], owner: str) -> None:
+    def _library(self, names: tuple[str, ...], namespace: dict[str, object], owner: str) -> None:
         """Run the library classes ``names`` (``NAME`` = its latest version, or
         ``NAME:VERSION``) into ``namespace``, in the order given."""
         if not names:

@@ -30,7 +30,7 @@ class RunEnv:
     codecache: CodeCache
     logger: logging.Logger
     wfobj: QorusWorkflow | None
-    options: dict[str, Any]
+    options: dict[str, object]
     max_retries: int
     recover_delay: int
     #: told when an order was left in RETRY, so the instance wakes when it is due

@@ -20,7 +20,6 @@ import time
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -338,7 +337,7 @@ class ExecutionInstance:
                 self.holdings.discard(o.workflow_instanceid for o in left)
         self.logger.info("execution instance %d of %s stopped", self.execid, self.wdef.label())
 
-    def info(self) -> dict[str, Any]:
+    def info(self) -> dict[str, object]:
         wdef = self.wdef
         return {
             "executionID": self.execid,

@@ -37,7 +37,7 @@ SYNCHRONOUS = "SYNCHRONOUS"
 
 def run_synchronous(
     manager: WorkflowManager, workflowid: int, fields: Mapping[str, Any]
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """Create an order of ``workflowid`` from createOrder ``fields``, run it to a final status
     here, and answer ``{workflow_instanceid, status, dynamicdata[, error]}``."""
     rt = manager._rt()
@@ -134,11 +134,11 @@ def _run(inst: ExecutionInstance, wfiid: int) -> None:
         db.close()
 
 
-def result(engine: Any, wfiid: int) -> dict[str, Any]:
+def result(engine: Any, wfiid: int) -> dict[str, object]:
     """The answer of a synchronous execution: status, dynamic data, the last error if ERROR."""
     with engine.connect() as conn:
         status, dynamic, err = runs_db.order_outcome(conn, wfiid)
-    out: dict[str, Any] = {
+    out: dict[str, object] = {
         "workflow_instanceid": wfiid,
         "status": ORDER_STATUS_NAMES.get(status, status),
         "dynamicdata": loads(dynamic) or None,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
 from urllib.parse import parse_qsl
 
 from qorus_core.model.errors import NotFoundError, ValidationError
@@ -20,9 +19,9 @@ API_VERSION = 7
 VERSION_RE = re.compile(r"v([1-9])")
 
 
-def query_args(query: str) -> dict[str, Any]:
+def query_args(query: str) -> dict[str, object]:
     """Query arguments, separated by ``&`` or ``;``; a repeated name gives a list."""
-    out: dict[str, Any] = {}
+    out: dict[str, object] = {}
     for k, v in parse_qsl(query.replace(";", "&"), keep_blank_values=True):
         if k in out:
             prev = out[k]
@@ -53,9 +52,9 @@ def resolve_call(
     router: RestRouter,
     method: str,
     segs: Sequence[str],
-    args: dict[str, Any],
+    args: dict[str, object],
     action: object = None,
-) -> tuple[Operation, dict[str, Any]]:
+) -> tuple[Operation, dict[str, object]]:
     """The operation a request names and its arguments (``args`` plus the path captures).
 
     ``action`` is the query's; an ``action`` among the (body) arguments is used too, as
@@ -82,7 +81,7 @@ def resolve_call(
     return match.op, args
 
 
-def split_internal_path(path: str) -> tuple[list[str], dict[str, Any]]:
+def split_internal_path(path: str) -> tuple[list[str], dict[str, object]]:
     """An in-process REST path: ``system/ping``, ``/api/latest/system/ping`` or
     ``api/v7/orders/1?action=retry``; its resource segments and query arguments."""
     text, _, query = path.partition("?")

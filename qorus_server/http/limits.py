@@ -161,7 +161,7 @@ def decode(request: Request, raw: bytes, options: Options) -> Any:
     return codec.decode_body(request.headers.get("content-type"), raw, body_limits(options))
 
 
-def refuse_query_secrets(segs: list[str], args: dict[str, Any]) -> None:
+def refuse_query_secrets(segs: list[str], args: dict[str, object]) -> None:
     """A password in a URL ends up in access logs, proxies and browser histories: a login
     takes its credentials from the body only."""
     if segs[:2] == ["public", "login"] and "pass" in args:

@@ -76,7 +76,7 @@ class Listener:
         host = f"[{host}]" if ":" in host else host
         return f"{scheme}://{host}:{self.port}"
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, object]:
         return {
             "name": self.shown,
             "address": self.address,

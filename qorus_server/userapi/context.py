@@ -49,7 +49,9 @@ class Runtime:
     #: the running server (its registry and REST router, for ``UserApi.callRestApi``)
     server: ServerContract | None = None
     #: runs an order synchronously: (name or id, version, createOrder fields) -> answer
-    exec_sync: Callable[[str | int, str | None, Mapping[str, Any]], dict[str, Any]] | None = None
+    exec_sync: Callable[[str | int, str | None, Mapping[str, object]], dict[str, object]] | None = (
+        None
+    )
 
     #: the cipher of the sensitive-data-key (None: sensitive data cannot be used)
     sensitive: SensitiveCipher | None = None
@@ -80,11 +82,11 @@ class OrderContext:
     workflow_version: str
     workflow_instanceid: int
     parent_workflow_instanceid: int | None
-    staticdata: dict[str, Any]
-    dynamicdata: dict[str, Any]
-    workflow_options: dict[str, Any]
+    staticdata: dict[str, object]
+    dynamicdata: dict[str, object]
+    workflow_options: dict[str, object]
     workflow_keys: tuple[str, ...] = ()
-    tempdata: dict[str, Any] = field(default_factory=dict)
+    tempdata: dict[str, object] = field(default_factory=dict)
     dynamic_dirty: bool = False
     #: order keys to write with the step's commit: (name, values, replace)
     key_changes: list[tuple[str, list[str], bool]] = field(default_factory=list)

@@ -99,7 +99,7 @@ def _fields(args: Iterable[Any]) -> list[Any]:
     return flat
 
 
-def _select(data: Mapping[str, Any] | None, fields: list[Any]) -> Any:
+def _select(data: Mapping[str, object] | None, fields: list[Any]) -> Any:
     if data is None:
         return None
     if not fields:
@@ -131,23 +131,23 @@ class SensitiveDataApi:
         return _select(e.data if e else None, _fields([keylist]))
 
     @staticmethod
-    def getSensitiveDataFromAlias(alias: str, *fields: object) -> dict[str, Any]:
+    def getSensitiveDataFromAlias(alias: str, *fields: object) -> dict[str, object]:
         """``{skey, svalue, value}`` for an alias; INVALID-ALIAS when unknown."""
         e = state().alias(alias)
         return {"skey": e.skey, "svalue": e.svalue, "value": _select(e.data, _fields(fields))}
 
     @staticmethod
-    def getSensitiveDataFromAliasArgs(alias: str, keylist: object = None) -> dict[str, Any]:
+    def getSensitiveDataFromAliasArgs(alias: str, keylist: object = None) -> dict[str, object]:
         e = state().alias(alias)
         return {"skey": e.skey, "svalue": e.svalue, "value": _select(e.data, _fields([keylist]))}
 
     @staticmethod
-    def getSensitiveMetadata(skey: str, svalue: str) -> dict[str, Any]:
+    def getSensitiveMetadata(skey: str, svalue: str) -> dict[str, object]:
         e = _entry(skey, svalue)
         return copy.deepcopy(e.meta) if e else {}
 
     @staticmethod
-    def getSensitiveMetadataFromAlias(alias: str) -> dict[str, Any]:
+    def getSensitiveMetadataFromAlias(alias: str) -> dict[str, object]:
         e = state().alias(alias)
         return {"skey": e.skey, "svalue": e.svalue, "value": copy.deepcopy(e.meta)}
 
@@ -172,9 +172,9 @@ class SensitiveDataApi:
     def updateSensitiveData(
         skey: str,
         svalue: str,
-        data: Mapping[str, Any],
+        data: Mapping[str, object],
         aliases: object = None,
-        meta: Mapping[str, Any] | None = None,
+        meta: Mapping[str, object] | None = None,
     ) -> None:
         """Merge ``data`` into the hash of ``skey``/``svalue`` (created when absent); given
         ``aliases`` replace the entry's aliases, given ``meta`` its metadata."""
@@ -200,7 +200,7 @@ class SensitiveDataApi:
 
     @staticmethod
     def updateSensitiveDataFromAlias(
-        alias: str, data: Mapping[str, Any], meta: Mapping[str, Any] | None = None
+        alias: str, data: Mapping[str, object], meta: Mapping[str, object] | None = None
     ) -> None:
         e = state().alias(alias)
         SensitiveDataApi.updateSensitiveData(e.skey, e.svalue, data, None, meta)

@@ -62,7 +62,7 @@ def call_rest_api(method: str, path: str, args: Mapping[str, Any] | None = None)
 
 def exec_synchronous(
     name: str | int, version: str | None, fields: Mapping[str, Any]
-) -> dict[str, Any]:
+) -> dict[str, object]:
     rt = context.runtime()
     if rt.exec_sync is None:
         raise QorusError(
@@ -71,11 +71,11 @@ def exec_synchronous(
     return rt.exec_sync(name, version, fields)
 
 
-def system_info() -> dict[str, Any]:
+def system_info() -> dict[str, object]:
     """The real ``getSystemInfo`` keys this implementation has (``python-version`` stands in
     for ``qore-version``); without a server, what the runtime knows."""
     rt = context.runtime()
-    info: dict[str, Any] = {
+    info: dict[str, object] = {
         "instance-key": rt.options.get("instance-key"),
         "session-id": rt.sessionid,
         "node": rt.options.get("node"),

@@ -19,7 +19,7 @@ TRACE = 5
 logging.addLevelName(TRACE, "TRACE")
 
 
-def _log(level: int, fmt: Any, args: tuple[Any, ...]) -> None:
+def _log(level: int, fmt: Any, args: tuple[object, ...]) -> None:
     ctx = context.current()
     if ctx is not None:
         logger = ctx.logger
@@ -40,27 +40,27 @@ class UserApi:
     """Static methods, as in Qorus (``UserApi.logInfo("x: %y", x)``)."""
 
     @staticmethod
-    def logFatal(fmt: str, *args: Any) -> None:
+    def logFatal(fmt: str, *args: object) -> None:
         _log(logging.CRITICAL, fmt, args)
 
     @staticmethod
-    def logError(fmt: str, *args: Any) -> None:
+    def logError(fmt: str, *args: object) -> None:
         _log(logging.ERROR, fmt, args)
 
     @staticmethod
-    def logWarn(fmt: str, *args: Any) -> None:
+    def logWarn(fmt: str, *args: object) -> None:
         _log(logging.WARNING, fmt, args)
 
     @staticmethod
-    def logInfo(fmt: str, *args: Any) -> None:
+    def logInfo(fmt: str, *args: object) -> None:
         _log(logging.INFO, fmt, args)
 
     @staticmethod
-    def logDebug(fmt: str, *args: Any) -> None:
+    def logDebug(fmt: str, *args: object) -> None:
         _log(logging.DEBUG, fmt, args)
 
     @staticmethod
-    def logTrace(fmt: str, *args: Any) -> None:
+    def logTrace(fmt: str, *args: object) -> None:
         _log(TRACE, fmt, args)
 
     # ------------------------------------------------------------------ orders
@@ -69,7 +69,7 @@ class UserApi:
     def createOrder(
         name: str,
         version: str | None = None,
-        params: Mapping[str, Any] | None = None,
+        params: Mapping[str, object] | None = None,
         status: str = "READY",
     ) -> int:
         """Create an order of workflow ``name`` (latest version unless given); its id."""
@@ -89,14 +89,14 @@ class UserApi:
     def execSynchronousWorkflow(
         name: str,
         version: Any = None,
-        sdata: Mapping[str, Any] | None = None,
-        opts: Mapping[str, Any] | None = None,
-        ddata: Mapping[str, Any] | None = None,
+        sdata: Mapping[str, object] | None = None,
+        opts: Mapping[str, object] | None = None,
+        ddata: Mapping[str, object] | None = None,
         priority: int = 500,
-        orderkeys: Mapping[str, Any] | None = None,
+        orderkeys: Mapping[str, object] | None = None,
         external_order_instanceid: str | None = None,
         parent_workflow_instanceid: Any = None,
-    ) -> dict[str, Any]:
+    ) -> dict[str, object]:
         """Create an order and run it to COMPLETE or ERROR in this thread; ``{workflow_instanceid,
         status, dynamicdata[, error]}``. ``version`` may be left out (``(name, sdata)``); from
         step code the calling order becomes the parent unless ``parent_workflow_instanceid`` is
@@ -108,7 +108,7 @@ class UserApi:
                 "execSynchronousWorkflow: workflow options are not supported yet",
                 code="PARAMETER-ERROR",
             )
-        fields: dict[str, Any] = {"staticdata": dict(sdata or {}), "priority": priority}
+        fields: dict[str, object] = {"staticdata": dict(sdata or {}), "priority": priority}
         if ddata:
             fields["dynamicdata"] = dict(ddata)
         if orderkeys:
@@ -123,29 +123,29 @@ class UserApi:
         return sysapi.exec_synchronous(name, None if version is None else str(version), fields)
 
     @staticmethod
-    def callRestApi(method: str, path: str, body_args: Mapping[str, Any] | None = None) -> Any:
+    def callRestApi(method: str, path: str, body_args: Mapping[str, object] | None = None) -> Any:
         """Call the server's own REST API in-process as the system (no RBAC); its result.
         ``UserApi.callRestApi("GET", "system/instance-key")``; errors raise QorusError."""
         return sysapi.call_rest_api(method, path, body_args)
 
     @staticmethod
-    def cancelOrder(wfiid: int) -> dict[str, Any]:
+    def cancelOrder(wfiid: int) -> dict[str, object]:
         rt = context.runtime()
         purge = bool(rt.options.get("purge-sensitive-data-canceled"))
         return orders_ops.cancel_order(rt.engine, wfiid, events=rt.events, purge_sensitive=purge)
 
     @staticmethod
-    def uncancelOrder(wfiid: int) -> dict[str, Any]:
+    def uncancelOrder(wfiid: int) -> dict[str, object]:
         rt = context.runtime()
         return orders_ops.uncancel_order(rt.engine, wfiid, events=rt.events)
 
     @staticmethod
-    def blockOrder(wfiid: int) -> dict[str, Any]:
+    def blockOrder(wfiid: int) -> dict[str, object]:
         rt = context.runtime()
         return orders_ops.block_order(rt.engine, wfiid, events=rt.events)
 
     @staticmethod
-    def unblockOrder(wfiid: int) -> dict[str, Any]:
+    def unblockOrder(wfiid: int) -> dict[str, object]:
         rt = context.runtime()
         res = orders_ops.unblock_order(rt.engine, wfiid, events=rt.events)
         return res
@@ -199,7 +199,7 @@ class UserApi:
         return {n: opts.get(n) for n in flat}
 
     @staticmethod
-    def getQorusOptions(*names: Any) -> dict[str, Any]:
+    def getQorusOptions(*names: Any) -> dict[str, object]:
         opts = context.runtime().options
         if names:
             return {n: opts.get(n) for n in names}
@@ -210,7 +210,7 @@ class UserApi:
         return context.runtime().sessionid
 
     @staticmethod
-    def getSystemInfo() -> dict[str, Any]:
+    def getSystemInfo() -> dict[str, object]:
         """``instance-key``, ``session-id``, ``omq-version``, ``omq-schema``, ``hostname``,
         ``pid``, ``starttime``, ``logfile``, ... (the server's ``GET system`` and more)."""
         return sysapi.system_info()

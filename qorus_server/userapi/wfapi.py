@@ -20,7 +20,7 @@ from .sensitive import SensitiveDataApi
 from .userapi import UserApi
 
 
-def _pick(data: Mapping[str, Any], field: Any) -> Any:
+def _pick(data: Mapping[str, object], field: Any) -> Any:
     if field is None:
         return copy.deepcopy(dict(data))
     if isinstance(field, list | tuple):
@@ -47,7 +47,7 @@ class WorkflowApi(SensitiveDataApi, UserApi):
         return _pick(context.require().dynamicdata, field)
 
     @staticmethod
-    def updateDynamicData(new_data: Mapping[str, Any]) -> None:
+    def updateDynamicData(new_data: Mapping[str, object]) -> None:
         if not isinstance(new_data, Mapping):
             raise QorusError("updateDynamicData() needs a hash", code="DYNAMIC-DATA-ERROR")
         ctx = context.require()
@@ -67,7 +67,7 @@ class WorkflowApi(SensitiveDataApi, UserApi):
         return _pick(context.require().tempdata, field)
 
     @staticmethod
-    def updateTempData(new_data: Mapping[str, Any]) -> None:
+    def updateTempData(new_data: Mapping[str, object]) -> None:
         context.require().tempdata.update(dict(new_data))
 
     @staticmethod
@@ -89,7 +89,7 @@ class WorkflowApi(SensitiveDataApi, UserApi):
         return ctx.keys
 
     @staticmethod
-    def _set_keys(keys: Mapping[str, Any], replace: bool) -> None:
+    def _set_keys(keys: Mapping[str, object], replace: bool) -> None:
         ctx = context.require()
         brief = orders.WorkflowBrief(
             ctx.workflowid,
@@ -109,7 +109,7 @@ class WorkflowApi(SensitiveDataApi, UserApi):
             ctx.key_changes.append((name, values, replace))
 
     @staticmethod
-    def setOrderKeys(keys: Mapping[str, Any], truncate: bool = False) -> None:
+    def setOrderKeys(keys: Mapping[str, object], truncate: bool = False) -> None:
         WorkflowApi._set_keys(keys, True)
 
     @staticmethod
@@ -117,7 +117,7 @@ class WorkflowApi(SensitiveDataApi, UserApi):
         WorkflowApi._set_keys({key: value}, True)
 
     @staticmethod
-    def appendOrderKeys(keys: Mapping[str, Any], truncate: bool = False) -> None:
+    def appendOrderKeys(keys: Mapping[str, object], truncate: bool = False) -> None:
         WorkflowApi._set_keys(keys, False)
 
     @staticmethod
@@ -181,7 +181,7 @@ class WorkflowApi(SensitiveDataApi, UserApi):
         return context.require().parent_workflow_instanceid
 
     @staticmethod
-    def getStepInfo() -> dict[str, Any]:
+    def getStepInfo() -> dict[str, object]:
         ctx = context.require()
         return {
             "stepid": ctx.stepid,
@@ -192,7 +192,7 @@ class WorkflowApi(SensitiveDataApi, UserApi):
         }
 
     @staticmethod
-    def getWorkflowInfo() -> dict[str, Any]:
+    def getWorkflowInfo() -> dict[str, object]:
         ctx = context.require()
         return {
             "workflowid": ctx.workflowid,
@@ -204,7 +204,7 @@ class WorkflowApi(SensitiveDataApi, UserApi):
     # ------------------------------------------------------------------ notes
 
     @staticmethod
-    def addOrderNote(note: str) -> dict[str, Any]:
+    def addOrderNote(note: str) -> dict[str, object]:
         ctx = context.require()
         return orders_ops.add_note(
             ctx.runtime.engine,
@@ -215,7 +215,7 @@ class WorkflowApi(SensitiveDataApi, UserApi):
         )
 
     @staticmethod
-    def getOrderNotes(count: int | None = None) -> list[dict[str, Any]]:
+    def getOrderNotes(count: int | None = None) -> list[dict[str, object]]:
         ctx = context.require()
         return orders_ops.get_notes(ctx.runtime.engine, ctx.workflow_instanceid, count)
 
@@ -243,7 +243,7 @@ class WorkflowApi(SensitiveDataApi, UserApi):
         return {n: one(n) for n in flat}
 
     @staticmethod
-    def setOption(opts: Mapping[str, Any]) -> None:
+    def setOption(opts: Mapping[str, object]) -> None:
         ctx = context.require()
         for k, v in opts.items():
             ctx.workflow_options[k] = {"value": v}
