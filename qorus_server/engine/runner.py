@@ -26,6 +26,7 @@ from qorus_core.db.refdata import now
 from qorus_core.db.unit import dumps
 from qorus_core.db.wfdefs import StepDef
 from qorus_core.model.status import ORDER_STATUS_NAMES, STATUS_RANK
+from qorus_core.model.status import OrderStatus as S
 from qorus_server.engine import steptypes
 from qorus_server.engine.env import RunEnv
 from qorus_server.engine.errors import ResolvedError, from_exception, resolve
@@ -104,10 +105,10 @@ class OrderRunner:
             if sid in ran:
                 continue
             row = steps.get((sid, 0))
-            if row is not None and row.status in ("C", "E"):
+            if row is not None and row.status in (S.COMPLETE, S.ERROR):
                 continue
             step = wdef.steps[sid]
-            if all((d, 0) in steps and steps[(d, 0)].status == "C" for d in step.depends_on):
+            if all((d, 0) in steps and steps[(d, 0)].status == S.COMPLETE for d in step.depends_on):
                 return step
         return None
 
@@ -117,7 +118,7 @@ class OrderRunner:
         final: str | None = None
         # the steps that may have run before: runnable now in an order that comes back in RETRY
         frontier: set[int] = set()
-        if order.status == "R":
+        if order.status == S.RETRY:
             while (s := self._runnable(steps, ran | frontier)) is not None:
                 frontier.add(s.stepid)
         step = self._runnable(steps, ran)
@@ -150,13 +151,13 @@ class OrderRunner:
     def _derive(self, steps: dict[tuple[int, int], StepRow]) -> str:
         """The order's status from its steps' statuses by rank."""
         wdef = self.env.wdef
-        if all((sid, 0) in steps and steps[(sid, 0)].status == "C" for sid in wdef.steps):
-            return "C"
-        names = [ORDER_STATUS_NAMES[r.status] for r in steps.values() if r.status != "C"]
+        if all((sid, 0) in steps and steps[(sid, 0)].status == S.COMPLETE for sid in wdef.steps):
+            return S.COMPLETE
+        names = [ORDER_STATUS_NAMES[r.status] for r in steps.values() if r.status != S.COMPLETE]
         if not names:
-            return "N"
+            return S.INCOMPLETE
         best = max(names, key=lambda s: STATUS_RANK.get(s, 0))
-        return {"ERROR": "E", "RETRY": "R"}.get(best, "N")
+        return {"ERROR": S.ERROR, "RETRY": S.RETRY}.get(best, S.INCOMPLETE)
 
     # ------------------------------------------------------------------ one step
 
@@ -167,7 +168,7 @@ class OrderRunner:
         retries = prev.retries if prev is not None else 0
         ctx.begin_step(step.stepid, step.name, step.version, 0, retries)
         started = now()
-        status = "C"
+        status = S.COMPLETE
         try:
             kind = steptypes.find(step.steptype, step.arraytype != "NONE")
             if kind is None:
@@ -195,12 +196,12 @@ class OrderRunner:
             if not r.changes_status:
                 continue
             if not r.retry:
-                status = "E"
-            elif status != "E":
-                status = "R"
+                status = S.ERROR
+            elif status != S.ERROR:
+                status = S.RETRY
             if r.retry_delay is not None:
                 delay = r.retry_delay
-        if status == "R":
+        if status == S.RETRY:
             if retries >= env.max_retries:
                 env.logger.error(
                     "order %d step %s: max-retries (%d) reached; ERROR",
@@ -208,7 +209,7 @@ class OrderRunner:
                     step.name,
                     env.max_retries,
                 )
-                status = "E"
+                status = S.ERROR
             else:
                 retries += 1
         return StepOutcome(step.stepid, 0, status, retries, started, resolved, delay)
@@ -237,7 +238,7 @@ class OrderRunner:
             out.retries,
             ctx.custom_status,
             out.started,
-            ts if out.status == "C" else None,
+            ts if out.status == S.COMPLETE else None,
         )
         if prev is None and not final:
             if not steps_db.insert_step_owned(conn, params, sessionid):
@@ -296,7 +297,7 @@ class OrderRunner:
     ) -> None:
         ts = now()
         if (
-            final == "C"
+            final == S.COMPLETE
             and order.has_sensitive
             and self.env.runtime.options.get("purge-sensitive-data-complete")
         ):
@@ -304,7 +305,7 @@ class OrderRunner:
         errors = sum(1 for o in outcomes for e in o.errors if e.changes_status)
         warnings = sum(1 for o in outcomes for e in o.errors if not e.changes_status)
         plain = not (errors or warnings or ctx.custom_status or ctx.reschedule or ctx.blocked)
-        if final == "C" and plain:
+        if final == S.COMPLETE and plain:
             if not steps_db.complete_owned(
                 conn, order.workflow_instanceid, self.env.runtime.sessionid, ts
             ):
@@ -317,17 +318,17 @@ class OrderRunner:
         }
         if any(e.business and e.changes_status for o in outcomes for e in o.errors):
             values["business_error"] = True
-        if final == "C":
+        if final == S.COMPLETE:
             values["completed"] = ts
             values["retry_trigger"] = None
-        elif final == "R":
+        elif final == S.RETRY:
             secs = delay if delay is not None else self.env.recover_delay
             values["retry_trigger"] = ts + timedelta(seconds=max(int(secs), 0))
         if ctx.custom_status is not None:
             values["custom_status"] = ctx.custom_status
         if ctx.reschedule is not None:
             values["scheduled"] = ctx.reschedule
-        if ctx.blocked and final != "C":
+        if ctx.blocked and final != S.COMPLETE:
             values["workflowstatus"] = "B"
             values["workflowstatus_orig"] = final
         if not steps_db.finish_owned(
@@ -337,10 +338,10 @@ class OrderRunner:
             values,
             add_errors=errors,
             add_warnings=warnings,
-            add_retry=final == "R",
+            add_retry=final == S.RETRY,
         ):
             raise LostOwnership()
-        if final == "R":
+        if final == S.RETRY:
             self.env.note_retry(values["retry_trigger"])
 
     def _post_status(self, order: ClaimedOrder, final: str) -> None:

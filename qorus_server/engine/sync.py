@@ -25,6 +25,7 @@ from qorus_core.db.refdata import now
 from qorus_core.db.unit import after_commit, loads
 from qorus_core.model.errors import QorusError
 from qorus_core.model.status import ORDER_STATUS_NAMES
+from qorus_core.model.status import OrderStatus as S
 from qorus_server.engine.instance import ExecutionInstance
 from qorus_server.engine.runner import OrderRunner
 from qorus_server.engine.workerdb import WorkerDb
@@ -114,7 +115,7 @@ def _run(inst: ExecutionInstance, wfiid: int) -> None:
                 raise
             if order is None:
                 status, trigger = _due(rt.engine, wfiid)
-                if status != "R" or trigger is None:
+                if status != S.RETRY or trigger is None:
                     return  # final (or BLOCKED / CANCELED meanwhile, or owned elsewhere)
                 secs = (trigger - now()).total_seconds()
                 if secs > 0:
@@ -128,7 +129,7 @@ def _run(inst: ExecutionInstance, wfiid: int) -> None:
                 raise
             inst.holdings.discard((wfiid,))
             inst.processed += 1
-            if final != "R":
+            if final != S.RETRY:
                 return
     finally:
         db.close()

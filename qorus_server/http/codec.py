@@ -111,6 +111,8 @@ def plain(value: object, *, xml: bool = False) -> Any:
         return float(value)
     if isinstance(value, bool) or value is None:
         return value
+    if isinstance(value, str) and type(value) is not str:
+        return str.__str__(value)  # a StrEnum status: YAML and XML-RPC know only plain str
     if isinstance(value, int) and xml and not -_XMLRPC_MAX - 1 <= value <= _XMLRPC_MAX:
         return str(value)  # XML-RPC ints are 32-bit
     if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from qorus_core.model.status import ORDER_STATUS_NAMES
+from qorus_core.model.status import OrderStatus as S
 from qorus_server.engine.steptypes.registry import StepCall, StepType, register
 from qorus_server.userapi.context import PendingError
 from qorus_server.userapi.wf import QorusNormalStep
 
-_VALIDATION_RESULTS = {"COMPLETE": "C", "ERROR": "E", "RETRY": "R"}
+_VALIDATION_RESULTS = {"COMPLETE": S.COMPLETE, "ERROR": S.ERROR, "RETRY": S.RETRY}
 
 
 def run(obj: Any, call: StepCall) -> None:
@@ -21,7 +22,7 @@ def recover(obj: Any, call: StepCall) -> bool:
     runs it again."""
     ctx = call.ctx
     result = obj.validation()
-    code = _VALIDATION_RESULTS.get(str(result).upper()) if result is not None else "R"
+    code = _VALIDATION_RESULTS.get(str(result).upper()) if result is not None else S.RETRY
     if code is None:
         raise ValueError(f"validation() returned {result!r}")
     call.logger.info(
@@ -30,9 +31,9 @@ def recover(obj: Any, call: StepCall) -> bool:
         call.step.name,
         ORDER_STATUS_NAMES[code],
     )
-    if code == "C":
+    if code == S.COMPLETE:
         return False
-    if code == "E":
+    if code == S.ERROR:
         if not ctx.errors:
             ctx.errors.append(
                 PendingError("VALIDATION-ERROR", "validation() returned ERROR", None, None)
