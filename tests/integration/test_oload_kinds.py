@@ -54,6 +54,9 @@ def _delete(deleter: Deleter, spec: DeleteSpec) -> None:
 
 @pytest.fixture
 def testmap(engine: Engine) -> Iterator[None]:
+    # MariaDB's test schemas are shared between tests (emptied, not made anew): a table of the
+    # test's own is dropped again so that no later test sees it or its rows
+    _meta.drop_all(engine)
     _meta.create_all(engine)
     kinds.register(
         kinds.Kind(
@@ -71,6 +74,7 @@ def testmap(engine: Engine) -> Iterator[None]:
         yield
     finally:
         kinds.unregister("testmap")
+        _meta.drop_all(engine)
 
 
 def _names(engine: Engine) -> list[str]:
