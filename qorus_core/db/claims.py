@@ -20,6 +20,7 @@ from qorus_core.db import sensitive
 from qorus_core.db import tables as t
 from qorus_core.db.dialects import dialect_for
 from qorus_core.db.refdata import now
+from qorus_core.model.status import OrderStatus as S
 
 wi = t.workflow_instance
 oi = t.order_instance
@@ -61,10 +62,10 @@ def claim_batch(
     """Claim up to ``limit`` due orders in the caller's transaction; their data come along."""
     ts = now()
     due = or_(
-        wi.c.workflowstatus == "Y",
-        and_(wi.c.workflowstatus == "S", wi.c.scheduled <= ts),
+        wi.c.workflowstatus == S.READY,
+        and_(wi.c.workflowstatus == S.SCHEDULED, wi.c.scheduled <= ts),
         and_(
-            wi.c.workflowstatus == "R",
+            wi.c.workflowstatus == S.RETRY,
             or_(wi.c.retry_trigger.is_(None), wi.c.retry_trigger <= ts),
         ),
     )
@@ -93,7 +94,7 @@ def claim_batch(
     conn.execute(
         update(wi)
         .where(wi.c.workflow_instanceid.in_(ids))
-        .values(workflowstatus="I", status_sessionid=sessionid, modified=ts)
+        .values(workflowstatus=S.IN_PROGRESS, status_sessionid=sessionid, modified=ts)
     )
     _read_data(conn, orders)
     return [orders[i] for i in ids]
@@ -112,9 +113,9 @@ def claim_order(conn: Connection, wfiid: int, sessionid: int) -> ClaimedOrder | 
         wi.c.workflow_instanceid == wfiid,
         wi.c.status_sessionid == 0,
         or_(
-            wi.c.workflowstatus == "Y",
+            wi.c.workflowstatus == S.READY,
             and_(
-                wi.c.workflowstatus == "R",
+                wi.c.workflowstatus == S.RETRY,
                 or_(wi.c.retry_trigger.is_(None), wi.c.retry_trigger <= ts),
             ),
         ),
@@ -126,7 +127,7 @@ def claim_order(conn: Connection, wfiid: int, sessionid: int) -> ClaimedOrder | 
     conn.execute(
         update(wi)
         .where(wi.c.workflow_instanceid == wfiid)
-        .values(workflowstatus="I", status_sessionid=sessionid, modified=ts)
+        .values(workflowstatus=S.IN_PROGRESS, status_sessionid=sessionid, modified=ts)
     )
     _read_data(conn, {order.workflow_instanceid: order})
     return order
@@ -150,7 +151,7 @@ def _read_data(conn: Connection, orders: dict[int, ClaimedOrder]) -> None:
     for wfiid in sensitive.orders_with_data(conn, ids):
         orders[wfiid].has_sensitive = True
     # fresh orders have no step rows; only look for those that ran before
-    again = [i for i, o in orders.items() if o.status not in ("Y", "S")]
+    again = [i for i, o in orders.items() if o.status not in (S.READY, S.SCHEDULED)]
     if again:
         for wfiid, stepid, ind, status, retries, skip, custom in conn.execute(
             select(
@@ -190,7 +191,7 @@ def release_orders(conn: Connection, sessionid: int, claimed: list[ClaimedOrder]
             .where(
                 wi.c.workflow_instanceid.in_(ids),
                 wi.c.status_sessionid == sessionid,
-                wi.c.workflowstatus == "I",
+                wi.c.workflowstatus == S.IN_PROGRESS,
             )
             .values(workflowstatus=status, status_sessionid=0, modified=ts)
         ).rowcount

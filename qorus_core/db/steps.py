@@ -18,6 +18,7 @@ from sqlalchemy import and_, bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from qorus_core.db import tables as t
+from qorus_core.model.status import OrderStatus as S
 
 wi = t.workflow_instance
 oi = t.order_instance
@@ -47,7 +48,7 @@ _STEP_PARAMS = {
 _OWNED = and_(
     wi.c.workflow_instanceid == bindparam("p_wfiid"),
     wi.c.status_sessionid == bindparam("p_session"),
-    wi.c.workflowstatus == "I",
+    wi.c.workflowstatus == S.IN_PROGRESS,
 )
 #: insert a step row only while this session owns the order (the ownership check for free);
 #: the read of the order row is a locking one (FOR SHARE) so that it waits for a recovery by
@@ -91,7 +92,7 @@ _COMPLETE_OWNED = (
     update(wi)
     .where(_OWNED)
     .values(
-        workflowstatus="C",
+        workflowstatus=S.COMPLETE,
         status_sessionid=0,
         modified=bindparam("p_ts"),
         completed=bindparam("p_ts"),

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import now
 from qorus_core.db.versions import find_version
+from qorus_core.model.status import OrderStatus as S
 
 wi = t.workflow_instance
 wf = t.workflows
@@ -59,7 +60,7 @@ def order_outcome(conn: Connection, wfiid: int) -> tuple[str, str | None, Any]:
         )
     ).scalar_one_or_none()
     err = None
-    if status == "E":
+    if status == S.ERROR:
         err = conn.execute(
             select(ei.c.error, ei.c.description, ei.c.info)
             .where(ei.c.workflow_instanceid == wfiid, ei.c.severity.in_(("FATAL", "MAJOR")))
