@@ -2,14 +2,14 @@
 #
 # With a virtual environment active, the project is installed into it when missing. Without
 # one, .venv in the checkout is created (PEP 668 systems refuse installs into the system
-# Python). Either way the install takes requirements.lock as constraints, so a fresh machine
+# Python). Either way the install takes constraints.txt as constraints, so a fresh machine
 # gets the versions that were tested, and it is redone when the lock or pyproject.toml change.
 # Sets QORUS_PY (the interpreter) and puts its bin/ first on PATH.
 
 _qorus_root=$(pwd)
 
 _qorus_stamp() {  # extra
-  cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1
+  cat constraints.txt pyproject.toml | cksum | cut -d' ' -f1
   echo "$1"
 }
 
@@ -43,9 +43,9 @@ ensure_venv() {  # extra: "" (runtime) or "test"
   fi
   local target="."
   [ -n "$extra" ] && target=".[$extra]"
-  echo "installing qorus-py${extra:+ with its $extra tools} from requirements.lock into $VIRTUAL_ENV ..."
+  echo "installing qorus-py${extra:+ with its $extra tools} from constraints.txt into $VIRTUAL_ENV ..."
   "$QORUS_PY" -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-  "$QORUS_PY" -m pip install -q -c requirements.lock -e "$target" || return 1
+  "$QORUS_PY" -m pip install -q -c constraints.txt -e "$target" || return 1
   _qorus_stamp "$extra" > "$stamp_file"
 }
 

@@ -3,7 +3,7 @@
 The checkout's files are copied to a new folder (what `git clone` would give, plus the changes
 not yet committed), and `bin/quickstart` is run there with `PYTHON` set to an empty virtual
 environment's interpreter and no virtual environment active: it must make `.venv` in that
-checkout, install from `requirements.lock`, run the demo, and say how to activate `.venv`.
+checkout, install from `constraints.txt`, run the demo, and say how to activate `.venv`.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def test_quickstart_from_a_fresh_clone(tmp_path: Path, db_kind: str) -> None:
         assert f". {clone}/.venv/bin/activate" in res.stdout
         assert (clone / ".venv" / ".qorus-installed").is_file()
         # the versions installed are the locked ones
-        lock = (clone / "requirements.lock").read_text()
+        lock = (clone / "constraints.txt").read_text()
         frozen = subprocess.run(
             [str(clone / ".venv" / "bin" / "python"), "-m", "pip", "freeze"],
             capture_output=True,
