@@ -664,6 +664,55 @@ CREATE TABLE workflow_steps (
 
 INSERT INTO alembic_version (version_num) VALUES ('0001') RETURNING alembic_version.version_num;
 
+-- Running upgrade 0001 -> 0002
+
+CREATE TABLE workflow_events (
+    workflow_event_typeid BIGINT NOT NULL, 
+    eventkey VARCHAR(240) NOT NULL, 
+    posted BOOLEAN NOT NULL, 
+    created TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    modified TIMESTAMP WITHOUT TIME ZONE, 
+    CONSTRAINT pk_workflow_events PRIMARY KEY (workflow_event_typeid, eventkey), 
+    CONSTRAINT fk_workflow_events_workflow_event_typeid_workflow_event_types FOREIGN KEY(workflow_event_typeid) REFERENCES workflow_event_types (workflow_event_typeid)
+);
+
+CREATE TABLE order_feedback (
+    workflow_instanceid BIGINT NOT NULL, 
+    feedback_key VARCHAR(160) NOT NULL, 
+    child_workflow_instanceid BIGINT NOT NULL, 
+    value TEXT, 
+    created TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    modified TIMESTAMP WITHOUT TIME ZONE, 
+    CONSTRAINT pk_order_feedback PRIMARY KEY (workflow_instanceid, feedback_key), 
+    CONSTRAINT fk_order_feedback_workflow_instanceid_workflow_instance FOREIGN KEY(workflow_instanceid) REFERENCES workflow_instance (workflow_instanceid)
+);
+
+CREATE TABLE step_instance_events (
+    workflow_instanceid BIGINT NOT NULL, 
+    stepid BIGINT NOT NULL, 
+    ind INTEGER NOT NULL, 
+    workflow_event_typeid BIGINT NOT NULL, 
+    eventkey VARCHAR(240) NOT NULL, 
+    created TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    CONSTRAINT pk_step_instance_events PRIMARY KEY (workflow_instanceid, stepid, ind), 
+    CONSTRAINT fk_step_instance_events_workflow_instanceid_workflow_instance FOREIGN KEY(workflow_instanceid) REFERENCES workflow_instance (workflow_instanceid)
+);
+
+CREATE INDEX ix_step_instance_events_workflow_event_typeid_eventkey ON step_instance_events (workflow_event_typeid, eventkey);
+
+CREATE TABLE subworkflow_instance (
+    workflow_instanceid BIGINT NOT NULL, 
+    stepid BIGINT NOT NULL, 
+    ind INTEGER NOT NULL, 
+    subworkflow_instanceid BIGINT NOT NULL, 
+    created TIMESTAMP WITHOUT TIME ZONE NOT NULL, 
+    CONSTRAINT pk_subworkflow_instance PRIMARY KEY (workflow_instanceid, stepid, ind), 
+    CONSTRAINT fk_subworkflow_instance_workflow_instanceid_workflow_instance FOREIGN KEY(workflow_instanceid) REFERENCES workflow_instance (workflow_instanceid), 
+    CONSTRAINT uq_subworkflow_instance_subworkflow_instanceid UNIQUE (subworkflow_instanceid)
+);
+
+UPDATE alembic_version SET version_num='0002' WHERE alembic_version.version_num = '0001';
+
 COMMIT;
 
 

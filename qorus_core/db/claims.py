@@ -25,6 +25,10 @@ from qorus_core.model.status import OrderStatus as S
 wi = t.workflow_instance
 oi = t.order_instance
 si = t.step_instance
+sgi = t.segment_instance
+
+#: the statuses of orders whose steps wait; due once their retry trigger passes
+WAITING = (S.ASYNC_WAITING, S.EVENT_WAITING, S.WAITING)
 
 
 @dataclass
@@ -47,6 +51,8 @@ class ClaimedOrder:
     dynamicdata: dict[str, Any] = field(default_factory=dict)
     steps: dict[tuple[int, int], StepRow] = field(default_factory=dict)
     has_sensitive: bool = False
+    #: the segment instances recorded so far: segmentid -> status code
+    segments: dict[int, str] = field(default_factory=dict)
 
 
 def _load(text: str | None) -> dict[str, Any]:
@@ -68,6 +74,8 @@ def claim_batch(
             wi.c.workflowstatus == S.RETRY,
             or_(wi.c.retry_trigger.is_(None), wi.c.retry_trigger <= ts),
         ),
+        # waiting orders whose wait ended (or whose async_delay passed)
+        and_(wi.c.workflowstatus.in_(WAITING), wi.c.retry_trigger <= ts),
     )
     q = (
         select(
@@ -94,7 +102,13 @@ def claim_batch(
     conn.execute(
         update(wi)
         .where(wi.c.workflow_instanceid.in_(ids))
-        .values(workflowstatus=S.IN_PROGRESS, status_sessionid=sessionid, modified=ts)
+        .values(
+            workflowstatus=S.IN_PROGRESS,
+            status_sessionid=sessionid,
+            modified=ts,
+            # a wait that ends while the order runs sets it again (see waits.wake_order)
+            retry_trigger=None,
+        )
     )
     _read_data(conn, orders)
     return [orders[i] for i in ids]
@@ -118,6 +132,7 @@ def claim_order(conn: Connection, wfiid: int, sessionid: int) -> ClaimedOrder | 
                 wi.c.workflowstatus == S.RETRY,
                 or_(wi.c.retry_trigger.is_(None), wi.c.retry_trigger <= ts),
             ),
+            and_(wi.c.workflowstatus.in_(WAITING), wi.c.retry_trigger <= ts),
         ),
     )
     r = conn.execute(dialect_for(conn).lock_rows(q)).first()
@@ -127,7 +142,12 @@ def claim_order(conn: Connection, wfiid: int, sessionid: int) -> ClaimedOrder | 
     conn.execute(
         update(wi)
         .where(wi.c.workflow_instanceid == wfiid)
-        .values(workflowstatus=S.IN_PROGRESS, status_sessionid=sessionid, modified=ts)
+        .values(
+            workflowstatus=S.IN_PROGRESS,
+            status_sessionid=sessionid,
+            modified=ts,
+            retry_trigger=None,
+        )
     )
     _read_data(conn, {order.workflow_instanceid: order})
     return order
@@ -167,6 +187,12 @@ def _read_data(conn: Connection, orders: dict[int, ClaimedOrder]) -> None:
             orders[int(wfiid)].steps[(int(stepid), int(ind))] = StepRow(
                 status, int(retries), bool(skip), custom
             )
+        for wfiid, segid, status in conn.execute(
+            select(sgi.c.workflow_instanceid, sgi.c.segmentid, sgi.c.segmentstatus).where(
+                sgi.c.workflow_instanceid.in_(again)
+            )
+        ):
+            orders[int(wfiid)].segments[int(segid)] = status
 
 
 def release(engine: Engine, sessionid: int, claimed: list[ClaimedOrder]) -> int:
@@ -193,6 +219,12 @@ def release_orders(conn: Connection, sessionid: int, claimed: list[ClaimedOrder]
                 wi.c.status_sessionid == sessionid,
                 wi.c.workflowstatus == S.IN_PROGRESS,
             )
-            .values(workflowstatus=status, status_sessionid=0, modified=ts)
+            .values(
+                workflowstatus=status,
+                status_sessionid=0,
+                modified=ts,
+                # the claim cleared the trigger: a waiting order given back is due again
+                **({"retry_trigger": ts} if status in WAITING else {}),
+            )
         ).rowcount
     return count

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from qorus_core.db import tables as t
@@ -76,6 +76,7 @@ _UPDATE_STEP = (
     .values(
         stepstatus=bindparam("p_status"),
         retries=bindparam("p_retries"),
+        skip=bindparam("p_skip"),
         custom_status=bindparam("p_custom"),
         started=bindparam("p_started"),
         completed=bindparam("p_completed"),
@@ -115,6 +116,8 @@ def step_params(
     custom_status: str | None,
     started: datetime,
     completed: datetime | None,
+    *,
+    skip: bool = False,
 ) -> dict[str, Any]:
     """The parameters of a step row write."""
     return {
@@ -123,7 +126,7 @@ def step_params(
         "p_ind": ind,
         "p_status": status,
         "p_retries": retries,
-        "p_skip": False,
+        "p_skip": skip,
         "p_custom": custom_status,
         "p_started": started,
         "p_completed": completed,
@@ -208,10 +211,14 @@ def finish_owned(
     add_errors: int = 0,
     add_warnings: int = 0,
     add_retry: bool = False,
+    wake_at: datetime | None = None,
 ) -> bool:
     """Give the order its final status ``values`` (columns of ``workflow_instance``) and the
-    counters to add, if this session still owns it; False when it does not."""
+    counters to add, if this session still owns it; False when it does not. ``wake_at``: the
+    order is due again then, unless a trigger set while it ran makes it due sooner."""
     vals = dict(values)
+    if wake_at is not None:
+        vals["retry_trigger"] = func.coalesce(wi.c.retry_trigger, wake_at)
     if add_errors:
         vals["errors"] = wi.c.errors + add_errors
     if add_warnings:
@@ -231,3 +238,33 @@ def _info_text(info: Any) -> str | None:
         return json.dumps(info, default=str)
     except (TypeError, ValueError):
         return str(info)
+
+
+def write_segment(
+    conn: Connection,
+    wfiid: int,
+    workflowid: int,
+    segmentid: int,
+    status: str,
+    exists: bool,
+    ts: datetime,
+) -> None:
+    """Record a segment instance's status (insert the first time, update after)."""
+    sg = t.segment_instance
+    if exists:
+        conn.execute(
+            update(sg)
+            .where(sg.c.workflow_instanceid == wfiid, sg.c.segmentid == segmentid)
+            .values(segmentstatus=status, modified=ts)
+        )
+    else:
+        conn.execute(
+            insert(sg).values(
+                workflow_instanceid=wfiid,
+                segmentid=segmentid,
+                workflowid=workflowid,
+                segmentstatus=status,
+                created=ts,
+                modified=ts,
+            )
+        )

@@ -216,6 +216,69 @@ queue_data = Table(
     Index(None, "workflow_instanceid", "stepid", "ind"),
 )
 
+# the workflow synchronization events: one row per (event type, key), posted or only bound
+workflow_events = Table(
+    "workflow_events",
+    metadata,
+    Column(
+        "workflow_event_typeid",
+        ForeignKey("workflow_event_types.workflow_event_typeid"),
+        primary_key=True,
+    ),
+    Column("eventkey", String(240), primary_key=True),
+    Column("posted", Boolean, nullable=False, default=False),
+    _created(),
+    _modified(),
+)
+
+# which EVENT step instance waits on which event
+step_instance_events = Table(
+    "step_instance_events",
+    metadata,
+    Column(
+        "workflow_instanceid",
+        ForeignKey("workflow_instance.workflow_instanceid"),
+        primary_key=True,
+    ),
+    Column("stepid", ID, primary_key=True, autoincrement=False),
+    Column("ind", Integer, primary_key=True, autoincrement=False),
+    Column("workflow_event_typeid", ID, nullable=False),
+    Column("eventkey", String(240), nullable=False),
+    _created(),
+    Index(None, "workflow_event_typeid", "eventkey"),
+)
+
+# the child order bound to a SUBWORKFLOW step instance
+subworkflow_instance = Table(
+    "subworkflow_instance",
+    metadata,
+    Column(
+        "workflow_instanceid",
+        ForeignKey("workflow_instance.workflow_instanceid"),
+        primary_key=True,
+    ),
+    Column("stepid", ID, primary_key=True, autoincrement=False),
+    Column("ind", Integer, primary_key=True, autoincrement=False),
+    Column("subworkflow_instanceid", ID, nullable=False, unique=True),
+    _created(),
+)
+
+# feedback a child order leaves for its parent (``leaveParentFeedback``)
+order_feedback = Table(
+    "order_feedback",
+    metadata,
+    Column(
+        "workflow_instanceid",
+        ForeignKey("workflow_instance.workflow_instanceid"),
+        primary_key=True,
+    ),
+    Column("feedback_key", String(160), primary_key=True),
+    Column("child_workflow_instanceid", ID, nullable=False),
+    Column("value", LongText),
+    _created(),
+    _modified(),
+)
+
 # --------------------------------------------------------------------------- audit
 
 audit_events = Table(

@@ -34,6 +34,13 @@ class StepDef:
     classes: tuple[str, ...]
     depends_on: tuple[int, ...]
     segmentid: int
+    #: the async queue of an ASYNC step, the event type of an EVENT step
+    queueid: int | None = None
+    event_typeid: int | None = None
+
+    @property
+    def is_array(self) -> bool:
+        return self.arraytype != "NONE"
 
 
 @dataclass(frozen=True)
@@ -164,6 +171,12 @@ def load_workflow(conn: Connection, workflowid: int) -> WorkflowDef:
                 classes=tuple(_json(sm["classes"], [])),
                 depends_on=tuple(sorted(deps[sid])),
                 segmentid=int(segments.get(sid, 0)),
+                queueid=None if sm["queueid"] is None else int(sm["queueid"]),
+                event_typeid=(
+                    None
+                    if sm["workflow_event_typeid"] is None
+                    else int(sm["workflow_event_typeid"])
+                ),
             )
     wdef.order = _topological(wdef.steps)
     wdef.errors = load_errors(conn, workflowid)

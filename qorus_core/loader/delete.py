@@ -39,6 +39,9 @@ _ORDER_CHILDREN: tuple[Table, ...] = (
     t.step_instance,
     t.error_instance,
     t.queue_data,
+    t.step_instance_events,
+    t.subworkflow_instance,
+    t.order_feedback,
 )
 
 

@@ -33,6 +33,8 @@ class RunEnv:
     options: dict[str, object]
     max_retries: int
     recover_delay: int
+    #: what step types read: async_delay, max-async-retries
+    settings: dict[str, Any] = field(default_factory=dict)
     #: told when an order was left in RETRY, so the instance wakes when it is due
     on_retry: Callable[[datetime], None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)

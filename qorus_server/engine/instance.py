@@ -100,6 +100,10 @@ class ExecutionInstance:
             options={k: v for k, v in wdef.options.items()},
             max_retries=int(option_value(wdef, self.runtime, "max-retries")),
             recover_delay=int(option_value(wdef, self.runtime, "recover_delay")),
+            settings={
+                name: int(option_value(wdef, self.runtime, name))
+                for name in ("async_delay", "max-async-retries")
+            },
             on_retry=self._on_retry,
         )
         env.call_hook("oneTimeInit")

@@ -13,19 +13,19 @@ COMPLETE and which is not COMPLETE itself) therefore runs ``validation()`` befor
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from qorus_core.db import sensitive
+from qorus_core.db import sensitive, waits
 from qorus_core.db import steps as steps_db
 from qorus_core.db.claims import ClaimedOrder, StepRow
 from qorus_core.db.refdata import now
 from qorus_core.db.unit import dumps
 from qorus_core.db.wfdefs import StepDef
-from qorus_core.model.status import ORDER_STATUS_NAMES, STATUS_RANK
+from qorus_core.model.status import ORDER_STATUS_CODES, ORDER_STATUS_NAMES, STATUS_RANK
 from qorus_core.model.status import OrderStatus as S
 from qorus_server.engine import steptypes
 from qorus_server.engine.env import RunEnv
@@ -33,7 +33,14 @@ from qorus_server.engine.errors import ResolvedError, from_exception, resolve
 from qorus_server.engine.steptypes import StepCall
 from qorus_server.engine.workerdb import WorkerDb
 from qorus_server.userapi import context
-from qorus_server.userapi.context import OrderContext
+from qorus_server.userapi.context import OrderContext, StepWait
+
+#: the step statuses of a wait: the step type's ``resume`` looks at the wait when it comes back
+_WAITS = (S.ASYNC_WAITING, S.EVENT_WAITING, S.WAITING)
+#: the order statuses a pass can end with besides COMPLETE and INCOMPLETE
+_ORDER_RESULTS = (S.ERROR, S.RETRY, *_WAITS)
+#: the element of an empty array's one (skipped) step instance
+_EMPTY = object()
 
 
 class LostOwnership(Exception):
@@ -49,6 +56,11 @@ class StepOutcome:
     started: datetime
     errors: list[ResolvedError]
     retry_delay: int | None
+    wait: StepWait | None = None
+    call: StepCall | None = None
+    skip: bool = False
+    #: array elements to record as IN-PROGRESS with the first element's commit
+    placeholders: list[int] = field(default_factory=list)
 
 
 class OrderRunner:
@@ -57,6 +69,10 @@ class OrderRunner:
     def __init__(self, env: RunEnv, db: WorkerDb) -> None:
         self.env = env
         self.db = db
+        #: the earliest time a wait of this pass ends by itself (async_delay)
+        self._until: datetime | None = None
+        #: workflows with orders woken by this pass's commits (parents of finished children)
+        self._woken: set[int] = set()
 
     # ------------------------------------------------------------------ order
 
@@ -99,18 +115,47 @@ class OrderRunner:
             context.reset_current(token)
         return final
 
+    # ------------------------------------------------------------------ step states
+
+    def _state(self, steps: dict[tuple[int, int], StepRow], sid: int) -> str | None:
+        """A step's status over its instances (an array step has one per element): None
+        before it ran, COMPLETE when every instance is, else the highest-ranked other one."""
+        if not self.env.wdef.steps[sid].is_array:
+            row = steps.get((sid, 0))
+            return None if row is None else row.status
+        found = [r.status for (s, _), r in steps.items() if s == sid]
+        if not found:
+            return None
+        open_ = [ORDER_STATUS_NAMES[c] for c in found if c != S.COMPLETE]
+        if not open_:
+            return S.COMPLETE
+        return ORDER_STATUS_CODES[max(open_, key=lambda n: STATUS_RANK.get(n, 0))]
+
     def _runnable(self, steps: dict[tuple[int, int], StepRow], ran: set[int]) -> StepDef | None:
+        """The next step to run: not run in this pass, neither COMPLETE nor ERROR, and with
+        every step it depends on COMPLETE (a waiting step runs to look at its wait)."""
         wdef = self.env.wdef
         for sid in wdef.order:
-            if sid in ran:
-                continue
-            row = steps.get((sid, 0))
-            if row is not None and row.status in (S.COMPLETE, S.ERROR):
+            if sid in ran or self._state(steps, sid) in (S.COMPLETE, S.ERROR):
                 continue
             step = wdef.steps[sid]
-            if all((d, 0) in steps and steps[(d, 0)].status == S.COMPLETE for d in step.depends_on):
+            if all(self._state(steps, d) == S.COMPLETE for d in step.depends_on):
                 return step
         return None
+
+    def _derive(self, steps: dict[tuple[int, int], StepRow]) -> str:
+        """The order's status from its steps' statuses by rank."""
+        wdef = self.env.wdef
+        states = [self._state(steps, sid) for sid in wdef.steps]
+        if all(st == S.COMPLETE for st in states):
+            return S.COMPLETE
+        names = [ORDER_STATUS_NAMES[st] for st in states if st is not None and st != S.COMPLETE]
+        if not names:
+            return S.INCOMPLETE
+        best = ORDER_STATUS_CODES[max(names, key=lambda n: STATUS_RANK.get(n, 0))]
+        return best if best in _ORDER_RESULTS else S.INCOMPLETE
+
+    # ------------------------------------------------------------------ the order's steps
 
     def _run_steps(self, ctx: OrderContext, order: ClaimedOrder) -> str:
         steps = order.steps
@@ -121,62 +166,127 @@ class OrderRunner:
         if order.status == S.RETRY:
             while (s := self._runnable(steps, ran | frontier)) is not None:
                 frontier.add(s.stepid)
+        self._until = None
+        self._woken = set()
+        outcomes: list[StepOutcome] = []
         step = self._runnable(steps, ran)
         if step is None:
             # nothing can run (e.g. every step was skipped): settle the order's status
             final = self._derive(steps)
             with self.db.tx() as conn:
                 self._finish(conn, ctx, order, final, [], None)
-            self._post_status(order, final)
+            self._after(order, final)
             return final
         while step is not None:
-            prev = steps.get((step.stepid, 0))
-            outcome = self._run_step(ctx, step, prev, step.stepid in frontier)
-            ran.add(step.stepid)
-            steps[(step.stepid, 0)] = StepRow(
-                outcome.status, outcome.retries, False, ctx.custom_status, True
-            )
-            step = self._runnable(steps, ran)
-            final = None if step is not None else self._derive(steps)
-            with self.db.tx() as conn:
-                self._commit_step(conn, ctx, order, outcome, prev, final is not None)
-                if final is not None:
-                    self._finish(conn, ctx, order, final, [outcome], outcome.retry_delay)
-            ctx.dynamic_dirty = False
-            ctx.key_changes.clear()
+            current = step
+            validate = current.stepid in frontier
+            items = self._elements(ctx, current, steps)
+            ran.add(current.stepid)
+            for n, (ind, arg, array_error) in enumerate(items):
+                prev = steps.get((current.stepid, ind))
+                outcome = self._run_step(ctx, current, ind, arg, prev, validate, array_error)
+                if n == 0 and current.is_array:
+                    outcome.placeholders = [
+                        i for i, _, _ in items[1:] if (current.stepid, i) not in steps
+                    ]
+                steps[(current.stepid, ind)] = StepRow(
+                    outcome.status, outcome.retries, outcome.skip, ctx.custom_status, True
+                )
+                for i in outcome.placeholders:
+                    steps[(current.stepid, i)] = StepRow(S.IN_PROGRESS, 0, False, None, True)
+                if n == len(items) - 1:
+                    step = self._runnable(steps, ran)
+                    final = None if step is not None else self._derive(steps)
+                with self.db.tx() as conn:
+                    status = self._commit_step(conn, ctx, order, outcome, prev, final is not None)
+                    if status != steps[(current.stepid, ind)].status:
+                        # an event posted before the bind completes the step at once
+                        steps[(current.stepid, ind)].status = status
+                        if final is not None:
+                            step = self._runnable(steps, ran)
+                            final = self._derive(steps) if step is None else None
+                    self._segment(conn, ctx, order, steps, current.stepid)
+                    outcomes.append(outcome)
+                    if final is not None:
+                        self._finish(conn, ctx, order, final, outcomes, outcome.retry_delay)
+                ctx.dynamic_dirty = False
+                ctx.key_changes.clear()
         assert final is not None
-        self._post_status(order, final)
+        self._after(order, final)
         return final
 
-    def _derive(self, steps: dict[tuple[int, int], StepRow]) -> str:
-        """The order's status from its steps' statuses by rank."""
-        wdef = self.env.wdef
-        if all((sid, 0) in steps and steps[(sid, 0)].status == S.COMPLETE for sid in wdef.steps):
-            return S.COMPLETE
-        names = [ORDER_STATUS_NAMES[r.status] for r in steps.values() if r.status != S.COMPLETE]
-        if not names:
-            return S.INCOMPLETE
-        best = max(names, key=lambda s: STATUS_RANK.get(s, 0))
-        return {"ERROR": S.ERROR, "RETRY": S.RETRY}.get(best, S.INCOMPLETE)
+    def _elements(
+        self,
+        ctx: OrderContext,
+        step: StepDef,
+        steps: dict[tuple[int, int], StepRow],
+    ) -> list[tuple[int, object, Exception | None]]:
+        """What to run of a step: ``(ind, element, error)``; ``[(0, None, None)]`` for a plain
+        step, the elements of ``array()`` not yet COMPLETE for an array step (an empty array:
+        one skipped instance; a failing ``array()``: its error on instance 0)."""
+        if not step.is_array:
+            return [(0, None, None)]
+        ctx.begin_step(step.stepid, step.name, step.version, 0, 0)
+        try:
+            obj = self.env.codecache.step_class(self.env.wdef, step)()
+            elements = list(obj.array())
+        except Exception as exc:
+            return [(0, None, exc)]
+        if not elements:
+            return [(0, _EMPTY, None)]
+        return [
+            (i, e, None)
+            for i, e in enumerate(elements)
+            if steps.get((step.stepid, i)) is None or steps[(step.stepid, i)].status != S.COMPLETE
+        ]
 
     # ------------------------------------------------------------------ one step
 
     def _run_step(
-        self, ctx: OrderContext, step: StepDef, prev: StepRow | None, validate: bool
+        self,
+        ctx: OrderContext,
+        step: StepDef,
+        ind: int,
+        arg: object,
+        prev: StepRow | None,
+        validate: bool,
+        array_error: Exception | None = None,
     ) -> StepOutcome:
         env = self.env
         retries = prev.retries if prev is not None else 0
-        ctx.begin_step(step.stepid, step.name, step.version, 0, retries)
+        ctx.begin_step(step.stepid, step.name, step.version, ind, retries)
+        ctx.steptype, ctx.queueid, ctx.event_typeid = step.steptype, step.queueid, step.event_typeid
         started = now()
-        status = S.COMPLETE
+        status: str = S.COMPLETE
+        skip = arg is _EMPTY
+        prev_status = prev.status if prev is not None else None
+        call: StepCall | None = None
         try:
-            kind = steptypes.find(step.steptype, step.arraytype != "NONE")
+            if array_error is not None:
+                raise array_error
+            kind = steptypes.find(step.steptype, step.is_array)
             if kind is None:
                 raise ValueError(f"step type {step.steptype} ({step.arraytype}) is not registered")
-            obj = env.codecache.step_class(env.wdef, step)()
-            call = StepCall(ctx, step, env.logger)
-            if not validate or kind.recover(obj, call):
-                kind.run(obj, call)
+            call = StepCall(
+                ctx,
+                step,
+                env.logger,
+                db=self.db,
+                arg=arg,
+                array=step.is_array,
+                prev_status=prev_status,
+                validate=validate,
+                settings=env.settings,
+            )
+            if not skip:
+                obj = env.codecache.step_class(env.wdef, step)()
+                if prev_status in _WAITS and kind.resume is not None:
+                    again = kind.resume(obj, call)
+                else:
+                    again = not validate or kind.recover(obj, call)
+                if again and not ctx.errors:
+                    ctx.wait = None
+                    kind.run(obj, call)
         except Exception as exc:
             ctx.errors.append(from_exception(exc))
         resolved = [resolve(env.wdef, e) for e in ctx.errors]
@@ -186,9 +296,10 @@ class OrderRunner:
             level = logging.ERROR if r.changes_status else logging.WARNING
             env.logger.log(
                 level,
-                "order %d step %s: %s %s: %s",
+                "order %d step %s%s: %s %s: %s",
                 ctx.workflow_instanceid,
                 step.name,
+                f"[{ind}]" if step.is_array else "",
                 r.severity,
                 r.error,
                 r.description,
@@ -201,6 +312,7 @@ class OrderRunner:
                 status = S.RETRY
             if r.retry_delay is not None:
                 delay = r.retry_delay
+        retries = ctx.step_retries
         if status == S.RETRY:
             if retries >= env.max_retries:
                 env.logger.error(
@@ -212,7 +324,12 @@ class OrderRunner:
                 status = S.ERROR
             else:
                 retries += 1
-        return StepOutcome(step.stepid, 0, status, retries, started, resolved, delay)
+        wait = ctx.wait if status == S.COMPLETE else None
+        if wait is not None:
+            status = wait.status
+        return StepOutcome(
+            step.stepid, ind, status, retries, started, resolved, delay, wait, call, skip
+        )
 
     # ------------------------------------------------------------------ commits
 
@@ -224,12 +341,20 @@ class OrderRunner:
         out: StepOutcome,
         prev: StepRow | None,
         final: bool,
-    ) -> None:
-        """Write the step's row, data, keys and errors; unless ``final`` (where the order
-        update checks it), make sure this session still owns the order."""
+    ) -> str:
+        """Write the step's row, what it waits on, data, keys and errors; unless ``final``
+        (where the order update checks it), make sure this session still owns the order.
+        Returns the step's status as written (an event already posted completes the step)."""
         wfiid = order.workflow_instanceid
         sessionid = self.env.runtime.sessionid
         ts = now()
+        if out.wait is not None and out.call is not None:
+            kind = steptypes.find(out.call.step.steptype, out.call.step.is_array)
+            if kind is not None and kind.commit is not None:
+                out.status = kind.commit(conn, out.call, out.wait, ts)
+            until = out.wait.until
+            if out.status in _WAITS and until is not None:
+                self._until = until if self._until is None else min(self._until, until)
         params = steps_db.step_params(
             wfiid,
             out.stepid,
@@ -239,6 +364,7 @@ class OrderRunner:
             ctx.custom_status,
             out.started,
             ts if out.status == S.COMPLETE else None,
+            skip=out.skip,
         )
         if prev is None and not final:
             if not steps_db.insert_step_owned(conn, params, sessionid):
@@ -247,6 +373,14 @@ class OrderRunner:
             steps_db.write_step(conn, params, exists=prev is not None)
             if not final:
                 self._check_owner(conn, order)
+        for ind in out.placeholders:
+            steps_db.write_step(
+                conn,
+                steps_db.step_params(
+                    wfiid, out.stepid, ind, S.IN_PROGRESS, 0, None, out.started, None
+                ),
+                exists=False,
+            )
         if ctx.dynamic_dirty:
             steps_db.update_dynamic(conn, wfiid, dumps(ctx.dynamicdata), ts)
         if ctx.key_changes:
@@ -279,6 +413,37 @@ class OrderRunner:
                     for e in out.errors
                 ],
             )
+        return out.status
+
+    def _segment(
+        self,
+        conn: Connection,
+        ctx: OrderContext,
+        order: ClaimedOrder,
+        steps: dict[tuple[int, int], StepRow],
+        stepid: int,
+    ) -> None:
+        """Record the status of the step's segment when it changed: COMPLETE when all its
+        steps are, the highest-ranked status of its open steps, else IN-PROGRESS."""
+        wdef = self.env.wdef
+        seg = wdef.steps[stepid].segmentid
+        states = [self._state(steps, s.stepid) for s in wdef.steps.values() if s.segmentid == seg]
+        if all(st == S.COMPLETE for st in states):
+            status = str(S.COMPLETE)
+        else:
+            open_ = [ORDER_STATUS_NAMES[st] for st in states if st not in (None, S.COMPLETE)]
+            status = (
+                ORDER_STATUS_CODES[max(open_, key=lambda n: STATUS_RANK.get(n, 0))]
+                if open_
+                else S.IN_PROGRESS
+            )
+        known = order.segments.get(seg)
+        if known == status:
+            return
+        steps_db.write_segment(
+            conn, order.workflow_instanceid, wdef.workflowid, seg, status, known is not None, now()
+        )
+        order.segments[seg] = status
 
     def _check_owner(self, conn: Connection, order: ClaimedOrder) -> None:
         if not steps_db.touch_owned(
@@ -305,6 +470,10 @@ class OrderRunner:
         errors = sum(1 for o in outcomes for e in o.errors if e.changes_status)
         warnings = sum(1 for o in outcomes for e in o.errors if not e.changes_status)
         plain = not (errors or warnings or ctx.custom_status or ctx.reschedule or ctx.blocked)
+        if order.parent_workflow_instanceid is not None and final in (S.COMPLETE, S.ERROR):
+            woken = waits.wake_parent(conn, order.workflow_instanceid, final)
+            if woken is not None:
+                self._woken.add(woken)
         if final == S.COMPLETE and plain:
             if not steps_db.complete_owned(
                 conn, order.workflow_instanceid, self.env.runtime.sessionid, ts
@@ -339,13 +508,23 @@ class OrderRunner:
             add_errors=errors,
             add_warnings=warnings,
             add_retry=final == S.RETRY,
+            # a wait that ended while the order ran has set the trigger already
+            wake_at=self._until if final in _WAITS else None,
         ):
             raise LostOwnership()
         if final == S.RETRY:
             self.env.note_retry(values["retry_trigger"])
+        elif final in _WAITS and self._until is not None:
+            self.env.note_retry(self._until)
 
-    def _post_status(self, order: ClaimedOrder, final: str) -> None:
-        events = self.env.runtime.events
+    def _after(self, order: ClaimedOrder, final: str) -> None:
+        """After the last commit: wake the local instances of woken parents' workflows and
+        tell event clients the order's new status."""
+        rt = self.env.runtime
+        if rt.on_new_order is not None:
+            for wf in sorted(self._woken):
+                rt.on_new_order(wf)
+        events = rt.events
         if events is None:
             return
         wdef = self.env.wdef

@@ -72,6 +72,22 @@ class PendingError:
 
 
 @dataclass
+class StepWait:
+    """What a step's code asked to wait on (or that it skips the wait), committed with the
+    step: ``kind`` is ``async`` (``key`` on queue ``refid``), ``event`` (``key`` of event type
+    ``refid``), ``subworkflow`` (child order ``child``), ``stay`` (still waiting, nothing new to
+    write) or ``skip``; ``status`` the step's status when no error was raised; ``until`` when
+    the order is due again without outside help."""
+
+    kind: str
+    status: str
+    key: str | None = None
+    refid: int | None = None
+    child: int | None = None
+    until: datetime | None = None
+
+
+@dataclass
 class OrderContext:
     """The order a worker is processing and the step it runs, with what the step changed."""
 
@@ -104,6 +120,12 @@ class OrderContext:
     custom_status: str | None = None
     blocked: bool = False
     reschedule: datetime | None = None
+    #: the running step's type (NORMAL, ASYNC, EVENT, SUBWORKFLOW), queue and event type
+    steptype: str = "NORMAL"
+    queueid: int | None = None
+    event_typeid: int | None = None
+    #: set by submitAsyncKey, bindEvent, bindSubworkflow and the skip calls
+    wait: StepWait | None = None
 
     def begin_step(self, stepid: int, name: str, version: str, ind: int, retries: int) -> None:
         self.stepid, self.stepname, self.stepversion = stepid, name, version
@@ -111,6 +133,7 @@ class OrderContext:
         self.errors = []
         self.retry_delay = None
         self.custom_status = None
+        self.wait = None
 
 
 _current: ContextVar[OrderContext | None] = ContextVar("qorus_order_context", default=None)

@@ -18,10 +18,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SERVER = ROOT / "qorus_server"
 
-#: folders of qorus_server not scanned yet (their SQL moves to qorus_core/db separately);
-#: drop an entry once its SQL has moved
-NOT_YET: tuple[str, ...] = ()
-
 BUILDERS = frozenset({"select", "insert", "update", "delete", "text"})
 
 
@@ -76,8 +72,7 @@ def findings(source: str, filename: str) -> list[str]:
 
 
 def _sources() -> list[Path]:
-    skip = tuple(ROOT / p for p in NOT_YET)
-    return sorted(p for p in SERVER.rglob("*.py") if not any(p.is_relative_to(s) for s in skip))
+    return sorted(SERVER.rglob("*.py"))
 
 
 def test_qorus_server_builds_no_sql() -> None:
@@ -116,8 +111,3 @@ def test_the_scan_sees_sql(source: str) -> None:
 )
 def test_the_scan_ignores_what_is_not_sql(source: str) -> None:
     assert not findings(source, "m.py")
-
-
-def test_the_exclusions_exist() -> None:
-    for p in NOT_YET:
-        assert (ROOT / p).is_dir(), f"{p} no longer exists: drop it from NOT_YET"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qorus_server.engine.steptypes import normal
+from qorus_server.engine.steptypes import asynchronous, event, normal, subworkflow
 from qorus_server.engine.steptypes.registry import (
     StepCall,
     StepType,
@@ -12,4 +12,15 @@ from qorus_server.engine.steptypes.registry import (
     unregister,
 )
 
-__all__ = ["StepCall", "StepType", "find", "names", "normal", "register", "unregister"]
+__all__ = [
+    "StepCall",
+    "StepType",
+    "asynchronous",
+    "event",
+    "find",
+    "names",
+    "normal",
+    "register",
+    "subworkflow",
+    "unregister",
+]

@@ -128,8 +128,9 @@ def test_workflow_class_hooks_and_imports(
     assert [tuple(k) for k in keys] == [("k1", "v7")]
 
 
-def test_unsupported_step_types_fail_at_start(engine: Engine, manager: WorkflowManager) -> None:
+def test_unregistered_step_types_fail_at_start(engine: Engine, manager: WorkflowManager) -> None:
     from qorus_core.model.errors import QorusError
+    from qorus_server.engine import steptypes
 
     add_step(
         engine,
@@ -147,11 +148,19 @@ def test_unsupported_step_types_fail_at_start(engine: Engine, manager: WorkflowM
     )
     add_workflow(engine, "HASASYNC", ["ArrS0", "AsyncS"])
     add_workflow(engine, "HASARRAY", ["ArrS"])
-    for name, word in (("HASASYNC", "ASYNC"), ("HASARRAY", "array")):
-        with pytest.raises(QorusError) as exc:
-            manager.start_workflow(name)
-        assert exc.value.code == "WORKFLOW-START-ERROR"
-        assert word in exc.value.desc
+    saved = [steptypes.find("ASYNC"), steptypes.find("NORMAL", True)]
+    steptypes.unregister("ASYNC")
+    steptypes.unregister("NORMAL", True)
+    try:
+        for name, word in (("HASASYNC", "ASYNC"), ("HASARRAY", "array")):
+            with pytest.raises(QorusError) as exc:
+                manager.start_workflow(name)
+            assert exc.value.code == "WORKFLOW-START-ERROR"
+            assert word in exc.value.desc
+    finally:
+        for kind in saved:
+            assert kind is not None
+            steptypes.register(kind)
     assert manager.list_executions() == []
 
 

@@ -60,5 +60,7 @@ def test_unregistered_type_is_refused_at_start(engine: Engine, manager: Workflow
     with engine.begin() as conn:
         conn.execute(update(t.steps).where(t.steps.c.stepid == sid).values(steptype="TESTKIND2"))
     add_workflow(engine, "TESTKINDWF2", ["TK2"])
-    with pytest.raises(Exception, match="TESTKIND2 step; this version runs NORMAL steps only"):
+    with pytest.raises(
+        Exception, match="TESTKIND2 step; this version runs ASYNC, EVENT, NORMAL, SUBWORKFLOW"
+    ):
         manager.start_workflow("TESTKINDWF2")
