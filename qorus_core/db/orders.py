@@ -224,9 +224,11 @@ def create_orders(
     *,
     events: EventSink | None = None,
     cipher: SensitiveCipher | None = None,
+    subworkflow: bool = False,
 ) -> list[int]:
     """Create several orders of one workflow in one transaction (all or none); orders with
-    ``sensitive_data`` need the ``cipher`` of the sensitive-data-key."""
+    ``sensitive_data`` need the ``cipher`` of the sensitive-data-key; ``subworkflow``: children
+    of a SUBWORKFLOW step (their parent is given in each order's fields)."""
     if not orders:
         return []
     ts = now()
@@ -245,7 +247,7 @@ def create_orders(
                 "workflowstatus_orig": o.status_orig,
                 "status_sessionid": 0,
                 "parent_workflow_instanceid": o.parent_id,
-                "subworkflow": False,
+                "subworkflow": subworkflow,
                 "synchronous": False,
                 "priority": o.priority,
                 "scheduled": o.scheduled,

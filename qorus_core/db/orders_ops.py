@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from qorus_core.db import sensitive
+from qorus_core.db import sensitive, waits
 from qorus_core.db import tables as t
 from qorus_core.db.order_row import lock_order_row
 from qorus_core.db.orders import (
@@ -355,6 +355,8 @@ def skip_step(
         conn.execute(
             update(si).where(key).values(stepstatus=OrderStatus.COMPLETE, skip=True, completed=ts)
         )
+        # an async step's key no longer waits
+        waits.close_waiting(conn, order["workflow_instanceid"], int(stepid), int(ind), ts)
         new = order["workflowstatus"]
         if not noretry and new in (
             OrderStatus.ERROR,

@@ -286,6 +286,15 @@ opt(
 )
 opt("detach-delay", "int", 3600, "seconds an idle order stays in the order cache", min=0)
 opt("sync-delay", "int", 3600, "seconds a workflow synchronization event stays cached", min=0)
+opt(
+    "synchronous-wait-timeout",
+    "int",
+    60,
+    "seconds a synchronous execution waits on an order whose steps wait (ASYNC-WAITING, "
+    "EVENT-WAITING, WAITING) before it answers with the order's status",
+    min=0,
+    max=86400,
+)
 opt("cache-max", "int", 50000, "most orders held in the order cache", min=1)
 opt(
     "workflow-workers",

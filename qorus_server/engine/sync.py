@@ -7,20 +7,23 @@ flag set, so the workflow's normal execution instances never claim it (see
 (listed under ``exec`` while it runs, without worker threads) runs it with the same
 :class:`~qorus_server.engine.runner.OrderRunner` as normal instances, one commit per step, and
 waits out RETRY delays until the order is COMPLETE or ERROR (or BLOCKED by its code, or the
-system stops). The flag is cleared at the end, so a later manual retry of the order is run by
-the normal instances; crash recovery clears it too.
+system stops). An order whose steps wait (ASYNC-WAITING, EVENT-WAITING, WAITING) is run again
+as soon as its wait ends; once ``synchronous-wait-timeout`` passes, the answer is the order's
+status at that moment and the normal instances take the order over. The flag is cleared at
+the end, so a later manual retry of the order is run by the normal instances; crash recovery
+clears it too.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from qorus_core.db import orders
 from qorus_core.db import workflow_runs as runs_db
-from qorus_core.db.claims import claim_order
+from qorus_core.db.claims import WAITING, claim_order
 from qorus_core.db.refdata import now
 from qorus_core.db.unit import after_commit, loads
 from qorus_core.model.errors import QorusError
@@ -102,6 +105,8 @@ def _due(engine: Any, wfiid: int) -> tuple[str, datetime | None]:
 def _run(inst: ExecutionInstance, wfiid: int) -> None:
     rt = inst.runtime
     db = WorkerDb(rt.engine)
+    # an order whose steps wait answers with its status once this passes
+    deadline = now() + timedelta(seconds=int(rt.options.get("synchronous-wait-timeout")))
     try:
         while not rt.stop_event.is_set() and not inst._stopping:
             try:
@@ -115,6 +120,15 @@ def _run(inst: ExecutionInstance, wfiid: int) -> None:
                 raise
             if order is None:
                 status, trigger = _due(rt.engine, wfiid)
+                if status in WAITING:
+                    # woken by whatever ends the wait (its trigger), or answer at the deadline
+                    left = (deadline - now()).total_seconds()
+                    if left <= 0:
+                        return
+                    if trigger is not None:
+                        left = min(left, (trigger - now()).total_seconds() + 0.01)
+                    rt.stop_event.wait(min(max(left, 0.0), 0.1))
+                    continue
                 if status != S.RETRY or trigger is None:
                     return  # final (or BLOCKED / CANCELED meanwhile, or owned elsewhere)
                 secs = (trigger - now()).total_seconds()
@@ -129,7 +143,7 @@ def _run(inst: ExecutionInstance, wfiid: int) -> None:
                 raise
             inst.holdings.discard((wfiid,))
             inst.processed += 1
-            if final != S.RETRY:
+            if final != S.RETRY and final not in WAITING:
                 return
     finally:
         db.close()

@@ -6,16 +6,19 @@ both work because the engine registers this module as ``wf`` in ``sys.modules``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from qorus_core.db import waits
+from qorus_core.db.orders import create_orders
+from qorus_core.db.unit import after_commit
+from qorus_core.db.wfdefs import find_workflow
 from qorus_core.model.errors import QorusError
+from qorus_core.model.status import OrderStatus as S
 
-from . import omq
+from . import context, omq
+from .context import StepWait
 from .wfapi import WorkflowApi
-
-
-def _not_yet(what: str) -> QorusError:
-    return QorusError(f"{what} is not supported by this version yet", code="STEP-TYPE-ERROR")
 
 
 class QorusStepBase:
@@ -52,23 +55,71 @@ class QorusNormalArrayStep(QorusStepBase):
         return omq.StatRetry
 
 
+def _step(kind: str, call: str) -> context.OrderContext:
+    """The running step's context, refused unless it is a ``kind`` step that has not bound or
+    skipped its wait yet."""
+    ctx = context.require()
+    if ctx.steptype != kind:
+        raise QorusError(
+            f"{call}() can only be called in a {kind} step ({ctx.stepname} is {ctx.steptype})",
+            code=_WRONG_STEP[kind],
+        )
+    if ctx.wait is not None:
+        raise QorusError(
+            f"{call}() called after the step already bound or skipped its wait",
+            code="INVALID-FUNCTION-CALL" if kind == "ASYNC" else _WRONG_STEP[kind],
+        )
+    return ctx
+
+
+_WRONG_STEP = {
+    "ASYNC": "ASYNC-STEP-ERROR",
+    "EVENT": "EVENT-STEP-ERROR",
+    "SUBWORKFLOW": "SUBWORKFLOW-ERROR",
+}
+
+
+def _key(value: object, what: str) -> str:
+    if not isinstance(value, str | int) or isinstance(value, bool) or str(value) == "":
+        raise QorusError(f"{what} must be a non-empty string", code="INVALID-KEY")
+    key = str(value)
+    if len(key) > 240:
+        raise QorusError(f"{what} is longer than 240 characters", code="INVALID-KEY")
+    return key
+
+
 class QorusAsyncStep(QorusStepBase):
-    """An ASYNC step (executed by a later version of the engine)."""
+    """An ASYNC step: ``primary()`` calls ``submitAsyncKey(key)`` (or ``skipAsyncStep()``); the
+    step waits until data for the key arrive, then ``end(data)`` runs (raise or call
+    ``stepError`` there to fail the step). ``validation(async_key)`` decides after a crash or
+    when ``async_delay`` passed without data."""
 
     def primary(self) -> None:
         raise NotImplementedError(f"{type(self).__name__} does not define primary()")
 
-    def validation(self, async_key: str) -> str:
+    def validation(self, async_key: str | None) -> str:
         return omq.StatRetry
 
     def end(self, queue_data: object) -> None:
         return None
 
-    def submitAsyncKey(self, key: str) -> None:
-        raise _not_yet("ASYNC steps")
+    @staticmethod
+    def submitAsyncKey(key: str) -> None:
+        ctx = _step("ASYNC", "submitAsyncKey")
+        text = _key(key, "the async key")
+        if ctx.queueid is None:
+            raise QorusError(f"step {ctx.stepname} has no queue", code="ASYNC-STEP-ERROR")
+        with ctx.runtime.engine.connect() as conn:
+            if waits.key_taken(conn, ctx.queueid, text):
+                raise QorusError(
+                    f"key {text!r} is already in use on the step's queue", code="DUPLICATE-KEY"
+                )
+        ctx.wait = StepWait("async", S.ASYNC_WAITING, key=text, refid=ctx.queueid)
 
-    def skipAsyncStep(self) -> None:
-        raise _not_yet("ASYNC steps")
+    @staticmethod
+    def skipAsyncStep() -> None:
+        ctx = _step("ASYNC", "skipAsyncStep")
+        ctx.wait = StepWait("skip", S.COMPLETE)
 
 
 class QorusAsyncArrayStep(QorusAsyncStep):
@@ -77,16 +128,49 @@ class QorusAsyncArrayStep(QorusAsyncStep):
 
 
 class QorusSubworkflowStep(QorusStepBase):
-    """A SUBWORKFLOW step (executed by a later version of the engine)."""
+    """A SUBWORKFLOW step: ``primary()`` calls ``bindSubworkflow(wf, order)`` (or
+    ``skipSubworkflow()``); the step waits until the child order is COMPLETE."""
 
     def primary(self) -> None:
         raise NotImplementedError(f"{type(self).__name__} does not define primary()")
 
-    def bindSubworkflow(self, wf: object, order: object) -> int:
-        raise _not_yet("SUBWORKFLOW steps")
+    @staticmethod
+    def bindSubworkflow(wf: object, order: object) -> dict[str, object]:
+        """Create the child order (``wf``: ``{name, version}`` or a name; ``order``: the
+        createOrder fields); ``{workflow_instanceid}`` of the child."""
+        ctx = _step("SUBWORKFLOW", "bindSubworkflow")
+        if isinstance(wf, str):
+            name, version = wf, None
+        elif isinstance(wf, Mapping) and wf.get("name"):
+            name, version = str(wf["name"]), wf.get("version")
+        else:
+            raise QorusError("workflow name not passed in workflow hash", code="SUBWORKFLOW-ERROR")
+        if not isinstance(order, Mapping):
+            raise QorusError("the order argument must be a hash", code="SUBWORKFLOW-ERROR")
+        rt = ctx.runtime
+        fields = dict(order)
+        fields["parent_workflow_instanceid"] = ctx.workflow_instanceid
+        with after_commit(rt.engine, rt.events) as (conn, later):
+            if waits.child_of(conn, ctx.workflow_instanceid, ctx.stepid, ctx.ind) is not None:
+                raise QorusError(
+                    "bindSubworkflow() can only be called once in a step",
+                    code="SUBWORKFLOW-ERROR",
+                )
+            wfid = find_workflow(conn, name, None if version is None else str(version))
+            child = create_orders(
+                conn, wfid, [fields], events=later, cipher=rt.sensitive, subworkflow=True
+            )[0]
+            waits.bind_child(conn, ctx.workflow_instanceid, ctx.stepid, ctx.ind, child)
+        if rt.on_new_order is not None:
+            rt.on_new_order(wfid)
+        ctx.wait = StepWait("subworkflow", S.WAITING, child=child)
+        return {"workflow_instanceid": child}
 
-    def skipSubworkflow(self) -> None:
-        raise _not_yet("SUBWORKFLOW steps")
+    @staticmethod
+    def skipSubworkflow() -> dict[str, object]:
+        ctx = _step("SUBWORKFLOW", "skipSubworkflow")
+        ctx.wait = StepWait("skip", S.COMPLETE)
+        return {"workflow_instanceid": ctx.workflow_instanceid}
 
 
 class QorusSubworkflowArrayStep(QorusSubworkflowStep):
@@ -95,19 +179,37 @@ class QorusSubworkflowArrayStep(QorusSubworkflowStep):
 
 
 class QorusEventStep(QorusStepBase):
-    """An EVENT step (executed by a later version of the engine)."""
+    """An EVENT step: ``primary()`` calls ``bindEvent(key)`` (or ``bindEventUnposted(key)``
+    or ``skipEvent()``); the step waits until the event of its type with that key is posted
+    (at once when it was posted before)."""
 
     def primary(self) -> None:
         raise NotImplementedError(f"{type(self).__name__} does not define primary()")
 
-    def bindEvent(self, key: str) -> None:
-        raise _not_yet("EVENT steps")
+    @staticmethod
+    def bindEvent(key: str) -> None:
+        ctx = _step("EVENT", "bindEvent")
+        text = _key(key, "the event key")
+        if ctx.event_typeid is None:
+            raise QorusError(f"step {ctx.stepname} has no event type", code="EVENT-STEP-ERROR")
+        ctx.wait = StepWait("event", S.EVENT_WAITING, key=text, refid=ctx.event_typeid)
 
-    def bindEventUnposted(self, key: str) -> None:
-        raise _not_yet("EVENT steps")
+    @staticmethod
+    def bindEventUnposted(key: str) -> None:
+        """:meth:`bindEvent`, refused with ALREADY-POSTED when the event was posted."""
+        ctx = _step("EVENT", "bindEventUnposted")
+        text = _key(key, "the event key")
+        if ctx.event_typeid is None:
+            raise QorusError(f"step {ctx.stepname} has no event type", code="EVENT-STEP-ERROR")
+        with ctx.runtime.engine.connect() as conn:
+            if waits.event_posted(conn, ctx.event_typeid, text):
+                raise QorusError(f"event {text!r} has already been posted", code="ALREADY-POSTED")
+        ctx.wait = StepWait("event", S.EVENT_WAITING, key=text, refid=ctx.event_typeid)
 
-    def skipEvent(self) -> None:
-        raise _not_yet("EVENT steps")
+    @staticmethod
+    def skipEvent() -> None:
+        ctx = _step("EVENT", "skipEvent")
+        ctx.wait = StepWait("skip", S.COMPLETE)
 
 
 class QorusEventArrayStep(QorusEventStep):

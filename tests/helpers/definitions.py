@@ -97,11 +97,13 @@ def add_step(
     class_name: str | None = None,
     classes: list[str] | None = None,
     queue: str | None = None,
+    event: str | None = None,
 ) -> int:
     """A Python step whose class (``class_name``, default ``name``) is in ``code``; its stepid.
 
     ``classes`` names library classes loaded before (``add_class``); ``queue`` (ASYNC steps)
-    is loaded with the step as a ``type: queue`` file."""
+    and ``event`` (EVENT steps) are loaded with the step as ``type: queue`` / ``type: event``
+    files."""
     base = f"{name}-{version}.qstep"
     files = {
         f"{base}.yaml": _yaml(
@@ -115,12 +117,15 @@ def add_step(
             class_name=class_name,
             classes=classes,
             queue=queue,
+            event=event,
             code=f"{base}.py",
         ),
         f"{base}.py": textwrap.dedent(code),
     }
     if queue is not None:
         files[f"{queue}.qqueue.yaml"] = _yaml(type="queue", name=queue, desc=f"queue {queue}")
+    if event is not None:
+        files[f"{event}.qevent.yaml"] = _yaml(type="event", name=event, desc=f"event {event}")
     return _oid(load_files(engine, files), "step", name)
 
 

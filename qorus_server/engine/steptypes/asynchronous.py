@@ -121,7 +121,8 @@ def recover(obj: Any, call: StepCall) -> bool:
 
 def resume(obj: Any, call: StepCall) -> bool:
     """The order came back while the step waits: data run ``end()``; a wait not over yet goes
-    on; a wait over (``async_delay`` passed, or the entry canceled) runs ``validation()``."""
+    on; a wait over (``async_delay`` passed, the entry canceled, or the order retried) runs
+    ``validation()``."""
     ctx = call.ctx
     entry = _entry(call)
     if entry is None:
@@ -130,7 +131,8 @@ def resume(obj: Any, call: StepCall) -> bool:
         _end(obj, call, entry)
         return False
     until: datetime = entry.modified + timedelta(seconds=_delay(call))
-    if entry.status == waits.QS_WAITING and until > now():
+    # a retried order (call.validate) asks validation() at once
+    if entry.status == waits.QS_WAITING and until > now() and not call.validate:
         ctx.wait = StepWait("stay", S.ASYNC_WAITING, until=until)
         return False
     limit = int((call.settings or {}).get("max-async-retries", 20))
