@@ -106,6 +106,9 @@ def run(kind: str, n: int, workers: int, batch: int) -> dict[str, Any]:
             events=EventBus(),
             sessionid=sessionid,
             omq=None,
+            pools=None,
+            logs=None,
+            sensitive=None,
         )
         manager = WorkflowManager(poll_interval=0.5)
         manager.start(server)
