@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from qorus_core.db import sensitive
+from qorus_core.db import sensitive, waits
 from qorus_core.db import tables as t
 from qorus_core.db.orders import parse_timestamp
 from qorus_core.db.unit import ConnOrEngine, loads, unit
@@ -159,7 +159,10 @@ def search_orders(
 
 
 def get_order_info(target: ConnOrEngine, wfiid: Any) -> dict[str, Any]:
-    """The GET orders/{id} answer: the order, its data, keys, steps, errors and notes."""
+    """The GET orders/{id} answer: the order, its data, keys, steps (with what each waits on:
+    ``queuekey``, ``queue_data_status``, ``queue``, ``eventkey``, ``event``, ``posted``,
+    ``subworkflow_instanceid``), child orders (``SubWorkflowInstances``), the feedback of
+    its children (``feedback``), errors and notes."""
     try:
         ident = int(wfiid)
     except (TypeError, ValueError):
@@ -184,6 +187,12 @@ def get_order_info(target: ConnOrEngine, wfiid: Any) -> dict[str, Any]:
         out["sensitive_data_keys"] = sensitive.summary(conn, ident)
         out["has_sensitive_data"] = bool(out["sensitive_data_keys"])
         out["StepInstances"] = _steps(conn, ident)
+        # what waiting steps wait (or waited) on: queue key, event, child order
+        step_waits = waits.step_waits(conn, ident)
+        for step in out["StepInstances"]:
+            step.update(step_waits.get((step["stepid"], step["ind"]), {}))
+        out["SubWorkflowInstances"] = waits.children(conn, ident)
+        out["feedback"] = waits.feedback(conn, ident)
         out["ErrorInstances"] = _errors(conn, ident)
         out["error_count"] = sum(
             1 for e in out["ErrorInstances"] if e["severity"] in ("FATAL", "MAJOR")

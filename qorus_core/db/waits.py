@@ -227,6 +227,31 @@ def cancel_key(conn: Connection, queueid: int, key: str) -> int | None:
     return wake_order(conn, int(row[1]), ts)
 
 
+def update_key(conn: Connection, queueid: int, old: str, new: str) -> None:
+    """Give a WAITING entry a new key (the step waits on ``new`` from now on); 404
+    INVALID-KEY for an unknown ``old``, 400 INVALID-STATUS when the entry is not WAITING, 409
+    DUPLICATE-KEY when ``new`` is taken on the queue. The wait's time (``modified``, from
+    which ``async_delay`` counts) is kept."""
+    row = _locked_entry(conn, queueid, old)
+    if new == old:
+        return
+    taken = conn.execute(
+        select(qd.c.queue_dataid).where(
+            qd.c.queueid == queueid, qd.c.queuekey == new, qd.c.queue_dataid != row[0]
+        )
+    ).first()
+    duplicate = QorusError(
+        f"key {new!r} is already in use on async queue id {queueid}", code="DUPLICATE-KEY"
+    )
+    if taken is not None:
+        raise duplicate
+    try:
+        with conn.begin_nested():
+            conn.execute(update(qd).where(qd.c.queue_dataid == row[0]).values(queuekey=new))
+    except IntegrityError:  # taken at the same moment by another transaction
+        raise duplicate from None
+
+
 def _entry_dict(r: Any) -> dict[str, Any]:
     m = r._mapping
     out = {

@@ -4,8 +4,18 @@ operations to the imports below (the ONE place), never import operation modules 
 
 from __future__ import annotations
 
-# each import registers its operations: system.* and public.*, workflows.*, orders.*, exec.*
-from qorus_server.api import auth, order_locks, orders, system, wfsync, workflows  # noqa: F401
+# each import registers its operations: system.* and public.*, workflows.*, orders.*, exec.*,
+# async-queues.*, sync-events.*
+from qorus_server.api import (  # noqa: F401
+    async_queues,
+    auth,
+    order_locks,
+    orders,
+    sync_events,
+    system,
+    wfsync,
+    workflows,
+)
 from qorus_server.api import exec as exec_ops  # noqa: F401
 from qorus_server.api import sensitive as sensitive_ops  # noqa: F401
 from qorus_server.api.registry import REGISTRY, CallContext, Operation, Principal, call, operation

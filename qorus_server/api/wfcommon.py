@@ -1,11 +1,12 @@
-"""What the workflow, order and execution operations share: finding a workflow by id, name or
-``name:version``, RBAC interface-group visibility, read-only connections, the orders search
-arguments. Single arguments are parsed by :mod:`qorus_core.model.args`.
+"""What the workflow, order, execution and wait operations share: finding a workflow by id,
+name or ``name:version``, RBAC interface-group visibility, read-only connections, the orders
+search arguments, queue and event references and keys, waking the local instances. Single
+arguments are parsed by :mod:`qorus_core.model.args`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -192,3 +193,44 @@ def search_args(args: dict[str, object]) -> dict[str, Any]:
         else:  # desc
             out[name] = a.arg_bool(value, name, code=code)
     return out
+
+
+# ---------------------------------------------------------------------- waits
+
+#: the widest queue key and event key (their columns); names are as wide as a workflow's
+MAX_KEY = 240
+
+
+def ref_arg(value: object, name: str) -> str:
+    """A queue or event type named by id (0 .. 2**63-1) or name, as text; 400 when it is
+    neither (empty, a list, NUL, too long, a number beyond 64 bits)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(a.arg_id(value, name))
+    if a.absent(value):
+        raise ValidationError(f"missing argument {name!r} (a name or an id)")
+    text = a.arg_text(value, name, max_len=MAX_NAME).strip()
+    if text.isascii() and text.isdigit():
+        return str(a.arg_id(text, name))
+    return text
+
+
+def key_arg(value: object, name: str = "key") -> str:
+    """A queue key or event key: a non-empty text of at most 240 characters."""
+    if a.absent(value):
+        raise ValidationError(f"missing argument {name!r} (a key)")
+    return a.arg_text(value, name, max_len=MAX_KEY)
+
+
+def wake(ctx: CallContext, workflowids: Iterable[int | None]) -> None:
+    """Wake the local execution instances of the workflows whose orders a change made due
+    (already committed). Without a running engine there is nothing local to wake: the orders
+    are due in the database and other nodes poll for them."""
+    ids = {w for w in workflowids if w is not None}
+    if not ids:
+        return
+    try:
+        wm = manager(ctx)
+    except QorusError:
+        return
+    for wfid in sorted(ids):
+        wm.notify(wfid)

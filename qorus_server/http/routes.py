@@ -7,6 +7,11 @@ that exists under another HTTP method -> 405 (with the methods it takes); an act
 resource lacks -> 501 naming the action and the path; a resource that needs an action and got
 none, an empty or malformed action, or a path and a query naming different actions -> 400; an
 unknown path -> 404. Every message quotes the caller's text through a bounded excerpt.
+
+Literal segments beat captures: when ``path/X`` is both a resource with a captured last
+segment and the action ``X`` of ``path`` under the same method, the action wins
+(``GET sync-events/events`` searches events; the event type named "events" is
+``GET sync-events/events`` only by its id).
 """
 
 from __future__ import annotations
@@ -153,19 +158,20 @@ class RestRouter:
             return self._resolve_action(method, segs, action)
         direct = self._find(segs, None)
         hit = self._pick(method, direct)
+        as_action = self._find(segs[:-1], segs[-1]) if segs else []
+        act = self._pick(method, as_action)
+        # literal segments beat captures here too: ``GET sync-events/events`` is the action
+        # ``events`` of ``sync-events``, not the event type named "events"
+        if act and (hit is None or _literal_score(act[0]) + 1 > _literal_score(hit[0])):
+            return Match(act[0].op, act[1], segs[-1])
         if hit:
             return Match(hit[0].op, hit[1], None)
-        if segs:
-            as_action = self._find(segs[:-1], segs[-1])
-            hit = self._pick(method, as_action)
-            if hit:
-                return Match(hit[0].op, hit[1], segs[-1])
-            if as_action:
-                raise _not_allowed(
-                    f"action {excerpt(segs[-1])} of {_path(segs[:-1])}",
-                    {e.method for e, _ in as_action},
-                    method,
-                )
+        if as_action:
+            raise _not_allowed(
+                f"action {excerpt(segs[-1])} of {_path(segs[:-1])}",
+                {e.method for e, _ in as_action},
+                method,
+            )
         with_actions = self._actions(segs, method)
         if with_actions:
             raise RestRouteError(

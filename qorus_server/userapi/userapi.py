@@ -7,8 +7,9 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from qorus_core.db import orders, orders_ops, wfdefs
+from qorus_core.db import orders, orders_ops, waits, wfdefs
 from qorus_core.db.audit import insert_audit
+from qorus_core.model import args as a
 from qorus_core.model.errors import QorusError
 from qorus_core.secrets import mask_secrets
 
@@ -149,6 +150,27 @@ class UserApi:
         rt = context.runtime()
         res = orders_ops.unblock_order(rt.engine, wfiid, events=rt.events)
         return res
+
+    # ------------------------------------------------------------------ synchronization events
+
+    @staticmethod
+    def postSyncEvent(eventtype: str | int, eventkey: str) -> bool:
+        """Post event ``eventkey`` of ``eventtype`` (a name or an id) in its own transaction;
+        the orders waiting on it wake at once. An event no step waits on yet is remembered:
+        a later bind completes at once. True when this call posted it, False when it had been
+        posted before."""
+        rt = context.runtime()
+        ref = a.arg_text(eventtype, "eventtype", max_len=160)
+        key = a.arg_text(eventkey, "eventkey", max_len=240)
+        if not key:
+            raise QorusError("postSyncEvent() needs a non-empty event key", code="EVENT-ERROR")
+        with rt.engine.begin() as conn:
+            et = waits.find_event_type(conn, ref)
+            first, woken = waits.post_event(conn, et["id"], key)
+        if rt.on_new_order is not None:
+            for wfid in sorted(woken):
+                rt.on_new_order(wfid)
+        return first
 
     # ------------------------------------------------------------------ events and audit
 

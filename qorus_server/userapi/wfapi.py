@@ -11,8 +11,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from qorus_core.db import orders, orders_ops
+from qorus_core.db import orders, orders_ops, waits
+from qorus_core.db.engine import READONLY
 from qorus_core.db.orders_query import order_keys
+from qorus_core.model import args as a
 from qorus_core.model.errors import QorusError
 
 from . import context
@@ -28,8 +30,8 @@ def _pick(data: Mapping[str, object], field: Any) -> Any:
     return copy.deepcopy(data.get(field))
 
 
-def _not_yet(what: str) -> QorusError:
-    return QorusError(f"{what} is not supported by this version yet", code="NOT-SUPPORTED")
+def _feedback_error(desc: str) -> QorusError:
+    return QorusError(desc, code="FEEDBACK-ERROR")
 
 
 class WorkflowApi(SensitiveDataApi, UserApi):
@@ -248,10 +250,39 @@ class WorkflowApi(SensitiveDataApi, UserApi):
         for k, v in opts.items():
             ctx.workflow_options[k] = {"value": v}
 
-    @staticmethod
-    def leaveParentFeedback(key: str, value: Any) -> None:
-        raise _not_yet("sub-workflow feedback")
+    # ------------------------------------------------------------------ sub-workflow feedback
 
     @staticmethod
-    def getChildFeedback() -> Any:
-        raise _not_yet("sub-workflow feedback")
+    def leaveParentFeedback(key: str, value: Any) -> None:
+        """Leave ``value`` under ``key`` for the parent order (a child order's step calls
+        it); committed at once in its own transaction, the last value of a key wins.
+        FEEDBACK-ERROR when this order has no parent or ``value`` is None."""
+        ctx = context.require()
+        parent = ctx.parent_workflow_instanceid
+        if parent is None:
+            raise _feedback_error(
+                f"order {ctx.workflow_instanceid} has no parent order to leave feedback for"
+            )
+        name = a.arg_text(key, "key", max_len=160, error=_feedback_error)
+        if not name:
+            raise _feedback_error("leaveParentFeedback() needs a non-empty key")
+        if value is None:
+            raise _feedback_error(f"leaveParentFeedback({name!r}) needs a value, not None")
+        a.check_data(value, f"the feedback value of {name!r}", _feedback_error)
+        try:
+            with ctx.runtime.engine.begin() as conn:
+                waits.leave_feedback(conn, int(parent), ctx.workflow_instanceid, name, value)
+        except (TypeError, ValueError) as exc:
+            raise _feedback_error(
+                f"the feedback value of {name!r} cannot be stored: {exc}"
+            ) from None
+
+    @staticmethod
+    def getChildFeedback(key: str | None = None) -> Any:
+        """The feedback child orders left for this order: the value of ``key`` (None when
+        there is none), or every key and value as a hash when no key is given."""
+        ctx = context.require()
+        engine = ctx.runtime.engine
+        with engine.connect().execution_options(**{READONLY: True}) as conn:
+            values = waits.feedback(conn, ctx.workflow_instanceid)
+        return values if key is None else values.get(key)

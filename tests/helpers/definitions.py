@@ -3,9 +3,9 @@ loader (``qorus_core.loader.load``, what ``oload`` runs).
 
 Each call writes the files a user would write (``*.qstep.yaml`` + ``.qstep.py``,
 ``*.qwf.yaml`` + ``.qwf.py``, ``*.qclass.yaml`` + ``.py``, ``*.qerrors.yaml``,
-``*.qqueue.yaml``) into a temporary directory and loads them in one loader call, so the way
-definitions are stored has one implementation: the loader's. Nothing here writes a definitions
-table.
+``*.qqueue.yaml``, ``*.qevent.yaml``) into a temporary directory and loads them in one loader
+call, so the way definitions are stored has one implementation: the loader's. Nothing here
+writes a definitions table.
 
 Option values (``add_workflow(options=...)``) are not part of a definition file: as in Qorus,
 the definition declares its own options and values are set afterwards with the

@@ -23,7 +23,14 @@ from urllib.parse import quote
 import httpx
 import pytest
 from qorus_proc import Qorus, free_port, tool
+from sqlalchemy.engine import URL
 
+from qorus_core.db import waits
+from qorus_core.db.engine import create_system_engine
+from qorus_core.db.interfaces import workflow_steps
+from qorus_core.db.orders import create_order
+from qorus_core.db.refdata import now
+from qorus_core.db.wfdefs import find_workflow
 from qorus_server.api import REGISTRY
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.integration]
@@ -105,6 +112,8 @@ KINDS: dict[str, list[Any]] = {
         {"k": {"v": {"data": DEEP}}},
     ],
     "aliases": [{"a": 1}, ["a\x00"], ["x" * 5000], [[1]], NAN],
+    "ref": [*BAD_TEXT, "9223372036854775808", 2**63, -1, "q" * 161],
+    "data": [NAN, INF, {"a": NAN}, [-INF], DEEP],
     "option-int": [*BAD_INT, -1],
 }
 
@@ -219,6 +228,25 @@ OPS: dict[str, dict[str, str]] = {
         "meta": "hash",
     },
     "orders.delete-sensitive-data": {"id": "id", "skey": "key160", "svalue": "text400"},
+    "async-queues.list": {},
+    "async-queues.info": {"queue": "ref"},
+    "async-queues.key-info": {"queue": "ref", "key": "text240"},
+    "async-queues.entries": {"queue": "ref", "status": "enum", "limit": "limit", "offset": "limit"},
+    "async-queues.status": {"queue": "ref"},
+    "async-queues.update": {"queue": "ref", "key": "text240", "data": "data"},
+    "async-queues.cancel": {"queue": "ref", "key": "text240"},
+    "async-queues.key": {"queue": "ref", "oldkey": "text240", "newkey": "text240"},
+    "sync-events.list": {},
+    "sync-events.info": {"eventtype": "ref"},
+    "sync-events.events": {
+        "eventtype": "ref",
+        "eventkey": "text240",
+        "posted": "bool",
+        "limit": "limit",
+        "offset": "limit",
+    },
+    "sync-events.event": {"eventtype": "ref", "eventkey": "text240"},
+    "sync-events.post": {"eventtype": "ref", "eventkey": "text240"},
 }
 SEARCH = {
     "workflowid": "ids",
@@ -254,7 +282,14 @@ BASE: dict[str, dict[str, Any]] = {
     "orders.update-sensitive-data": {"skey": "k", "svalue": "v", "data": {"a": 1}},
     "orders.lock": {"note": "fuzz"},
     "orders.break-lock": {"note": "fuzz"},
+    "async-queues.key-info": {"key": "walk-key"},
+    "async-queues.update": {"key": "walk-key", "data": {"a": 1}},
+    "async-queues.cancel": {"key": "walk-key"},
+    "async-queues.key": {"oldkey": "walk-key", "newkey": "walk-key2"},
+    "sync-events.post": {"eventkey": "walk-key"},
 }
+#: path captures of the walk that name no workflow or order: a queue, an event type, a key
+CAPTURES = {"queue": "WALKQ", "eventtype": "WALKEV", "eventkey": "walk-key"}
 #: operations not walked: they end the server under test
 SKIPPED = {"system.shutdown", "system.shutdownWait"}
 #: operations that take any argument and answer it
@@ -269,20 +304,41 @@ def server(db_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     root = base / "omq"
     for sub in ("etc", "log", "user", "var"):
         (root / sub).mkdir(parents=True)
-    url = db_factory.fresh().render_as_string(hide_password=False)
+    db_url = db_factory.fresh()
+    url = db_url.render_as_string(hide_password=False)
     (root / "etc" / "options").write_text(f"qorus.systemdb = {url}\n")
     shutil.copytree(DATA, base / "data")
+    # a queue and an event type for the async-queues and sync-events operations
+    (base / "data" / "WALKQ.qqueue.yaml").write_text("type: queue\nname: WALKQ\ndesc: walk\n")
+    (base / "data" / "WALKEV.qevent.yaml").write_text("type: event\nname: WALKEV\ndesc: walk\n")
     d = ["--qorus-dir", str(root)]
     res = tool("oload", *d, str(base / "data"))
     assert res.returncode == 0, res.stderr + res.stdout
     res = tool("user_tool", *d, "-A", f"{ADMIN[0]},{ADMIN[1]},superuser,Admin")
     assert res.returncode == 0, res.stderr
+    _waiting_entry(db_url)
     q = Qorus(root, free_port(), ["rbac-security=true"])
     try:
         q.wait_ready(auth=ADMIN)
         yield q
     finally:
         q.kill()
+
+
+def _waiting_entry(url: URL) -> None:
+    """An order of ACC-SIMPLE whose first step waits on key ``walk-key`` of queue WALKQ (as an
+    ASYNC step would): a hostile call taken for a valid one would change it."""
+    engine = create_system_engine(url)
+    try:
+        with engine.begin() as conn:
+            wfid = find_workflow(conn, "ACC-SIMPLE")
+            stepid = int(workflow_steps(conn, wfid)[0]["stepid"])
+            queueid = waits.find_queue(conn, "WALKQ")["queueid"]
+        wfiid = create_order(engine, wfid, {"ref": "walk"})
+        with engine.begin() as conn:
+            waits.submit_key(conn, queueid, wfiid, stepid, 0, "walk-key", now())
+    finally:
+        engine.dispose()
 
 
 class Walk:
@@ -318,6 +374,7 @@ class Walk:
             if seg.startswith("{"):
                 name = seg[1:-1]
                 default = "ACC-SIMPLE" if template.startswith("workflows") else str(self.order)
+                default = CAPTURES.get(name, default)
                 seg = quote(captures.get(name, default), safe="")
             segs.append(seg)
         return "/".join(segs)
@@ -354,7 +411,13 @@ def _snapshot(walk: Walk) -> Any:
     info = walk.client.get(f"{walk.api}/orders/{walk.order}").json()
     wfs = walk.client.get(f"{walk.api}/workflows").json()
     opts = walk.client.get(f"{walk.api}/system/options/max-retries").json()["value"]
-    return info, [(w["name"], w["TOTAL"], w["autostart"], w["enabled"]) for w in wfs], opts
+    waits = [
+        walk.client.get(f"{walk.api}/async-queues/WALKQ?action=qinfo&status={s}").json()
+        for s in ("WAITING", "RECEIVED", "ERROR", "USED")
+    ]
+    waits.append(walk.client.get(f"{walk.api}/sync-events?action=events").json())
+    wf_rows = [(w["name"], w["TOTAL"], w["autostart"], w["enabled"]) for w in wfs]
+    return info, wf_rows, opts, waits
 
 
 def test_registry_is_classified() -> None:
@@ -375,6 +438,7 @@ def test_hostile_arguments_get_clear_errors(server: Qorus) -> None:
     with httpx.Client(auth=ADMIN, timeout=30) as client:
         walk = Walk(server, client)
         before = _snapshot(walk)
+        assert [e["queuekey"] for e in before[3][0]] == ["walk-key"]  # WAITING
         failures: list[str] = []
         sent = 0
         for op in REGISTRY:

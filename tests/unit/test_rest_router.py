@@ -66,6 +66,25 @@ def test_errors(method: str, segs: list[str], action: str | None, status: int) -
     assert info.value.http_status == status
 
 
+def test_an_action_beats_a_captured_last_segment() -> None:
+    """``GET things/search`` is the action ``search`` of ``things`` (two literal segments),
+    not the thing named "search" (one literal and a capture); other names stay things."""
+    r = Registry()
+    operation("t.get", rest=[("GET", "things/{name}", None)], registry=r)(_get)
+    operation("t.search", rest=[("GET", "things", "search")], registry=r)(_list)
+    operation("t.put", rest=[("PUT", "things", "post")], registry=r)(_list)
+    rt = RestRouter(r)
+    m = rt.resolve("GET", ["things", "search"], None)
+    assert (m.op.name, m.params, m.action) == ("t.search", {}, "search")
+    assert rt.resolve("GET", ["things"], "search").op.name == "t.search"
+    m = rt.resolve("GET", ["things", "other"], None)
+    assert (m.op.name, m.params) == ("t.get", {"name": "other"})
+    # an action of another method does not hide the thing of that name
+    m = rt.resolve("GET", ["things", "post"], None)
+    assert (m.op.name, m.params) == ("t.get", {"name": "post"})
+    assert rt.resolve("PUT", ["things", "post"], None).op.name == "t.put"
+
+
 def test_accept_and_encoding_choice() -> None:
     assert codec.choose(None) == codec.JSON
     assert codec.choose("text/html, application/x-yaml;q=0.5") == codec.YAML
