@@ -50,10 +50,12 @@ def api(server: Qorus, path: str) -> str:
 
 def test_versions_and_resources(server: Qorus) -> None:
     assert httpx.get(f"{server.url}/api/latest").json() == [
+        "async-queues",
         "exec",
         "logout",
         "orders",
         "public",
+        "sync-events",
         "system",
         "workflows",
     ]

@@ -93,10 +93,12 @@ def qrest(server: Qorus, *args: str) -> str:
 
 def test_resources_listed(server: Qorus) -> None:
     assert httpx.get(f"{server.url}/api/latest").json() == [
+        "async-queues",
         "exec",
         "logout",
         "orders",
         "public",
+        "sync-events",
         "system",
         "workflows",
     ]
