@@ -9,6 +9,7 @@ of the wake-ups the operations send."""
 from __future__ import annotations
 
 import logging
+import time
 from types import SimpleNamespace
 from typing import Any
 
@@ -23,10 +24,12 @@ from qorus_core.db.refdata import now
 from qorus_core.model.errors import QorusError
 from qorus_core.model.status import OrderStatus as S
 from qorus_server.api import REGISTRY, CallContext, Principal
+from qorus_server.engine.manager import WorkflowManager
 from qorus_server.userapi import context
 from qorus_server.userapi.userapi import UserApi
 from qorus_server.userapi.wfapi import WorkflowApi
 from tests.helpers.definitions import add_step, add_workflow
+from tests.helpers.engine import Logs, error_rows, statuses
 
 pytestmark = pytest.mark.integration
 
@@ -361,6 +364,68 @@ def test_rpc_names() -> None:
     for name in ("async-queues.update", "async-queues.cancel", "async-queues.key"):
         op = REGISTRY.get(name)
         assert op.permissions == ("SUBMIT-ORDER",) and op.audit
+
+
+# ---------------------------------------------------------------------- a running engine
+
+E2E_ASYNC = """
+class E2EAsync(wf.QorusAsyncStep):
+    def primary(self):
+        self.submitAsyncKey("k-%d" % wfapi.getWfiid())
+
+    def end(self, data):
+        wfapi.updateDynamicData({"got": data})
+"""
+E2E_EVENT = """
+class E2EEvent(wf.QorusEventStep):
+    def primary(self):
+        self.bindEvent("e-%d" % wfapi.getWfiid())
+"""
+
+
+def _wait_status(engine: Engine, wfiid: int, code: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while statuses(engine, [wfiid]).get(wfiid) != code:
+        if time.monotonic() > deadline:
+            errors = [(e["error"], e["description"]) for e in error_rows(engine, wfiid)]
+            raise AssertionError(f"order {wfiid}: {statuses(engine, [wfiid])}, {errors}")
+        time.sleep(0.05)
+
+
+def test_the_operations_wake_a_running_instance(
+    engine: Engine, server: SimpleNamespace, logs: Logs
+) -> None:
+    """Queue data and a posted event sent through the operations run the waiting order on at
+    once: the instance polls only every minute, so the operations' wake-up is what runs it."""
+    add_step(engine, "E2EAsync", E2E_ASYNC, steptype="ASYNC", queue="E2EQ")
+    add_step(engine, "E2EEvent", E2E_EVENT, steptype="EVENT", event="E2EEV")
+    wfid = add_workflow(engine, "E2EWF", ["E2EAsync", "E2EEvent"])
+    manager = WorkflowManager(logger_factory=logs, poll_interval=60.0)
+    manager.start(server)
+    server.workflows = manager
+    try:
+        manager.start_workflow("E2EWF")
+        wfiid = create_order(engine, wfid, {"x": 1})
+        manager.notify(wfid)
+        _wait_status(engine, wfiid, S.ASYNC_WAITING)
+
+        def call(name: str, **args: Any) -> Any:
+            return REGISTRY.call(name, CallContext(server=server), args)
+
+        entry = call("async-queues.key-info", queue="E2EQ", key=f"k-{wfiid}")
+        assert entry["queue_data_status"] == "WAITING"
+        assert call("async-queues.update", queue="E2EQ", key=f"k-{wfiid}", data={"n": 7}) == "OK"
+        _wait_status(engine, wfiid, S.EVENT_WAITING, timeout=10.0)
+        assert call("sync-events.post", eventtype="E2EEV", eventkey=f"e-{wfiid}") is True
+        _wait_status(engine, wfiid, S.COMPLETE, timeout=10.0)
+        info = call("orders.info", id=wfiid)
+        assert info["dynamicdata"] == {"got": {"n": 7}}
+        steps = {s["stepname"]: s for s in info["StepInstances"]}
+        assert steps["E2EAsync"]["queuekey"] == f"k-{wfiid}"
+        assert steps["E2EAsync"]["queue_data_status"] == "RECEIVED"
+        assert (steps["E2EEvent"]["eventkey"], steps["E2EEvent"]["posted"]) == (f"e-{wfiid}", True)
+    finally:
+        manager.stop()
 
 
 # ---------------------------------------------------------------------- order details
