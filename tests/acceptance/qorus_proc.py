@@ -1,4 +1,5 @@
-"""Real ``qorus`` processes in fresh ``$OMQ_DIR``s on free loopback ports."""
+"""Real ``qorus`` processes in fresh ``$OMQ_DIR``s on free loopback ports, and the REST calls
+the tests make to them (each asserts the expected HTTP status)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -95,3 +97,39 @@ class Qorus:
 def run_qorus(omq: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """``qorus -f`` expected to exit during start-up."""
     return tool("qorus", "-d", str(omq), "-f", *args, timeout=timeout)
+
+
+# ---------------------------------------------------------------------- REST calls
+
+
+def api(server: Qorus, path: str) -> str:
+    return f"{server.url}/api/latest/{path}"
+
+
+def get(server: Qorus, path: str, **params: Any) -> Any:
+    r = httpx.get(api(server, path), params=params, timeout=30)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def put(server: Qorus, path: str, **body: Any) -> Any:
+    r = httpx.put(api(server, path), json=body, timeout=30)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def create(server: Qorus, wf: str, **body: Any) -> int:
+    r = httpx.post(api(server, f"workflows/{wf}?action=createOrder"), json=body, timeout=30)
+    assert r.status_code == 201, r.text
+    return int(r.json()["workflow_instanceid"])
+
+
+def wait_status(server: Qorus, wfiid: int, want: str, timeout: float = 30) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        info: dict[str, Any] = get(server, f"orders/{wfiid}")
+        if info["workflowstatus"] == want:
+            return info
+        if time.monotonic() > deadline:
+            raise AssertionError(f"order {wfiid} is {info['workflowstatus']}, not {want}")
+        time.sleep(0.1)

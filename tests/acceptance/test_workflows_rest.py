@@ -5,14 +5,13 @@ operated on; ostart / ostop; a failing step fixed with ``oload`` + reset, then r
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from qorus_proc import Qorus, free_port, tool
+from qorus_proc import Qorus, api, create, free_port, get, put, tool, wait_status
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.integration]
 DATA = Path(__file__).parent / "data" / "wf"
@@ -44,39 +43,6 @@ def server(db_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         assert q.wait_exit()[0] == 0
     finally:
         q.kill()
-
-
-def api(server: Qorus, path: str) -> str:
-    return f"{server.url}/api/latest/{path}"
-
-
-def get(server: Qorus, path: str, **params: Any) -> Any:
-    r = httpx.get(api(server, path), params=params, timeout=30)
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def put(server: Qorus, path: str, **body: Any) -> Any:
-    r = httpx.put(api(server, path), json=body, timeout=30)
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def create(server: Qorus, wf: str, **body: Any) -> int:
-    r = httpx.post(api(server, f"workflows/{wf}?action=createOrder"), json=body, timeout=30)
-    assert r.status_code == 201, r.text
-    return int(r.json()["workflow_instanceid"])
-
-
-def wait_status(server: Qorus, wfiid: int, want: str, timeout: float = 30) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        info: dict[str, Any] = get(server, f"orders/{wfiid}")
-        if info["workflowstatus"] == want:
-            return info
-        if time.monotonic() > deadline:
-            raise AssertionError(f"order {wfiid} is {info['workflowstatus']}, not {want}")
-        time.sleep(0.1)
 
 
 def refused(server: Qorus, method: str, path: str, http: int, err: str, **body: Any) -> None:
