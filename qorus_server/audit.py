@@ -23,6 +23,11 @@ CATEGORY = {
     "SYSTEM-RECOVERY-START": "system",
     "SYSTEM-RECOVERY-COMPLETE": "system",
     "API-CALL": "api",
+    "JOB-START": "jobs",
+    "JOB-STOP": "jobs",
+    "JOB-INSTANCE-START": "jobs",
+    "JOB-INSTANCE-STOP": "jobs",
+    "JOB-RECOVERY": "jobs",
 }
 
 
@@ -49,8 +54,10 @@ def write(
     source: str | None = None,
     info1: Any = None,
     info2: Any = None,
+    **refs: int | None,
 ) -> None:
-    """Insert one audit row in the caller's transaction (no option check)."""
+    """Insert one audit row in the caller's transaction (no option check); ``refs`` are the
+    ids of what the row is about (``jobid``, ``job_instanceid``, ...)."""
     insert_audit(
         conn,
         event,
@@ -59,6 +66,7 @@ def write(
         source=_text(source),
         info1=_text(info1),
         info2=_text(info2),
+        **refs,
     )
 
 

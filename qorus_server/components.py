@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from qorus_server.contract import Component
 from qorus_server.engine.manager import WorkflowManager
+from qorus_server.jobs.manager import JobManager
 
 Factory = Callable[[], Component]
 HealthHook = Callable[[Component], object]
@@ -110,3 +111,4 @@ COMPONENTS = ComponentRegistry()
 """Every component the server runs (the ONE registration site)."""
 
 COMPONENTS.add("workflows", WorkflowManager, start_order=100)
+COMPONENTS.add("jobs", JobManager, start_order=300)

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy.engine import Connection, Engine
 
 from qorus_core.db import interfaces
+from qorus_core.db import jobs as jobs_db
 from qorus_core.db import sessions as sess
 from qorus_core.db.engine import READONLY
 from qorus_core.model.errors import QorusError
@@ -79,6 +80,16 @@ def _recover(
         info1=str(old.sessionid),
     )
     result = sess.recover_session(conn, old.sessionid)
+    for jiid, jobid in result.job_instances:
+        auditor.event(
+            "JOB-RECOVERY",
+            conn,
+            reason=f"job instance {jiid} of {_describe(old)} was IN-PROGRESS: CRASH",
+            who=_who(),
+            info1="CRASH",
+            jobid=jobid,
+            job_instanceid=jiid,
+        )
     auditor.event(
         "SYSTEM-RECOVERY-COMPLETE",
         conn,
@@ -131,7 +142,26 @@ def acquire(
 
 def announce(engine: Engine, events: Any, results: list[sess.RecoveryResult]) -> None:
     """Post WORKFLOW_RECOVERED once per workflow whose orders were recovered (this also wakes
-    the workflow manager's instances of that workflow)."""
+    the workflow manager's instances of that workflow), JOB_RECOVERED once per job instance
+    turned to CRASH."""
+    crashed = [pair for r in results for pair in r.job_instances]
+    if crashed and events is not None:
+        with engine.connect().execution_options(**{READONLY: True}) as conn:
+            labels = {d.jobid: d for d in (jobs_db.load_job(conn, jid) for _, jid in crashed) if d}
+        for jiid, jobid in crashed:
+            label = labels.get(jobid)
+            events.post(
+                "JOB_RECOVERED",
+                {
+                    "name": label.name if label else None,
+                    "version": label.version if label else None,
+                    "jobid": jobid,
+                    "job_instanceid": jiid,
+                    "old_status": "IN-PROGRESS",
+                    "new_status": "CRASH",
+                },
+                caller="qorus",
+            )
     wfids = sorted({w for r in results for w in r.workflows})
     if not wfids or events is None:
         return

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 
 from qorus_core import proc
 from qorus_core.db import tables as t
+from qorus_core.db.jobs import crashed_instances
 from qorus_core.db.refdata import now
 from qorus_core.db.wake import notify_due
 from qorus_core.model.status import (
@@ -191,6 +192,8 @@ class RecoveryResult:
     jobs: int = 0
     #: workflow id -> number of its orders turned to RETRY (who to wake, what to announce)
     workflows: dict[int, int] = field(default_factory=dict)
+    #: (job_instanceid, jobid) of the job instances turned to CRASH
+    job_instances: list[tuple[int, int]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -215,6 +218,7 @@ def recover_session(conn: Connection, sessionid: int) -> RecoveryResult:
         .where(wi.c.status_sessionid == sessionid, wi.c.workflowstatus != IN_PROGRESS)
         .values(status_sessionid=0, synchronous=False, modified=ts)
     )
+    res.job_instances = crashed_instances(conn, sessionid)
     res.jobs = conn.execute(
         update(t.job_instance)
         .where(

@@ -38,7 +38,6 @@ _UNSUPPORTED_KEYS = {
     "constants": "Qore constants",
     "functions": "Qore functions",
 }
-MAX_DURATION = 10_000_000
 
 
 def read_definition(path: Path, problems: Problems) -> Definition | None:

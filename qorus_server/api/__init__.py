@@ -5,10 +5,11 @@ operations to the imports below (the ONE place), never import operation modules 
 from __future__ import annotations
 
 # each import registers its operations: system.* and public.*, workflows.*, orders.*, exec.*,
-# async-queues.*, sync-events.*
+# async-queues.*, sync-events.*, jobs.*
 from qorus_server.api import (  # noqa: F401
     async_queues,
     auth,
+    jobs,
     order_locks,
     orders,
     sync_events,

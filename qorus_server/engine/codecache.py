@@ -37,6 +37,33 @@ def _exec(source: str, filename: str, namespace: dict[str, object]) -> None:
         raise CodeError(f"{filename}: {last}", info={"file": filename}) from exc
 
 
+def compile_into(source: str, filename: str, namespace: dict[str, object]) -> None:
+    """Run interface code into ``namespace``; CodeError (COMPILE-ERROR) naming the file."""
+    _exec(source, filename, namespace)
+
+
+def load_library(
+    engine: Engine, names: tuple[str, ...], namespace: dict[str, object], owner: str
+) -> None:
+    """Run the library classes ``names`` (``NAME`` = its latest version, or
+    ``NAME:VERSION``) into ``namespace``, in the order given (steps, workflows and jobs)."""
+    if not names:
+        return
+    rows: list[tuple[str, Any]] = []
+    with engine.connect() as conn:
+        for ref in names:
+            name, sep, version = ref.partition(":")
+            found = runs_db.library_class(conn, name.strip(), version.strip() if sep else None)
+            if found is None:
+                raise CodeError(f"{owner}: library class {ref!r} is not loaded")
+            rows.append((name.strip(), found))
+    for name, (version, code, language) in rows:
+        if (language or "python") != "python":
+            raise CodeError(f"{owner}: library class {name!r} is not Python ({language})")
+        if code:
+            _exec(code, f"<class {name} v{version}>", namespace)
+
+
 class CodeCache:
     """Compiled classes by step id and workflow id; thread-safe."""
 
@@ -48,23 +75,7 @@ class CodeCache:
         self._members: dict[int, set[int]] = {}
 
     def _library(self, names: tuple[str, ...], namespace: dict[str, object], owner: str) -> None:
-        """Run the library classes ``names`` (``NAME`` = its latest version, or
-        ``NAME:VERSION``) into ``namespace``, in the order given."""
-        if not names:
-            return
-        rows: list[tuple[str, Any]] = []
-        with self._engine.connect() as conn:
-            for ref in names:
-                name, sep, version = ref.partition(":")
-                found = runs_db.library_class(conn, name.strip(), version.strip() if sep else None)
-                if found is None:
-                    raise CodeError(f"{owner}: library class {ref!r} is not loaded")
-                rows.append((name.strip(), found))
-        for name, (version, code, language) in rows:
-            if (language or "python") != "python":
-                raise CodeError(f"{owner}: library class {name!r} is not Python ({language})")
-            if code:
-                _exec(code, f"<class {name} v{version}>", namespace)
+        load_library(self._engine, names, namespace, owner)
 
     def step_class(self, wdef: WorkflowDef, step: StepDef) -> type[Any]:
         with self._lock:

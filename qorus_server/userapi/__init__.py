@@ -1,4 +1,5 @@
-"""What interface code sees: ``wf``, ``svc``, ``job``, ``OMQ``, ``UserApi``, ``WorkflowApi``.
+"""What interface code sees: ``wf``, ``svc``, ``job``, ``OMQ``, ``UserApi``, ``WorkflowApi``,
+``JobApi``.
 
 :func:`install` registers them in ``sys.modules`` (so ``from wf import QorusNormalStep`` and
 ``import OMQ`` work) and :func:`code_namespace` gives the globals every compiled interface file
@@ -12,6 +13,7 @@ import types
 from typing import Any
 
 from . import job, omq, svc, wf
+from .jobapi import JobApi
 from .userapi import UserApi
 from .wfapi import WorkflowApi
 
@@ -36,9 +38,11 @@ def install() -> dict[str, types.ModuleType]:
         api = {"UserApi": UserApi, "WorkflowApi": WorkflowApi, "wfapi": WorkflowApi}
         _MODULES["wf"] = _module("wf", wf, api)
         _MODULES["svc"] = _module("svc", svc, {"UserApi": UserApi})
-        _MODULES["job"] = _module("job", job, {"UserApi": UserApi})
+        _MODULES["job"] = _module(
+            "job", job, {"UserApi": UserApi, "JobApi": JobApi, "jobapi": JobApi}
+        )
         _MODULES["OMQ"] = _module("OMQ", omq)
-        for name, obj in (("UserApi", UserApi), ("WorkflowApi", WorkflowApi)):
+        for name, obj in (("UserApi", UserApi), ("WorkflowApi", WorkflowApi), ("JobApi", JobApi)):
             mod = types.ModuleType(name, obj.__doc__)
             setattr(mod, name, obj)
             for attr in dir(obj):
@@ -46,6 +50,7 @@ def install() -> dict[str, types.ModuleType]:
                     setattr(mod, attr, getattr(obj, attr))
             _MODULES[name] = mod
         _MODULES["wfapi"] = _MODULES["WorkflowApi"]
+        _MODULES["jobapi"] = _MODULES["JobApi"]
     for name, mod in _MODULES.items():
         sys.modules.setdefault(name, mod)
     return _MODULES
@@ -64,7 +69,9 @@ def code_namespace(module_name: str) -> dict[str, Any]:
         "UserApi": UserApi,
         "WorkflowApi": WorkflowApi,
         "wfapi": WorkflowApi,
+        "JobApi": JobApi,
+        "jobapi": JobApi,
     }
 
 
-__all__ = ["UserApi", "WorkflowApi", "code_namespace", "install"]
+__all__ = ["JobApi", "UserApi", "WorkflowApi", "code_namespace", "install"]

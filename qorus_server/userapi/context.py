@@ -140,6 +140,8 @@ _current: ContextVar[OrderContext | None] = ContextVar("qorus_order_context", de
 #: the log of the interface whose code runs outside any order (e.g. ``oneTimeInit()``)
 _interface_logger: ContextVar[logging.Logger | None] = ContextVar("qorus_logger", default=None)
 _runtime: list[Runtime] = []
+#: the runtime of interface code that runs outside any order (a job instance)
+_code_runtime: ContextVar[Runtime | None] = ContextVar("qorus_code_runtime", default=None)
 
 
 def current() -> OrderContext | None:
@@ -186,10 +188,22 @@ def unbind_runtime(runtime: Runtime) -> None:
         _runtime.clear()
 
 
+def set_code_runtime(rt: Runtime | None) -> Any:
+    """The runtime of the interface code about to run outside any order (a job's run)."""
+    return _code_runtime.set(rt)
+
+
+def reset_code_runtime(token: Any) -> None:
+    _code_runtime.reset(token)
+
+
 def runtime() -> Runtime:
     ctx = _current.get()
     if ctx is not None:
         return ctx.runtime
+    code_rt = _code_runtime.get()
+    if code_rt is not None:
+        return code_rt
     if not _runtime:
         raise QorusError("no Qorus system is running in this process", code="SYSTEM-ERROR")
     return _runtime[0]

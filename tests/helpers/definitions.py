@@ -202,3 +202,52 @@ def _set_options(engine: Engine, wfid: int, values: dict[str, Any]) -> None:
     REGISTRY.call(
         "workflows.set-options", CallContext(server=server), {"id": wfid, "options": values}
     )
+
+
+def add_job(
+    engine: Engine,
+    name: str,
+    body: str = "pass",
+    *,
+    version: str = "1.0",
+    schedule: str | None = None,
+    duration: int | None = None,
+    active: bool | None = None,
+    run_skipped: bool | None = None,
+    single_instance: bool | None = None,
+    expiry_date: str | None = None,
+    code: str | None = None,
+    class_name: str | None = None,
+) -> int:
+    """A job whose ``run()`` runs ``body`` (indented for you), or whose code is ``code``, on
+    the cron ``schedule`` ``"m h d M dow"`` or every ``duration`` seconds (every minute when
+    neither is given); its jobid. ``expiry_date`` is ISO text, written as a YAML date."""
+    base = f"{name}-{version}.qjob"
+    sched = None
+    if duration is None:
+        fields = (schedule or "* * * * *").split()
+        sched = dict(zip(("minutes", "hours", "days", "months", "dow"), fields, strict=True))
+    if code is None:
+        code = f"from job import QorusJob\n\n\nclass {name}(QorusJob):\n    def run(self):\n"
+        code += textwrap.indent(textwrap.dedent(body).strip() + "\n", "        ")
+    text = _yaml(
+        type="job",
+        name=name,
+        version=version,
+        desc=f"test job {name}",
+        lang="python",
+        class_name=class_name or name,
+        active=active,
+        run_skipped=run_skipped,
+        single_instance=single_instance,
+        schedule=sched,
+        duration=duration,
+        code=f"{base}.py",
+    )
+    if expiry_date is not None:
+        text += f"expiry-date: {expiry_date}\n"
+    return _oid(
+        load_files(engine, {f"{base}.yaml": text, f"{base}.py": textwrap.dedent(code)}),
+        "job",
+        name,
+    )

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from qorus_core.loader import cron, pycode
+from qorus_core.loader import pycode
 from qorus_core.loader.steps import StepListError, parse_steps, segments
 from qorus_core.loader.yamlload import YamlError, parse_text
+from qorus_core.model.schedule import check_field
 
 
 def test_yaml_marks_and_errors() -> None:
@@ -86,10 +87,20 @@ def test_steps_after_one_async_step_share_a_segment() -> None:
         ("dow", "funday", False),
         ("minutes", "*/0", False),
         ("minutes", "", False),
+        ("dow", "fri-7", True),
+        ("dow", "0-7", True),
+        ("dow", "sat-mon", False),
+        ("days", "L", False),
+        ("dow", "5#2", False),
+        ("days", "?", False),
+        ("minutes", "H", False),
+        ("months", "mon", False),
+        ("minutes", "1,,2", False),
+        ("minutes", "0 0", False),
     ],
 )
 def test_cron_fields(field: str, text: str, ok: bool) -> None:
-    assert (cron.check_field(field, text) is None) is ok
+    assert (check_field(field, text) is None) is ok
 
 
 def test_code_checks_are_static() -> None:

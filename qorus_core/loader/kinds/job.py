@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from sqlalchemy import delete as sql_delete
 
+from qorus_core.db import jobs as jobs_db
 from qorus_core.db import tables as t
-from qorus_core.loader import cron, pycode
+from qorus_core.loader import pycode
 from qorus_core.loader.delete import Deleter, DeleteSpec
 from qorus_core.loader.kinds.registry import Kind
 from qorus_core.loader.listing import versioned
 from qorus_core.loader.model import Definition
 from qorus_core.loader.problems import Problems
 from qorus_core.loader.store import Store, code_columns
-from qorus_core.loader.upsert import upsert
-from qorus_core.loader.validate import MAX_DURATION, expiry
+from qorus_core.loader.upsert import UPDATED, upsert
+from qorus_core.loader.validate import expiry
 from qorus_core.model.errors import ValidationError
+from qorus_core.model.schedule import MAX_DURATION, Schedule, ScheduleError, check_field
 
 
 def check(d: Definition, problems: Problems) -> None:
@@ -25,10 +27,17 @@ def check(d: Definition, problems: Problems) -> None:
             d.path, "a job needs either 'schedule:' or 'duration:' (exactly one)", doc.mark()
         )
     if has_sched:
+        bad = False
         for field, text in data["schedule"].items():
-            why = cron.check_field(field, str(text))
+            why = check_field(field, str(text))
             if why:
+                bad = True
                 problems.add(d.path, f"schedule {why}", doc.mark("schedule", field))
+        if not bad:
+            try:
+                Schedule.of_fields({k: str(v) for k, v in data["schedule"].items()})
+            except ScheduleError as exc:
+                problems.add(d.path, f"schedule: {exc.desc}", doc.mark("schedule"))
     if has_dur and not 0 < data["duration"] < MAX_DURATION:
         problems.add(
             d.path, f"duration must be 1 to {MAX_DURATION - 1} seconds", doc.mark("duration")
@@ -51,7 +60,7 @@ def store(s: Store, d: Definition) -> tuple[int | None, str]:
         wday=sched.get("dow"),
         recurring=data.get("duration"),
     )
-    return upsert(
+    jobid, outcome = upsert(
         s.conn,
         t.jobs,
         "jobid",
@@ -59,6 +68,9 @@ def store(s: Store, d: Definition) -> tuple[int | None, str]:
         row,
         insert_only={"enabled": True},
     )
+    if outcome == UPDATED:  # a changed schedule or code: the scheduler plans the job afresh
+        jobs_db.forget_next_trigger(s.conn, jobid)
+    return jobid, outcome
 
 
 def delete(dl: Deleter, spec: DeleteSpec) -> None:
