@@ -7,9 +7,11 @@ class OrderFulfilmentReport(QorusJob):
     def run(self):
         state = jobapi.getPersistentStateData() or {}
         since = state.get("last_run")
-        args = {"workflow": "ORDER-FULFILMENT", "status": "COMPLETE"}
+        started = jobapi.getInfo()["started"]
+        args = {"status": "COMPLETE", "limit": 10000}
         if since:
             args["modified"] = since
-        orders = UserApi.callRestApi("GET", "orders", args) or []
+        orders = UserApi.callRestApi("GET", "workflows/ORDER-FULFILMENT/orders", args) or []
         jobapi.saveInfo({"shipped": len(orders), "since": since})
-        jobapi.savePersistentStateData({"last_run": UserApi.getSystemInfo().get("time")})
+        UserApi.logInfo("%d orders shipped since %s", len(orders), since or "the start")
+        jobapi.savePersistentStateData({"last_run": started.isoformat()})

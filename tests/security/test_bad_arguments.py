@@ -115,6 +115,9 @@ KINDS: dict[str, list[Any]] = {
     "ref": [*BAD_TEXT, "9223372036854775808", 2**63, -1, "q" * 161],
     "data": [NAN, INF, {"a": NAN}, [-INF], DEEP],
     "option-int": [*BAD_INT, -1],
+    "jobref": [*BAD_TEXT, "9223372036854775808", 2**63, -1, "j" * 5000],
+    "cron": [*BAD_TEXT, "61 * * * *", "* * * *", "* * 31 2 *", "0 0 L * *", "x" * 5000],
+    "duration": [*BAD_INT, 0, -1, 10_000_000],
 }
 
 #: arguments of each operation (path captures included) -> kind; handlers taking ``**kwargs``
@@ -247,6 +250,30 @@ OPS: dict[str, dict[str, str]] = {
     },
     "sync-events.event": {"eventtype": "ref", "eventkey": "text240"},
     "sync-events.post": {"eventtype": "ref", "eventkey": "text240"},
+    "jobs.list": {},
+    "jobs.list-active": {},
+    "jobs.info": {"id": "jobref", "version": "version"},
+    "jobs.info-id": {"id": "id"},
+    "jobs.results": {"id": "jobref", "version": "version", "limit": "limit", "offset": "limit"},
+    "jobs.result": {"id": "id"},
+    "jobs.run": {"id": "jobref", "version": "version"},
+    "jobs.run-id": {"id": "id"},
+    "jobs.set-active": {"id": "jobref", "active": "bool", "version": "version"},
+    "jobs.set-active-id": {"id": "id", "active": "bool"},
+    "jobs.schedule": {
+        "id": "jobref",
+        "schedule": "cron",
+        "duration": "duration",
+        "version": "version",
+    },
+    "jobs.schedule-id": {"id": "id", "schedule": "cron", "duration": "duration"},
+    "jobs.set-expiry": {"id": "jobref", "date": "date", "version": "version"},
+    "jobs.set-expiry-id": {"id": "id", "date": "date"},
+    "jobs.enable": {"id": "jobref", "version": "version"},
+    "jobs.disable": {"id": "jobref", "version": "version"},
+    "jobs.reset": {"id": "jobref", "version": "version"},
+    "jobs.reset-id": {"id": "id"},
+    "jobs.reset-all": {},
 }
 SEARCH = {
     "workflowid": "ids",
@@ -311,6 +338,14 @@ def server(db_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     # a queue and an event type for the async-queues and sync-events operations
     (base / "data" / "WALKQ.qqueue.yaml").write_text("type: queue\nname: WALKQ\ndesc: walk\n")
     (base / "data" / "WALKEV.qevent.yaml").write_text("type: event\nname: WALKEV\ndesc: walk\n")
+    # a job for the jobs operations (its schedule never comes during the walk)
+    (base / "data" / "WALKJOB-1.0.qjob.yaml").write_text(
+        "type: job\nname: WALKJOB\nversion: '1.0'\ndesc: walk\nlang: python\n"
+        "duration: 9999999\ncode: WALKJOB-1.0.qjob.py\n"
+    )
+    (base / "data" / "WALKJOB-1.0.qjob.py").write_text(
+        "from job import QorusJob\n\n\nclass WALKJOB(QorusJob):\n    def run(self):\n        pass\n"
+    )
     d = ["--qorus-dir", str(root)]
     res = tool("oload", *d, str(base / "data"))
     assert res.returncode == 0, res.stderr + res.stdout
@@ -374,6 +409,8 @@ class Walk:
             if seg.startswith("{"):
                 name = seg[1:-1]
                 default = "ACC-SIMPLE" if template.startswith("workflows") else str(self.order)
+                if template.startswith("jobs/"):
+                    default = "WALKJOB"
                 default = CAPTURES.get(name, default)
                 seg = quote(captures.get(name, default), safe="")
             segs.append(seg)
@@ -417,7 +454,8 @@ def _snapshot(walk: Walk) -> Any:
     ]
     waits.append(walk.client.get(f"{walk.api}/sync-events?action=events").json())
     wf_rows = [(w["name"], w["TOTAL"], w["autostart"], w["enabled"]) for w in wfs]
-    return info, wf_rows, opts, waits
+    job = walk.client.get(f"{walk.api}/jobs/WALKJOB").json()
+    return info, wf_rows, opts, waits, job
 
 
 def test_registry_is_classified() -> None:

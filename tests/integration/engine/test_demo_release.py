@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
+from qorus_core.db.refdata import now
 from qorus_core.loader import load
 from qorus_server.api import REGISTRY, CallContext
 from qorus_server.engine.manager import WorkflowManager
 from tests.helpers.engine import wait_orders
+from tests.helpers.jobs import ManualClock, start_jobs
 
 pytestmark = pytest.mark.integration
 DEMO = Path(__file__).resolve().parents[3] / "releases" / "demo" / "demo.qrf"
@@ -94,3 +96,22 @@ def test_demo_orders_run(engine: Engine, server: SimpleNamespace, manager: Workf
 
     [wf] = [w for w in api("workflows.list") if w["name"] == "ORDER-FULFILMENT"]
     assert (wf["COMPLETE"], wf["ERROR"], wf["TOTAL"]) == (6, 1, 7)
+
+    # the demo's job counts the shipped orders: all six, then none new since its first run
+    clock = ManualClock(now())
+    jobs = start_jobs(server, clock)
+    try:
+        first = api("jobs.run", id="order-fulfilment-report")
+        assert first["status"] == "COMPLETE"
+        assert api("jobs.result", id=first["job_instanceid"])["info"] == {
+            "shipped": 6,
+            "since": None,
+        }
+        clock.advance(seconds=1)
+        second = api("jobs.run", id="order-fulfilment-report")
+        info = api("jobs.result", id=second["job_instanceid"])["info"]
+        assert second["status"] == "COMPLETE" and info["shipped"] == 0 and info["since"]
+        job = api("jobs.info", id="order-fulfilment-report")
+        assert job["schedule"] == "*/15 * * * *" and job["COMPLETE"] == 2
+    finally:
+        jobs.stop()
