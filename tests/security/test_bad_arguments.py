@@ -247,6 +247,9 @@ OPS: dict[str, dict[str, str]] = {
     },
     "sync-events.event": {"eventtype": "ref", "eventkey": "text240"},
     "sync-events.post": {"eventtype": "ref", "eventkey": "text240"},
+    # RPC only (no REST route): walked by tests/security/test_rpc_hostile.py
+    "rpc.help": {"names": "texts"},
+    "rpc.list-methods": {},
 }
 SEARCH = {
     "workflowid": "ids",
