@@ -5,8 +5,9 @@ name is an RPC method of every protocol at once.
 
 Method names: an operation's ``rpc`` name (``omq.system.get-order-info``); and
 ``omq.user.service.NAME.METHOD`` / ``omq.system.service.NAME.METHOD`` call a service method
-through the operation ``services.call`` (NAME is everything between the prefix and the last
-dot), with the call's params as the method's ``args``.
+through the operation ``services.call`` (NAME is everything between the prefix and the next
+dot, as in Qorus, so a method name may hold dots), with the call's params as the method's
+``args``.
 
 Params (:func:`bind_params`):
 
@@ -90,7 +91,7 @@ def service_method(method: str) -> tuple[str, str, str] | None:
     name; RpcMethodNotFoundError for a service method name without a service or a method."""
     for prefix, stype in SERVICE_PREFIXES.items():
         if method.startswith(prefix):
-            name, dot, meth = method[len(prefix) :].rpartition(".")
+            name, dot, meth = method[len(prefix) :].partition(".")
             if not dot or not name or not meth:
                 raise RpcMethodNotFoundError(
                     f"no RPC method {method!r}: a service method is called as "

@@ -104,10 +104,10 @@ def test_service_methods_map_onto_services_call(services_call: list[dict[str, An
         "args": [1, 2],
         "servicetype": "USER",
     }
-    call = resolve(REGISTRY, "omq.system.service.my.dotted.svc.info", {"k": 1})
+    call = resolve(REGISTRY, "omq.system.service.my.dotted.svc.info", {"k": 1})  # as in Qorus
     assert call.args == {
-        "id": "my.dotted.svc",
-        "method": "info",
+        "id": "my",
+        "method": "dotted.svc.info",
         "args": {"k": 1},
         "servicetype": "SYSTEM",
     }
