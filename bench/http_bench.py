@@ -107,7 +107,8 @@ def main() -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     with tempfile.TemporaryDirectory() as tmp:
         omq = Path(tmp) / "omq"
-        (omq / "etc").mkdir(parents=True)
+        for sub in ("etc", "var"):
+            (omq / sub).mkdir(parents=True)
         engine = create_system_engine(sqlite_url(omq / "var" / "qorus.sqlite"))
         schema.align(engine)
         engine.dispose()

@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 import yaml
 
+from qorus_core.bounded import DEFAULT_LIMITS, load_yaml
 from qorus_core.model.errors import QorusError
 from qorus_core.omqdir import OmqDir
 from qorus_core.options import Options
@@ -229,11 +230,13 @@ class QorusClient:
 
 
 def _parse_answer(content_type: str, text: str) -> Any:
-    """The answer by its Content-Type (JSON, YAML or XML-RPC XML); text when it is none."""
+    """The answer by its Content-Type (JSON, YAML or XML-RPC XML); text when it is none. A YAML
+    answer is parsed within the limits of a request body (an alias bomb from a hostile server
+    is a LimitError, not a hung client)."""
     mime = content_type.split(";", 1)[0].strip().lower()
     try:
         if "yaml" in mime:
-            return yaml.safe_load(text)
+            return load_yaml(text, DEFAULT_LIMITS)
         if mime in ("text/xml", "application/xml"):
             params, _ = xmlrpc.client.loads(text, use_builtin_types=True)
             return params[0] if params else None

@@ -152,6 +152,9 @@ def cancel_order(
         _set(conn, order, workflowstatus=OrderStatus.CANCELED, workflowstatus_orig=orig)
         if purge_sensitive:
             sensitive.purge(conn, [order["workflow_instanceid"]])
+        if order["subworkflow"]:
+            # the parent's SUBWORKFLOW step sees its child CANCELED (an error) when it wakes
+            waits.wake_parent(conn, order["workflow_instanceid"], OrderStatus.CANCELED)
         _status_event(conn, pending, order, OrderStatus.CANCELED)
         return _result(order, OrderStatus.CANCELED)
 

@@ -24,6 +24,9 @@ class QorusError(Exception):
     retry_after: int | None = None
     #: the HTTP methods that would have worked (an ``Allow`` header on a 405)
     allow: tuple[str, ...] = ()
+    #: an RPC fault code of its own instead of the family's: only the errors of the RPC
+    #: protocols themselves (parse error, invalid request, method not found)
+    rpc_fault: int | None = None
 
     def __init__(self, desc: str, *, code: str | None = None, info: Any = None) -> None:
         super().__init__(desc)
@@ -137,6 +140,32 @@ class UnavailableError(QorusError):
     http_status = 503
 
 
+# The RPC protocols' own errors, with the fault codes of JSON-RPC 2.0 (which the XML-RPC fault
+# code interoperability convention shares); invalid params are the ValidationError family's
+# -32602. Over HTTP they are answered like their family (400, 404).
+
+
+class RpcParseError(ValidationError):
+    """An RPC request body that cannot be parsed, or is refused while parsing (too deep)."""
+
+    code = "PARSE-ERROR"
+    rpc_fault = -32700
+
+
+class RpcInvalidRequestError(ValidationError):
+    """A parsed RPC request that is not a well-formed call (no method name, a bad id)."""
+
+    code = "INVALID-REQUEST"
+    rpc_fault = -32600
+
+
+class RpcMethodNotFoundError(NotFoundError):
+    """An RPC method name that names no operation."""
+
+    code = "NO-SUCH-METHOD"
+    rpc_fault = -32601
+
+
 @dataclass(frozen=True)
 class ErrorFamily:
     """One family of Qorus errors: its exception type, HTTP status and RPC fault code."""
@@ -148,7 +177,8 @@ class ErrorFamily:
 
 #: Every family: the ONE table of HTTP statuses and RPC fault codes (JSON-RPC's range of
 #: server-defined errors, also used as XML-RPC faultCode). A QorusError answers the family
-#: of its ``http_status``; an unknown status answers the general family's fault code.
+#: of its ``http_status``; an unknown status answers the general family's fault code. The
+#: RPC protocols' own errors carry their standard codes (:class:`RpcParseError`, ...).
 ERROR_FAMILIES: tuple[ErrorFamily, ...] = (
     ErrorFamily(QorusError, 409, -32000),
     ErrorFamily(ValidationError, 400, -32602),
@@ -170,3 +200,8 @@ _BY_STATUS = {fam.http_status: fam for fam in ERROR_FAMILIES}
 def family(exc: QorusError) -> ErrorFamily:
     """The family an error is answered as (by its HTTP status; the general one otherwise)."""
     return _BY_STATUS.get(exc.http_status, ERROR_FAMILIES[0])
+
+
+def rpc_fault(exc: QorusError) -> int:
+    """The RPC fault code of an error: its own (a protocol error), else its family's."""
+    return exc.rpc_fault if exc.rpc_fault is not None else family(exc).rpc_fault

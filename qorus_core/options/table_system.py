@@ -243,6 +243,14 @@ opt(
     min=1,
 )
 opt(
+    "rpc-max-batch",
+    "int",
+    1000,
+    "most requests in one JSON-RPC batch; a larger batch is refused whole (-32600) and none "
+    "of its requests runs",
+    min=1,
+)
+opt(
     "http-header-timeout",
     "int",
     10,

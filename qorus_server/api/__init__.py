@@ -5,13 +5,14 @@ operations to the imports below (the ONE place), never import operation modules 
 from __future__ import annotations
 
 # each import registers its operations: system.* and public.*, workflows.*, orders.*, exec.*,
-# async-queues.*, sync-events.*, jobs.*
+# async-queues.*, sync-events.*, jobs.*, rpc.* (omq.system.help, system.listMethods)
 from qorus_server.api import (  # noqa: F401
     async_queues,
     auth,
     jobs,
     order_locks,
     orders,
+    rpc,
     sync_events,
     system,
     wfsync,

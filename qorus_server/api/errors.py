@@ -1,5 +1,5 @@
 """From an exception escaping an operation to the Qorus error a client is answered, for every
-gateway (REST today; JSON-RPC, XML-RPC, YAML-RPC, WebSocket and WebDAV next).
+gateway (REST, JSON-RPC, XML-RPC, YAML-RPC; WebSocket and WebDAV next).
 
 A :class:`~qorus_core.model.errors.QorusError` is answered as it is. Anything else is not the
 caller's business: the database's own message (SQL, driver and constraint names, values) and
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from qorus_core.model.errors import InternalError, QorusError, UnavailableError, family
+from qorus_core.model.errors import InternalError, QorusError, UnavailableError, rpc_fault
 
 log = logging.getLogger("qorus.http")
 
@@ -83,4 +83,4 @@ def error_answer(exc: Exception, where: str) -> ErrorAnswer:
         headers["allow"] = ", ".join(err.allow)
     if err.retry_after is not None:
         headers["retry-after"] = str(err.retry_after)
-    return ErrorAnswer(err, status, family(err).rpc_fault, err.to_dict(), headers)
+    return ErrorAnswer(err, status, rpc_fault(err), err.to_dict(), headers)

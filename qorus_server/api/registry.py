@@ -142,6 +142,13 @@ class Registry:
             self._rpc[op.rpc] = op
         return op
 
+    def remove(self, name: str) -> Operation | None:
+        """Unregister operation ``name`` (tests); the operation removed, or None."""
+        op = self._ops.pop(name, None)
+        if op is not None and op.rpc is not None:
+            self._rpc.pop(op.rpc, None)
+        return op
+
     def __contains__(self, name: object) -> bool:
         return name in self._ops
 

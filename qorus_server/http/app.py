@@ -1,5 +1,7 @@
 """The one ASGI app behind every listener: REST under ``/api`` (``/api/latest`` = ``/api/v7``;
-``/api/v1`` .. ``/api/v6`` alias it too), ``/api/public/...`` without authentication.
+``/api/v1`` .. ``/api/v6`` alias it too), ``/api/public/...`` without authentication; the RPC
+gateways (:data:`RPC_GATEWAYS`: JSON-RPC at ``/JSON``, XML-RPC at ``/RPC2``, YAML-RPC at
+``/YAML``) and ``/SOAP`` (501).
 
 Every REST call goes through :meth:`Registry.call`; operations marked ``blocking`` run in a
 worker thread. Arguments come from the query (``&`` or ``;``), the body (JSON, YAML, XML-RPC
@@ -30,6 +32,11 @@ from qorus_server.http import codec, limits
 from qorus_server.http.compress import CompressionMiddleware
 from qorus_server.http.cors import CorsMiddleware
 from qorus_server.http.dispatch import api_segments, query_args, resolve_call
+from qorus_server.http.rpc_common import RpcGateway
+from qorus_server.http.rpc_json import JsonRpcGateway
+from qorus_server.http.rpc_soap import soap
+from qorus_server.http.rpc_xml import XmlRpcGateway
+from qorus_server.http.rpc_yaml import YamlRpcGateway
 from qorus_server.security import Credentials
 
 if TYPE_CHECKING:
@@ -181,6 +188,15 @@ class RestEndpoint:
         return _answer(request, result, op.success_status)
 
 
+#: The RPC gateways: one mount per protocol, each a thin layer over the one login, the one
+#: registry and the one error mapping (:mod:`qorus_server.http.rpc_common`).
+RPC_GATEWAYS: dict[str, type[RpcGateway]] = {
+    "/JSON": JsonRpcGateway,
+    "/RPC2": XmlRpcGateway,
+    "/YAML": YamlRpcGateway,
+}
+
+
 def build_app(server: QorusServer) -> Starlette:
     endpoint = RestEndpoint(server)
     methods = ["GET", "PUT", "POST", "DELETE", "PATCH"]
@@ -188,6 +204,9 @@ def build_app(server: QorusServer) -> Starlette:
         Route("/api", endpoint.handle, methods=methods),
         Route("/api/{path:path}", endpoint.handle, methods=methods),
     ]
+    for path, gateway in RPC_GATEWAYS.items():
+        routes.append(Route(path, gateway(server).handle, methods=methods))
+    routes.append(Route("/SOAP", soap, methods=methods))
     middleware = [
         Middleware(TrackerMiddleware, server=server),
         Middleware(CorsMiddleware, options=server.options),

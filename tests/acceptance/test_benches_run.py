@@ -26,3 +26,17 @@ def test_engine_bench_runs_on_sqlite() -> None:
     assert out.returncode == 0, out.stderr[-2000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result[0]["orders"] == 20
+
+
+def test_rpc_bench_runs() -> None:
+    out = subprocess.run(
+        [sys.executable, "bench/rpc_bench.py", "--requests", "40", "--concurrency", "2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    rows = {line.split()[0] for line in out.stdout.splitlines() if line.strip()}
+    assert {"REST", "JSON-RPC", "XML-RPC"} <= rows

@@ -274,6 +274,9 @@ OPS: dict[str, dict[str, str]] = {
     "jobs.reset": {"id": "jobref", "version": "version"},
     "jobs.reset-id": {"id": "id"},
     "jobs.reset-all": {},
+    # RPC only (no REST route): walked by tests/security/test_rpc_hostile.py
+    "rpc.help": {"names": "texts"},
+    "rpc.list-methods": {},
 }
 SEARCH = {
     "workflowid": "ids",

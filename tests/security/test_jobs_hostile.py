@@ -198,3 +198,30 @@ def test_no_login_and_missing_permissions(setup: Any) -> None:
     assert r.status_code == 200 and r.json()["status"] == "COMPLETE", r.text
     jiid = r.json()["job_instanceid"]
     assert call(q, "GET", f"jobresults/{jiid}").json()["jobstatus"] == "COMPLETE"
+
+
+def test_jobs_over_json_rpc(setup: Any) -> None:
+    """The omq.system.job.* methods with positional params, as Qorus clients send them; a bad
+    schedule is a fault, a user without RESCHEDULE-JOB is refused, nothing changes then."""
+    q, engine = setup
+
+    def rpc(method: str, params: list[Any], auth: Any = ADMIN) -> Any:
+        body = {"jsonrpc": "2.0", "method": method, "params": params, "id": 1}
+        r = httpx.post(f"{q.url}/JSON", json=body, auth=auth, timeout=30)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    before = snapshot(engine)
+    bad = rpc("omq.system.job.schedule", ["HOSTJOB", "61 * * * *"])
+    assert "error" in bad and "schedule" in str(bad["error"]) and not LEAKS.search(str(bad))
+    refused_call = rpc("omq.system.job.schedule", ["HOSTJOB", "0 4 * * *"], auth=VIEWER)
+    assert "AUTHORIZATION-ERROR" in str(refused_call["error"])
+    assert snapshot(engine) == before
+    res = rpc("omq.system.job.schedule", ["HOSTJOB", "0 4 * * *"])["result"]
+    assert res["schedule"] == "0 4 * * *"
+    info = rpc("omq.system.job.info", ["HOSTJOB"])["result"]
+    assert info["schedule"] == "0 4 * * *" and info["next"]
+    ran = rpc("omq.system.job.run", ["HOSTJOB"])["result"]
+    assert ran["status"] == "COMPLETE"
+    assert rpc("omq.system.job.set-active", ["HOSTJOB", False])["result"]["active"] is False
+    assert rpc("omq.system.job.info-id", [info["jobid"]])["result"]["active"] is False

@@ -481,3 +481,33 @@ def test_synchronous_execution_answers_a_waiting_status_at_the_limit(engine: Eng
             )
         ).scalar()
     assert not sync  # the normal instances take it over
+
+
+def test_canceled_child_fails_the_parent_step(engine: Engine, manager: WorkflowManager) -> None:
+    # the child waits on an event nobody posts, and is canceled by an operator
+    add_step(
+        engine,
+        "ChildWaits",
+        EVENT.format(name="ChildWaits", primary="self.bindEvent('never')"),
+        steptype="EVENT",
+        event="PaymentDone",
+    )
+    start(engine, manager, "CHILDCANCEL", ["ChildWaits"])
+    add_step(
+        engine,
+        "SubX",
+        SUB.format(name="SubX", primary="self.bindSubworkflow('CHILDCANCEL', {'staticdata': {}})"),
+        steptype="SUBWORKFLOW",
+    )
+    wfid = start(engine, manager, "PARENTCANCEL", ["SubX"])
+    wfiid = order(engine, manager, wfid)
+    wait_status(engine, wfiid, "W")
+    with engine.connect() as conn:
+        child = waits.children(conn, wfiid)[0]["subworkflow_instanceid"]
+    wait_status(engine, child, "V")
+    orders_ops.cancel_order(engine, child)
+    manager.notify(wfid)
+    wait_status(engine, wfiid, "E")
+    assert [e["description"] for e in error_rows(engine, wfiid)] == [
+        f"child order {child} is CANCELED"
+    ]
