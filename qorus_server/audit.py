@@ -23,6 +23,8 @@ CATEGORY = {
     "SYSTEM-RECOVERY-START": "system",
     "SYSTEM-RECOVERY-COMPLETE": "system",
     "API-CALL": "api",
+    "SERVICE-START": "services",
+    "SERVICE-STOP": "services",
 }
 
 
@@ -49,9 +51,18 @@ def write(
     source: str | None = None,
     info1: Any = None,
     info2: Any = None,
-) -> None:
-    """Insert one audit row in the caller's transaction (no option check)."""
-    insert_audit(
+    serviceid: int | None = None,
+    related: int | None = None,
+) -> int | None:
+    """Insert one audit row in the caller's transaction (no option check); its id.
+    ``serviceid`` is the service the row is about, ``related`` the row it follows up (a
+    SERVICE-STOP names its SERVICE-START)."""
+    extra: dict[str, Any] = {}
+    if serviceid is not None:
+        extra["serviceid"] = serviceid
+    if related is not None:
+        extra["related_audit_eventid"] = related
+    return insert_audit(
         conn,
         event,
         reason=_text(reason),
@@ -59,6 +70,7 @@ def write(
         source=_text(source),
         info1=_text(info1),
         info2=_text(info2),
+        **extra,
     )
 
 
@@ -72,11 +84,11 @@ class Auditor:
     def wants(self, event: str) -> bool:
         return enabled(self.options, CATEGORY.get(event, "system"))
 
-    def event(self, event: str, conn: Connection | None = None, **kw: Any) -> None:
+    def event(self, event: str, conn: Connection | None = None, **kw: Any) -> int | None:
+        """Write the row when the option asks for it; its id (None when not written)."""
         if not self.wants(event):
-            return
+            return None
         if conn is not None:
-            write(conn, event, **kw)
-            return
+            return write(conn, event, **kw)
         with self.engine.begin() as c:
-            write(c, event, **kw)
+            return write(c, event, **kw)

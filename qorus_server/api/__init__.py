@@ -5,12 +5,13 @@ operations to the imports below (the ONE place), never import operation modules 
 from __future__ import annotations
 
 # each import registers its operations: system.* and public.*, workflows.*, orders.*, exec.*,
-# async-queues.*, sync-events.*
+# async-queues.*, sync-events.*, services.*
 from qorus_server.api import (  # noqa: F401
     async_queues,
     auth,
     order_locks,
     orders,
+    services,
     sync_events,
     system,
     wfsync,

@@ -1,4 +1,5 @@
-"""Compile interface code stored in the database by oload: step and workflow classes.
+"""Compile interface code stored in the database by oload: step and workflow classes
+(:func:`exec_code` and :func:`run_library` are shared with the service manager).
 
 Each step's source is executed in a fresh namespace that already holds ``wf``, ``OMQ``,
 ``UserApi`` ... (see :mod:`qorus_server.userapi`), after the library classes it names
@@ -28,13 +29,39 @@ class CodeError(QorusError):
     code = "COMPILE-ERROR"
 
 
-def _exec(source: str, filename: str, namespace: dict[str, object]) -> None:
+def exec_code(source: str, filename: str, namespace: dict[str, object]) -> None:
+    """Compile and run interface code in ``namespace``; COMPILE-ERROR naming the file."""
     try:
         code = compile(source, filename, "exec")
         exec(code, namespace)
     except Exception as exc:
         last = traceback.format_exception_only(type(exc), exc)[-1].strip()
         raise CodeError(f"{filename}: {last}", info={"file": filename}) from exc
+
+
+_exec = exec_code
+
+
+def run_library(
+    engine: Engine, names: tuple[str, ...], namespace: dict[str, object], owner: str
+) -> None:
+    """Run the library classes ``names`` (``NAME`` = its latest version, or ``NAME:VERSION``)
+    into ``namespace``, in the order given (steps, workflows and services share this)."""
+    if not names:
+        return
+    rows: list[tuple[str, Any]] = []
+    with engine.connect() as conn:
+        for ref in names:
+            name, sep, version = ref.partition(":")
+            found = runs_db.library_class(conn, name.strip(), version.strip() if sep else None)
+            if found is None:
+                raise CodeError(f"{owner}: library class {ref!r} is not loaded")
+            rows.append((name.strip(), found))
+    for name, (version, code, language) in rows:
+        if (language or "python") != "python":
+            raise CodeError(f"{owner}: library class {name!r} is not Python ({language})")
+        if code:
+            exec_code(code, f"<class {name} v{version}>", namespace)
 
 
 class CodeCache:
@@ -48,23 +75,7 @@ class CodeCache:
         self._members: dict[int, set[int]] = {}
 
     def _library(self, names: tuple[str, ...], namespace: dict[str, object], owner: str) -> None:
-        """Run the library classes ``names`` (``NAME`` = its latest version, or
-        ``NAME:VERSION``) into ``namespace``, in the order given."""
-        if not names:
-            return
-        rows: list[tuple[str, Any]] = []
-        with self._engine.connect() as conn:
-            for ref in names:
-                name, sep, version = ref.partition(":")
-                found = runs_db.library_class(conn, name.strip(), version.strip() if sep else None)
-                if found is None:
-                    raise CodeError(f"{owner}: library class {ref!r} is not loaded")
-                rows.append((name.strip(), found))
-        for name, (version, code, language) in rows:
-            if (language or "python") != "python":
-                raise CodeError(f"{owner}: library class {name!r} is not Python ({language})")
-            if code:
-                _exec(code, f"<class {name} v{version}>", namespace)
+        run_library(self._engine, names, namespace, owner)
 
     def step_class(self, wdef: WorkflowDef, step: StepDef) -> type[Any]:
         with self._lock:

@@ -1,4 +1,5 @@
-"""What interface code sees: ``wf``, ``svc``, ``job``, ``OMQ``, ``UserApi``, ``WorkflowApi``.
+"""What interface code sees: ``wf``, ``svc``, ``job``, ``OMQ``, ``UserApi``, ``WorkflowApi``,
+``ServiceApi`` (``wfapi`` and ``svcapi`` are the same classes).
 
 :func:`install` registers them in ``sys.modules`` (so ``from wf import QorusNormalStep`` and
 ``import OMQ`` work) and :func:`code_namespace` gives the globals every compiled interface file
@@ -12,6 +13,7 @@ import types
 from typing import Any
 
 from . import job, omq, svc, wf
+from .svcapi import ServiceApi
 from .userapi import UserApi
 from .wfapi import WorkflowApi
 
@@ -35,10 +37,15 @@ def install() -> dict[str, types.ModuleType]:
     if not _MODULES:
         api = {"UserApi": UserApi, "WorkflowApi": WorkflowApi, "wfapi": WorkflowApi}
         _MODULES["wf"] = _module("wf", wf, api)
-        _MODULES["svc"] = _module("svc", svc, {"UserApi": UserApi})
+        sapi = {"UserApi": UserApi, "ServiceApi": ServiceApi, "svcapi": ServiceApi}
+        _MODULES["svc"] = _module("svc", svc, sapi)
         _MODULES["job"] = _module("job", job, {"UserApi": UserApi})
         _MODULES["OMQ"] = _module("OMQ", omq)
-        for name, obj in (("UserApi", UserApi), ("WorkflowApi", WorkflowApi)):
+        for name, obj in (
+            ("UserApi", UserApi),
+            ("WorkflowApi", WorkflowApi),
+            ("ServiceApi", ServiceApi),
+        ):
             mod = types.ModuleType(name, obj.__doc__)
             setattr(mod, name, obj)
             for attr in dir(obj):
@@ -46,6 +53,7 @@ def install() -> dict[str, types.ModuleType]:
                     setattr(mod, attr, getattr(obj, attr))
             _MODULES[name] = mod
         _MODULES["wfapi"] = _MODULES["WorkflowApi"]
+        _MODULES["svcapi"] = _MODULES["ServiceApi"]
     for name, mod in _MODULES.items():
         sys.modules.setdefault(name, mod)
     return _MODULES
@@ -64,7 +72,9 @@ def code_namespace(module_name: str) -> dict[str, Any]:
         "UserApi": UserApi,
         "WorkflowApi": WorkflowApi,
         "wfapi": WorkflowApi,
+        "ServiceApi": ServiceApi,
+        "svcapi": ServiceApi,
     }
 
 
-__all__ = ["UserApi", "WorkflowApi", "code_namespace", "install"]
+__all__ = ["ServiceApi", "UserApi", "WorkflowApi", "code_namespace", "install"]
