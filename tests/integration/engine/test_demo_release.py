@@ -1,10 +1,13 @@
 """The demo release loaded by the real loader and run by the engine: the oload storage contract
 and the engine agree (step code, library classes from ``classes:``, the parallel branch, the
-errors file with its business and RETRY errors, keys, workflow options).
+errors file with its business and RETRY errors, keys, workflow options), and ReserveStock
+reserves with the order-inventory service (loaded by the service manager, idempotent per
+order, its stock in the service's state data).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -15,7 +18,8 @@ from sqlalchemy.engine import Engine
 from qorus_core.loader import load
 from qorus_server.api import REGISTRY, CallContext
 from qorus_server.engine.manager import WorkflowManager
-from tests.helpers.engine import wait_orders
+from qorus_server.services import ServiceManager
+from tests.helpers.engine import Logs, wait_orders
 
 pytestmark = pytest.mark.integration
 DEMO = Path(__file__).resolve().parents[3] / "releases" / "demo" / "demo.qrf"
@@ -31,7 +35,18 @@ def order(n: int, **extra: Any) -> dict[str, Any]:
     }
 
 
-def test_demo_orders_run(engine: Engine, server: SimpleNamespace, manager: WorkflowManager) -> None:
+@pytest.fixture
+def services(server: SimpleNamespace, logs: Logs) -> Iterator[ServiceManager]:
+    sm = ServiceManager(logger_factory=logs, system_release=False)
+    sm.start(server)  # type: ignore[arg-type]
+    server.services = sm
+    yield sm
+    sm.stop()
+
+
+def test_demo_orders_run(
+    engine: Engine, server: SimpleNamespace, manager: WorkflowManager, services: ServiceManager
+) -> None:
     load(engine, [str(DEMO)])
     server.workflows = manager
 
@@ -94,3 +109,18 @@ def test_demo_orders_run(engine: Engine, server: SimpleNamespace, manager: Workf
 
     [wf] = [w for w in api("workflows.list") if w["name"] == "ORDER-FULFILMENT"]
     assert (wf["COMPLETE"], wf["ERROR"], wf["TOTAL"]) == (6, 1, 7)
+
+    # the service holds the five reservations (two SKU-1 each) in its state data
+    figures = api("services.call", id="order-inventory", method="figures")
+    assert figures["reservations"] == 5 and figures["stock"]["SKU-1"] == 500 - 10
+    state = api("services.info", id="order-inventory")["state"]
+    assert sorted(state["reservations"]) == ["1", "2", "3", "4", "5"]
+    # reserving an order again answers its reservation and takes no stock
+    again = api(
+        "services.call",
+        id="order-inventory",
+        method="reserve",
+        args=[3, [{"sku": "SKU-1", "qty": 2}]],
+    )
+    assert again == {"reserved": True, "reservation": "RES-3"}
+    assert api("services.call", id="order-inventory", method="available", args="SKU-1") == 490
