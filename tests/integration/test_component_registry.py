@@ -58,9 +58,13 @@ def test_a_registered_component_runs_and_reports_health(omq_dir: Path) -> None:
     server = _run(omq_dir, registry)
     try:
         assert journal == ["start probe"]
-        assert [c.name for c in server.components] == ["workflows", "probe"]
+        assert [c.name for c in server.components] == ["services", "workflows", "probe"]
         health = server.call("system.health")
-        assert health["components"] == {"workflows": "running", "probe": {"probed": True}}
+        assert health["components"] == {
+            "services": {"loaded": 0, "running": 0},
+            "workflows": "running",
+            "probe": {"probed": True},
+        }
     finally:
         _stop(server)
     assert journal == ["start probe", "stop probe"]
