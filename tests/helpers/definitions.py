@@ -217,9 +217,10 @@ def add_service(
     classes: list[str] | None = None,
     groups: list[str] | None = None,
 ) -> int:
-    """A Python service whose class (``class_name``, default ``name`` in CamelCase: ``my-svc`` -> ``MySvc``) is
-    in ``code``; ``methods`` are names or the fields of a ``methods:`` entry (``name``,
-    ``lock``, ``write``, ``internal``, ``desc``); its serviceid."""
+    """A Python service whose class (``class_name``, default ``name`` in CamelCase:
+    ``my-svc`` -> ``MySvc``) is in ``code``; ``methods`` are names or the fields of a
+    ``methods:`` entry (``name``, ``lock``, ``write``, ``internal``, ``desc``); its
+    serviceid."""
     base = f"{name}-{version}.qsd"
     entries = [
         {"name": m, "desc": f"method {m}"} if isinstance(m, str) else {"desc": "m", **m}

@@ -17,9 +17,10 @@ from sqlalchemy.engine import Engine
 from qorus_core.db import tables as t
 from qorus_core.model.errors import QorusError
 from qorus_server.api.registry import Principal
+from qorus_server.engine.manager import WorkflowManager
 from qorus_server.services import ServiceManager
-from tests.helpers.definitions import add_service
-from tests.helpers.engine import Logs, TestServer
+from tests.helpers.definitions import add_service, add_workflow, noop_step
+from tests.helpers.engine import Logs, TestServer, wait_orders
 
 pytestmark = pytest.mark.integration
 
@@ -356,3 +357,38 @@ def test_autostart_loads_services_and_a_failing_one_does_not_stop_the_others(
     assert errors and errors[0]["name"] == "broken" and "no database today" in errors[0]["desc"]
     assert any("no database today" in m for m in logs.messages("broken"))
     assert sm.health() == {"loaded": 1, "running": 0}
+
+
+def test_a_step_calls_a_service_in_process(
+    api: Api, simple: int, engine: Engine, server: TestServer, logs: Logs
+) -> None:
+    """``UserApi.callService`` from step code: the service is loaded by the call, its call
+    context names the order, and the service's log (not the workflow's) gets its lines."""
+    noop_step(
+        engine,
+        "CallSvc",
+        """
+        ctx = UserApi.callService("simple", "context")
+        hello = UserApi.callService("simple", "hello", "step")
+        wfapi.updateDynamicData({"ctx": ctx, "hello": hello})
+        """,
+    )
+    wfid = add_workflow(engine, "CALLSVC", ["CallSvc"])
+    wm = WorkflowManager(logger_factory=logs, poll_interval=0.2)
+    wm.start(server)  # type: ignore[arg-type]
+    server.workflows = wm
+    try:
+        api("workflows.start", id="CALLSVC")
+        wfiid = api("workflows.create-order", id="CALLSVC", staticdata={"a": 1})[
+            "workflow_instanceid"
+        ]
+        assert wait_orders(engine, [wfiid]) == {wfiid: "C"}
+    finally:
+        wm.stop()
+    dd = api("orders.info", id=wfiid)["dynamicdata"]
+    assert dd["hello"] == "hello step"
+    ctx = dd["ctx"]
+    assert (ctx["user"], ctx["transport"], ctx["source"]) == (None, "internal", "workflow CALLSVC")
+    assert ctx["wf"]["workflow_instanceid"] == wfiid and ctx["wf"]["workflowid"] == wfid
+    assert "hello step" in logs.messages("simple")
+    assert "hello step" not in logs.messages("CALLSVC")
