@@ -365,7 +365,7 @@ def _call_args(value: object) -> list[Any]:
     """``args``: a list is the positional arguments, any other value the one argument."""
     if value is None:
         return []
-    a.check_data(value, "args")
+    a.check_data(value, "argument 'args'")
     if isinstance(value, list | tuple):
         return list(value)
     return [value]

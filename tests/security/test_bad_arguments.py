@@ -115,6 +115,9 @@ KINDS: dict[str, list[Any]] = {
     "ref": [*BAD_TEXT, "9223372036854775808", 2**63, -1, "q" * 161],
     "data": [NAN, INF, {"a": NAN}, [-INF], DEEP],
     "option-int": [*BAD_INT, -1],
+    "svcref": [*BAD_TEXT, "9223372036854775808", 2**63, -1, "s" * 5000, "info:", ":1.0"],
+    "svcrefs": [*BAD_TEXT_ITEM, *BAD_LIST, "9223372036854775808", [2**63], [-1], ["s" * 5000]],
+    "method": [*BAD_TEXT, "m" * 161],
 }
 
 #: arguments of each operation (path captures included) -> kind; handlers taking ``**kwargs``
@@ -247,6 +250,24 @@ OPS: dict[str, dict[str, str]] = {
     },
     "sync-events.event": {"eventtype": "ref", "eventkey": "text240"},
     "sync-events.post": {"eventtype": "ref", "eventkey": "text240"},
+    "services.list": {"status": "enum"},
+    "services.list-system": {},
+    "services.list-user": {},
+    "services.info": {"id": "svcref"},
+    "services.methods": {"id": "svcref"},
+    "services.method-info": {"id": "svcref", "method": "method"},
+    "services.load": {"id": "svcref"},
+    "services.unload": {"id": "svcref"},
+    "services.reset": {"id": "svcref", "load": "bool"},
+    "services.enable": {"id": "svcref"},
+    "services.disable": {"id": "svcref"},
+    "services.set-autostart": {"id": "svcref", "autostart": "bool"},
+    "services.reset-stats": {"id": "svcref"},
+    "services.call": {"id": "svcref", "method": "method", "args": "data", "servicetype": "enum"},
+    "services.load-many": {"ids": "svcrefs"},
+    "services.unload-many": {"ids": "svcrefs"},
+    "services.reset-many": {"ids": "svcrefs", "load": "bool"},
+    "services.reset-all": {},
 }
 SEARCH = {
     "workflowid": "ids",
@@ -287,9 +308,12 @@ BASE: dict[str, dict[str, Any]] = {
     "async-queues.cancel": {"key": "walk-key"},
     "async-queues.key": {"oldkey": "walk-key", "newkey": "walk-key2"},
     "sync-events.post": {"eventkey": "walk-key"},
+    "services.set-autostart": {"autostart": False},
 }
 #: path captures of the walk that name no workflow or order: a queue, an event type, a key
 CAPTURES = {"queue": "WALKQ", "eventtype": "WALKEV", "eventkey": "walk-key"}
+#: path captures of the service operations: the info system service and one of its methods
+SERVICE_CAPTURES = {"id": "info", "method": "getOptions"}
 #: operations not walked: they end the server under test
 SKIPPED = {"system.shutdown", "system.shutdownWait"}
 #: operations that take any argument and answer it
@@ -375,6 +399,8 @@ class Walk:
                 name = seg[1:-1]
                 default = "ACC-SIMPLE" if template.startswith("workflows") else str(self.order)
                 default = CAPTURES.get(name, default)
+                if template.startswith("services"):
+                    default = SERVICE_CAPTURES[name]
                 seg = quote(captures.get(name, default), safe="")
             segs.append(seg)
         return "/".join(segs)
@@ -417,7 +443,11 @@ def _snapshot(walk: Walk) -> Any:
     ]
     waits.append(walk.client.get(f"{walk.api}/sync-events?action=events").json())
     wf_rows = [(w["name"], w["TOTAL"], w["autostart"], w["enabled"]) for w in wfs]
-    return info, wf_rows, opts, waits
+    svcs = [
+        (s["name"], s["status"], s["autostart"], s["enabled"], s["stats"]["calls"])
+        for s in walk.client.get(f"{walk.api}/services").json()
+    ]
+    return info, wf_rows, opts, waits, svcs
 
 
 def test_registry_is_classified() -> None:
