@@ -16,7 +16,9 @@ gateways call for ``omq.user.service.NAME.METHOD`` and ``omq.system.service.NAME
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as _dt
+from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from qorus_core.db.services import MethodDef, ServiceDef
@@ -411,7 +413,36 @@ def call(
     mdef = mgr.method(sdef, mname)
     _check_call(ctx, sdef, mdef)
     who = ServiceCall(method=mname, user=ctx.username, source=ctx.source, transport=ctx.transport)
-    return mgr.call(sdef, mname, argv, who)
+    return _answer(sdef, mname, mgr.call(sdef, mname, argv, who))
+
+
+#: what an answer may hold (every gateway encodes these)
+_SCALARS = (str, int, float, bool, bytes, Decimal, _dt.date, _dt.time, type(None))
+
+
+def _answer(sdef: ServiceDef, method: str, value: Any) -> Any:
+    """The result of a method as sent back: plain data (hashes, lists, text, numbers, dates),
+    finite and nested at most 64 levels; anything else is the method's error (409
+    SERVICE-RESULT-ERROR), not a failure of the server."""
+
+    def bad(desc: str) -> QorusError:
+        return QorusError(
+            f"method {method}() of {sdef.label()} returned a value that cannot be sent: {desc}",
+            code="SERVICE-RESULT-ERROR",
+            info={"service": sdef.name, "method": method},
+        )
+
+    a.check_data(value, "the result", bad)
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple | set | frozenset):
+            stack.extend(item)
+        elif not isinstance(item, _SCALARS):
+            raise bad(f"a {type(item).__name__} object")
+    return value
 
 
 # ---------------------------------------------------------------------- several services

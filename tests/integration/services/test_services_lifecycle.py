@@ -65,6 +65,9 @@ class Simple(QorusService):
 
     def viaself(self):
         return UserApi.callService("simple", "secret")
+
+    def weird(self, kind):
+        return float("nan") if kind == "nan" else {"x": [object()]}
 """
 SIMPLE_METHODS: list[str | dict[str, Any]] = [
     "hello",
@@ -75,6 +78,7 @@ SIMPLE_METHODS: list[str | dict[str, Any]] = [
     "info",
     {"name": "secret", "internal": True},
     "viaself",
+    "weird",
 ]
 
 
@@ -154,10 +158,14 @@ def test_method_errors_answer_409_and_the_service_keeps_running(api: Api, simple
     e = err(api, "services.call", id="simple", method="add", args=[1])  # wrong arguments
     assert (e.http_status, e.code) == (409, "TypeError")
     assert api("services.call", id="simple", method="add", args=[1, 1]) == 2
+    # a result no gateway could send is the method's error, not the server's
+    for kind in ("nan", "object"):
+        e = err(api, "services.call", id="simple", method="weird", args=kind)
+        assert (e.http_status, e.code) == (409, "SERVICE-RESULT-ERROR"), e.desc
     info = api("services.info", id="simple")
     assert info["status"] == "loaded"
     assert info["stats"]["methods"]["fail"]["errors"] == 2
-    assert (info["stats"]["calls"], info["stats"]["errors"]) == (4, 3)
+    assert (info["stats"]["calls"], info["stats"]["errors"]) == (6, 3)
     api("services.reset-stats", id="simple")
     assert api("services.info", id="simple")["stats"]["calls"] == 0
 
@@ -392,3 +400,14 @@ def test_a_step_calls_a_service_in_process(
     assert ctx["wf"]["workflow_instanceid"] == wfiid and ctx["wf"]["workflowid"] == wfid
     assert "hello step" in logs.messages("simple")
     assert "hello step" not in logs.messages("CALLSVC")
+
+
+def test_no_audit_rows_unless_the_audit_option_lists_services(
+    engine: Engine, simple: int, start_manager: Callable[..., ServiceManager], server: TestServer
+) -> None:
+    server.options.set("audit", ["api"])
+    sm = start_manager()
+    sm.call_from_code("simple", "hello", [])
+    sm.unload("simple")
+    assert not [r for r in audit_rows(engine) if r[0].startswith("SERVICE")]
+    assert [e for e, _ in events(server)] == ["SERVICE_START", "SERVICE_STOP"]
