@@ -41,7 +41,7 @@ from qorus_core.model import args as a
 from qorus_core.model.errors import AuthorizationError, NotFoundError, QorusError
 from qorus_server.contract import ServerContract
 from qorus_server.engine.codecache import CodeError, exec_code, run_library
-from qorus_server.engine.manager import _logger_factory
+from qorus_server.engine.manager import logger_factory
 from qorus_server.services.instance import ServiceError, ServiceInstance
 from qorus_server.services.locks import Slots
 from qorus_server.services.stats import ServiceStats
@@ -119,7 +119,7 @@ class ServiceManager:
             sessionid=server.sessionid,
             events=server.events,
             omq=server.omq,
-            get_logger=_logger_factory(server, self._logger_factory),
+            get_logger=logger_factory(server, self._logger_factory),
             server=server,
             sensitive=server.sensitive,
         )
