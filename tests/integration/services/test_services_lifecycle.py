@@ -411,3 +411,71 @@ def test_no_audit_rows_unless_the_audit_option_lists_services(
     sm.unload("simple")
     assert not [r for r in audit_rows(engine) if r[0].startswith("SERVICE")]
     assert [e for e, _ in events(server)] == ["SERVICE_START", "SERVICE_STOP"]
+
+
+VERSIONS = """
+from svc import QorusService
+
+
+class Multi(QorusService):
+    def which(self):
+        return "{v}"
+"""
+
+
+def test_one_version_is_loaded_and_reset_moves_to_another(api: Api, engine: Engine) -> None:
+    v1 = add_service(engine, "multi", VERSIONS.format(v="1.0"), ["which"], version="1.0")
+    assert api("services.call", id="multi", method="which") == "1.0"
+    v2 = add_service(engine, "multi", VERSIONS.format(v="2.0"), ["which"], version="2.0")
+    # the loaded version answers a bare name; another version named explicitly is refused
+    assert api("services.call", id="multi", method="which") == "1.0"
+    assert api("services.info", id="multi")["version"] == "1.0"
+    e = err(api, "services.call", id="multi:2.0", method="which")
+    assert (e.http_status, e.code) == (409, "SERVICE-VERSION-ERROR")
+    assert err(api, "services.load", id=str(v2)).code == "SERVICE-VERSION-ERROR"
+    # reset by name moves to the latest version; by id to that one
+    assert api("services.reset", id="multi") is True
+    assert api("services.call", id="multi", method="which") == "2.0"
+    assert api("services.reset", id=str(v1)) is True
+    assert api("services.call", id="multi:1.0", method="which") == "1.0"
+    listed = [s for s in api("services.list") if s["name"] == "multi"]
+    assert [(s["version"], s["status"]) for s in listed] == [("1.0", "loaded")]
+    # a service not loaded is reset only with load
+    api("services.unload", id="multi")
+    assert api("services.reset", id="multi") is False
+    assert api("services.info", id="multi")["status"] == "unloaded"
+    assert api("services.reset", id="multi", load=True) is False
+    assert api("services.call", id="multi", method="which") == "2.0"
+
+
+PINGER = """
+from svc import QorusService
+
+
+class Pinger(QorusService):
+    def ping(self):
+        return "pong"
+"""
+
+
+def test_actions_on_several_services(api: Api, engine: Engine, simple: int) -> None:
+    add_service(engine, "pinger", PINGER, ["ping"])
+    res = api("services.load-many", ids="simple,pinger,nosuch")
+    assert [(r["arg"], r["loaded"]) for r in res] == [
+        ("simple", True),
+        ("pinger", True),
+        ("nosuch", False),
+    ]
+    assert res[2]["err"] == "SERVICE-ERROR"
+    reset = api("services.reset-all")
+    assert sorted((r["name"], r["reset"]) for r in reset) == [("pinger", True), ("simple", True)]
+    res = api("services.reset-many", ids=["simple"], load=False)
+    assert res[0]["reset"] is True and res[0]["loaded"] is True
+    res = api("services.unload-many", ids=["simple", "pinger"])
+    assert [r["unloaded"] for r in res] == [True, True]
+    assert api("services.reset-many", ids="simple")[0]["reset"] is False
+    assert api("services.reset-all") == []
+    with pytest.raises(QorusError) as info:
+        api("services.load-many", ids=["simple", "a\x00b"])
+    assert info.value.http_status == 400  # every argument is checked before any change
+    assert api("services.info", id="simple")["status"] == "unloaded"
