@@ -55,6 +55,7 @@ def test_versions_and_resources(server: Qorus) -> None:
         "logout",
         "orders",
         "public",
+        "services",
         "sync-events",
         "system",
         "workflows",
