@@ -64,6 +64,7 @@ def test_resources_listed(server: Qorus) -> None:
         "logout",
         "orders",
         "public",
+        "services",
         "sync-events",
         "system",
         "workflows",
