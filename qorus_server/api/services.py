@@ -253,7 +253,12 @@ def _load(ctx: CallContext, sdef: ServiceDef) -> dict[str, Any]:
 
 @operation(
     "services.load",
-    rest=[("PUT", "services/{id}", "load")],
+    # start and init: the real product's other names of load
+    rest=[
+        ("PUT", "services/{id}", "load"),
+        ("PUT", "services/{id}", "start"),
+        ("PUT", "services/{id}", "init"),
+    ],
     permissions=("LOAD-SERVICE",),
     audit=True,
 )
@@ -272,7 +277,8 @@ def _unload(ctx: CallContext, sdef: ServiceDef) -> dict[str, Any]:
 
 @operation(
     "services.unload",
-    rest=[("PUT", "services/{id}", "unload")],
+    # stop: the real product's other name of unload
+    rest=[("PUT", "services/{id}", "unload"), ("PUT", "services/{id}", "stop")],
     rpc="omq.system.delete-service",
     permissions=("UNLOAD-SERVICE",),
     audit=True,
