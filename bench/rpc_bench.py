@@ -5,8 +5,9 @@ protocol's ratio to the REST rate.
 
 The server runs as its own process (SQLite, RBAC off); this process drives the load with a
 thread pool of httpx clients (keep-alive), bounded by a request count and a time limit per
-protocol. A service method call (``omq.user.service...``) is measured once the server has a
-service manager (the operation ``services.call``); until then the table says so.
+protocol. A service method call over JSON-RPC (``omq.system.service.info.getSystemInfo``, the
+shipped ``info`` system service, through the operation ``services.call``) is measured too when
+the server has a service manager; otherwise the table says so.
 
     PYTHONPATH=. python bench/rpc_bench.py [--requests 3000] [--concurrency 8] [--seconds 30]
 """
@@ -53,6 +54,18 @@ def json_ping(c: httpx.Client) -> None:
     r = c.post("/JSON", content=JSON_BODY, headers={"content-type": "application/json"})
     if r.status_code != 200 or r.json().get("result") != "OK":
         raise SystemExit(f"JSON-RPC: HTTP {r.status_code} {r.text[:200]}")
+
+
+SERVICE_BODY = json.dumps(
+    {"jsonrpc": "2.0", "method": "omq.system.service.info.getSystemInfo", "id": 1}
+).encode()
+
+
+def json_service(c: httpx.Client) -> None:
+    r = c.post("/JSON", content=SERVICE_BODY, headers={"content-type": "application/json"})
+    result = r.json().get("result") if r.status_code == 200 else None
+    if not isinstance(result, dict) or "instance-key" not in result:
+        raise SystemExit(f"JSON-RPC service call: HTTP {r.status_code} {r.text[:200]}")
 
 
 XML_BODY = xmlrpc.client.dumps((), "omq.system.ping").encode()
@@ -135,6 +148,8 @@ def main() -> None:
                 )
             }
             services = has_service_manager(url)
+            if services:
+                results["JSON-svc"] = load(url, json_service, a.requests, a.concurrency, a.seconds)
         finally:
             qorus.terminate()
             qorus.wait(30)
@@ -151,10 +166,12 @@ def main() -> None:
             f"{name:<12}{r['requests']:>10.0f}{r['rps']:>10.0f}{r['p50_ms']:>10.2f}"
             f"{r['p99_ms']:>10.2f}{r['rps'] / rest:>8.2f}"
         )
-    if not services:
+    if services:
+        print("JSON-svc: a service method over JSON-RPC (omq.system.service.info.getSystemInfo)")
+    else:
         print(
             "service method (omq.user.service...): not measured, this server has no service "
-            "manager yet (operation services.call)"
+            "manager (operation services.call)"
         )
 
 

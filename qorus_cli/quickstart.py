@@ -39,6 +39,8 @@ _STYLES = {
     OrderStatus.RETRY.api_name: "yellow",
 }
 SKUS = [("SKU-1", 19.9), ("SKU-2", 4.5), ("SKU-3", 120.0), ("SKU-4", 7.25)]
+#: the demo's service: ReserveStock reserves every order's lines with it
+INVENTORY = "order-inventory"
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -205,6 +207,24 @@ def _watch(client: QorusClient, ids: list[int], deadline: float) -> Counter[str]
     return counts
 
 
+def _inventory(client: QorusClient) -> None:
+    """The figures of the inventory service the orders reserved their stock with."""
+    try:
+        figures = client.put(f"services/{INVENTORY}/figures", action="call")
+        info = client.get(f"services/{INVENTORY}")
+    except QorusRestError as exc:
+        console.print(f"[yellow]{INVENTORY}:[/] {exc.err}: {exc.desc}", highlight=False)
+        return
+    stock = ", ".join(f"{sku} {n}" for sku, n in sorted(figures["stock"].items()))
+    stats = info.get("stats") or {}
+    console.print(
+        f"service {INVENTORY} ({info.get('status')}): {figures['reservations']} reservations, "
+        f"{figures['restocks']} restocks; stock left: {stock}; "
+        f"{stats.get('calls', 0)} method calls",
+        highlight=False,
+    )
+
+
 def _summary(client: QorusClient, ids: list[int], counts: Counter[str], elapsed: float) -> None:
     complete = counts.get(OrderStatus.COMPLETE.api_name, 0)
     console.print()
@@ -214,10 +234,13 @@ def _summary(client: QorusClient, ids: list[int], counts: Counter[str], elapsed:
     )
     if complete != len(ids):
         console.print(f"[yellow]not complete:[/] {dict(counts)}")
+    _inventory(client)
     url = client.shown_url
     hints = [
         (f"qrest workflows/{WORKFLOW}", "the workflow and its order counts"),
         (f"qrest orders/{ids[0]}", "one order with its steps"),
+        (f"qrest services/{INVENTORY}", "the inventory service, its state and call figures"),
+        (f"qrest put services/{INVENTORY}/figures/call", "the stock left"),
         ("qrest orders statuses=ERROR", "orders in ERROR"),
         ("qrest exec", "running workflow execution instances"),
         ("qrest put system/shutdown", "stop the server"),

@@ -18,6 +18,8 @@ from qorus_cli.common import (
 from qorus_core.db import schema
 from qorus_core.db import sessions as sess
 from qorus_core.db.engine import check_connection, mask
+from qorus_core.loader import LoadError
+from qorus_core.loader.system_release import ensure_system_services
 from qorus_core.system import open_system_engine
 
 TOOL = "schema-tool"
@@ -135,8 +137,10 @@ def main(
             click.echo(out if out else "-- the schema is current: nothing to do")
         elif schema.align(engine):
             console.print(f"system schema in {mask(engine.url)} is now current")
+            _system_services(engine)
         else:
             console.print(f"system schema in {mask(engine.url)} is already current: nothing to do")
+            _system_services(engine)
     elif dry_run:
         out = schema.pending_sql(engine)
         click.echo(out if out else "-- the schema is current: nothing to do")
@@ -151,6 +155,24 @@ def main(
     else:
         _print_status(schema.status(engine, all_tables=verbose > 0))
     engine.dispose()
+
+
+def _system_services(engine: Engine) -> None:
+    """Load the system services shipped with the product (``releases/system``); loading them
+    again changes nothing unless they changed."""
+    try:
+        res = ensure_system_services(engine)
+    except LoadError as exc:
+        for p in exc.problems:
+            err_console.print(f"{TOOL}: {p}", highlight=False, markup=False)
+        fail(TOOL, "the system services could not be loaded", 1)
+    if res is None:
+        return
+    if res.loaded:
+        console.print(f"system services loaded: {', '.join(res.loaded)}")
+    else:
+        n = len(res.current)
+        console.print(f"system services are current ({n} definition{'' if n == 1 else 's'})")
 
 
 def _print_status(st: schema.SchemaStatus) -> None:

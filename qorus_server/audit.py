@@ -28,6 +28,8 @@ CATEGORY = {
     "JOB-INSTANCE-START": "jobs",
     "JOB-INSTANCE-STOP": "jobs",
     "JOB-RECOVERY": "jobs",
+    "SERVICE-START": "services",
+    "SERVICE-STOP": "services",
 }
 
 
@@ -54,11 +56,17 @@ def write(
     source: str | None = None,
     info1: Any = None,
     info2: Any = None,
+    related: int | None = None,
     **refs: int | None,
-) -> None:
-    """Insert one audit row in the caller's transaction (no option check); ``refs`` are the
-    ids of what the row is about (``jobid``, ``job_instanceid``, ...)."""
-    insert_audit(
+) -> int | None:
+    """Insert one audit row in the caller's transaction (no option check); its id.
+    ``refs`` are the ids of what the row is about, by column (``jobid``, ``job_instanceid``,
+    ``serviceid``, ...; None is left out), ``related`` the row it follows up (a SERVICE-STOP
+    names its SERVICE-START)."""
+    extra: dict[str, Any] = {k: v for k, v in refs.items() if v is not None}
+    if related is not None:
+        extra["related_audit_eventid"] = related
+    return insert_audit(
         conn,
         event,
         reason=_text(reason),
@@ -66,7 +74,7 @@ def write(
         source=_text(source),
         info1=_text(info1),
         info2=_text(info2),
-        **refs,
+        **extra,
     )
 
 
@@ -80,11 +88,11 @@ class Auditor:
     def wants(self, event: str) -> bool:
         return enabled(self.options, CATEGORY.get(event, "system"))
 
-    def event(self, event: str, conn: Connection | None = None, **kw: Any) -> None:
+    def event(self, event: str, conn: Connection | None = None, **kw: Any) -> int | None:
+        """Write the row when the option asks for it; its id (None when not written)."""
         if not self.wants(event):
-            return
+            return None
         if conn is not None:
-            write(conn, event, **kw)
-            return
+            return write(conn, event, **kw)
         with self.engine.begin() as c:
-            write(c, event, **kw)
+            return write(c, event, **kw)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from qorus_server.contract import Component
 from qorus_server.engine.manager import WorkflowManager
 from qorus_server.jobs.manager import JobManager
+from qorus_server.services.manager import ServiceManager
 
 Factory = Callable[[], Component]
 HealthHook = Callable[[Component], object]
@@ -111,4 +112,15 @@ COMPONENTS = ComponentRegistry()
 """Every component the server runs (the ONE registration site)."""
 
 COMPONENTS.add("workflows", WorkflowManager, start_order=100)
+# the services start before the workflows (start_order 50) and stop after them: a step of an
+# autostarted workflow may call a service at once, and one running at shutdown still can
+COMPONENTS.add(
+    "services",
+    ServiceManager,
+    start_order=50,
+    stop_order=-50,
+    health=lambda c: c.health() if isinstance(c, ServiceManager) else "running",
+)
+# the jobs start after the services and the workflows and stop before them: a job's run may
+# call a service or create an order until the scheduler has stopped
 COMPONENTS.add("jobs", JobManager, start_order=300)

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from qorus_server.http.routes import RestRouter
     from qorus_server.logins import LoginGate
     from qorus_server.logs import Logs
+    from qorus_server.services.manager import ServiceManager
 
 
 @runtime_checkable
@@ -88,6 +89,9 @@ class ServerContract(Protocol):
 
     @property
     def workflows(self) -> WorkflowManager: ...
+
+    @property
+    def services(self) -> ServiceManager: ...
 
     @property
     def system_log_path(self) -> Path | None: ...

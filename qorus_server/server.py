@@ -70,6 +70,7 @@ from qorus_server.http.app import RequestTracker, build_app
 from qorus_server.http.routes import RestRouter
 from qorus_server.logins import LoginGate
 from qorus_server.logs import LogFileError, Logs
+from qorus_server.services.manager import ServiceManager
 
 EXIT_OK = 0
 EXIT_INSTANCE_KEY = 1
@@ -495,6 +496,14 @@ class QorusServer:
             if isinstance(comp, WorkflowManager):
                 return comp
         raise QorusError("the workflow engine is not running", code="WORKFLOW-ENGINE-ERROR")
+
+    @property
+    def services(self) -> ServiceManager:
+        """The running service manager; SERVICE-MANAGER-ERROR when it is not running."""
+        for comp in self.components:
+            if isinstance(comp, ServiceManager):
+                return comp
+        raise QorusError("the service manager is not running", code="SERVICE-MANAGER-ERROR")
 
     @property
     def system_log_path(self) -> Path | None:

@@ -66,6 +66,12 @@ class Catalog:
     def library_top_classes(self, name: str) -> dict[str, list[str]] | None:
         """Top classes of the latest stored library class called ``name`` (definition or
         class name) that has code."""
+        found = self.library_code(name)
+        return None if found is None else found[0]
+
+    def library_code(self, name: str) -> pycode.CodeInfo | None:
+        """Top classes of the latest stored library class called ``name`` (definition or
+        class name) that has code, and the names they define."""
         found = [
             (v, code)
             for (n, v), (class_name, code) in self.classes.items()
@@ -75,9 +81,10 @@ class Catalog:
         if newest is None:
             return None
         try:
-            return pycode.top_classes(ast.parse(newest[1]))
+            tree = ast.parse(newest[1])
         except SyntaxError:
             return None
+        return pycode.top_classes(tree), pycode.top_methods(tree)
 
 
 def dumps(value: object) -> str:

@@ -24,6 +24,8 @@ class Definition:
     code_path: Path | None = None
     class_name: str | None = None
     top_classes: dict[str, list[str]] = field(default_factory=dict)
+    #: module-level classes -> the names their bodies define
+    top_methods: dict[str, set[str]] = field(default_factory=dict)
     graph: StepGraph | None = None
     segments: Segments | None = None
     resolved: dict[str, str] = field(default_factory=dict)  # step ref as written -> name:version

@@ -63,6 +63,69 @@ def top_classes(tree: ast.Module) -> dict[str, list[str]]:
     return out
 
 
+def top_methods(tree: ast.Module) -> dict[str, set[str]]:
+    """Classes defined at module level -> the names their bodies define (methods, class
+    attributes), without following their bases."""
+    out: dict[str, set[str]] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        names: set[str] = set()
+        for item in node.body:
+            if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                names.add(item.name)
+            elif isinstance(item, ast.Assign):
+                names.update(t.id for t in item.targets if isinstance(t, ast.Name))
+            elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                names.add(item.target.id)
+        out[node.name] = names
+    return out
+
+
+#: what a library lookup answers: the top classes of that code and the names they define
+CodeInfo = tuple[dict[str, list[str]], dict[str, set[str]]]
+
+
+def defines(
+    classes: dict[str, list[str]],
+    methods: dict[str, set[str]],
+    name: str,
+    attr: str,
+    library: Callable[[str], CodeInfo | None],
+    known: dict[str, set[str]],
+) -> bool | None:
+    """Whether class ``name`` defines ``attr`` itself or through its bases (this module,
+    then library classes); ``known`` gives the names of API classes (``QorusService``).
+    None when a base cannot be followed (imported from elsewhere): nobody can tell."""
+    seen: set[str] = set()
+    todo = [(name, classes, methods)]
+    unknown = False
+    while todo:
+        cls, scope, defs = todo.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        if cls in known:
+            if attr in known[cls]:
+                return True
+            continue
+        if cls in scope:
+            if attr in defs.get(cls, set()):
+                return True
+            todo.extend((b, scope, defs) for b in scope[cls])
+            continue
+        lib = library(cls)
+        if lib is not None and cls in lib[0]:
+            lib_classes, lib_methods = lib
+            if attr in lib_methods.get(cls, set()):
+                return True
+            todo.extend((b, lib_classes, lib_methods) for b in lib_classes[cls])
+            continue
+        if cls != "object":
+            unknown = True
+    return None if unknown else False
+
+
 def derives_from(
     classes: dict[str, list[str]],
     name: str,

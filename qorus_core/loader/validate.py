@@ -139,6 +139,7 @@ def _read_code(d: Definition, problems: Problems) -> None:
     d.code, d.code_path = source, code_path
     d.class_name = str(data.get("class-name") or d.name)
     d.top_classes = pycode.top_classes(tree)
+    d.top_methods = pycode.top_methods(tree)
     if d.class_name not in d.top_classes:
         key = "class-name" if "class-name" in data else "name"
         problems.add(d.path, f"class {d.class_name!r} is not defined in {code_ref}", doc.mark(key))
@@ -203,13 +204,18 @@ class Resolver:
 
     def library(self, name: str) -> dict[str, list[str]] | None:
         """Top classes of library class ``name`` (by definition name or Python class name)."""
+        found = self.library_code(name)
+        return None if found is None else found[0]
+
+    def library_code(self, name: str) -> pycode.CodeInfo | None:
+        """Top classes of library class ``name`` and the names they define."""
         loaded = [
             d for d in self.by_kind.get("class", {}).values() if name in (d.name, d.class_name)
         ]
         newest = latest_by(loaded, lambda d: d.version or "")
         if newest is not None:
-            return newest.top_classes
-        return self.catalog.library_top_classes(name)
+            return newest.top_classes, newest.top_methods
+        return self.catalog.library_code(name)
 
 
 def cross_check(defs: list[Definition], catalog: Catalog, problems: Problems) -> None:
@@ -229,6 +235,9 @@ def cross_check(defs: list[Definition], catalog: Catalog, problems: Problems) ->
             _resolve_steps(d, res, problems)
         if d.code is not None and d.class_name is not None:
             _check_base(d, res, problems)
+            kind = kinds.get(d.kind)
+            if kind is not None and kind.check_code is not None:
+                kind.check_code(d, res.library_code, problems)
 
 
 def _check_refs(d: Definition, res: Resolver, problems: Problems) -> None:

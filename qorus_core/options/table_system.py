@@ -377,7 +377,14 @@ opt(
 opt("recovery-currency", "string", "USD", "currency of recovery-amount")
 
 # --- services, events, audit, alerts ---------------------------------------------------------
-opt("max-service-threads", "int", 200, "most threads one service may start", min=1)
+opt(
+    "max-service-threads",
+    "int",
+    200,
+    "most method calls and threads running at once in one service; one more waits up to "
+    "30 s for one to end, then fails with SERVICE-THREAD-LIMIT",
+    min=1,
+)
 opt(
     "service-perf-events",
     "bool",

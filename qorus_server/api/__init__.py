@@ -5,7 +5,8 @@ operations to the imports below (the ONE place), never import operation modules 
 from __future__ import annotations
 
 # each import registers its operations: system.* and public.*, workflows.*, orders.*, exec.*,
-# async-queues.*, sync-events.*, jobs.*, rpc.* (omq.system.help, system.listMethods)
+# async-queues.*, sync-events.*, jobs.*, services.*, rpc.* (omq.system.help,
+# system.listMethods)
 from qorus_server.api import (  # noqa: F401
     async_queues,
     auth,
@@ -13,6 +14,7 @@ from qorus_server.api import (  # noqa: F401
     order_locks,
     orders,
     rpc,
+    services,
     sync_events,
     system,
     wfsync,

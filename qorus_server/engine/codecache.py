@@ -1,4 +1,6 @@
-"""Compile interface code stored in the database by oload: step and workflow classes.
+"""Compile interface code stored in the database by oload: step and workflow classes
+(:func:`exec_code` and :func:`run_library` are shared with the job scheduler and the service
+manager).
 
 Each step's source is executed in a fresh namespace that already holds ``wf``, ``OMQ``,
 ``UserApi`` ... (see :mod:`qorus_server.userapi`), after the library classes it names
@@ -28,7 +30,8 @@ class CodeError(QorusError):
     code = "COMPILE-ERROR"
 
 
-def _exec(source: str, filename: str, namespace: dict[str, object]) -> None:
+def exec_code(source: str, filename: str, namespace: dict[str, object]) -> None:
+    """Compile and run interface code in ``namespace``; COMPILE-ERROR naming the file."""
     try:
         code = compile(source, filename, "exec")
         exec(code, namespace)
@@ -37,16 +40,11 @@ def _exec(source: str, filename: str, namespace: dict[str, object]) -> None:
         raise CodeError(f"{filename}: {last}", info={"file": filename}) from exc
 
 
-def compile_into(source: str, filename: str, namespace: dict[str, object]) -> None:
-    """Run interface code into ``namespace``; CodeError (COMPILE-ERROR) naming the file."""
-    _exec(source, filename, namespace)
-
-
-def load_library(
+def run_library(
     engine: Engine, names: tuple[str, ...], namespace: dict[str, object], owner: str
 ) -> None:
-    """Run the library classes ``names`` (``NAME`` = its latest version, or
-    ``NAME:VERSION``) into ``namespace``, in the order given (steps, workflows and jobs)."""
+    """Run the library classes ``names`` (``NAME`` = its latest version, or ``NAME:VERSION``)
+    into ``namespace``, in the order given (steps, workflows, jobs and services share this)."""
     if not names:
         return
     rows: list[tuple[str, Any]] = []
@@ -61,7 +59,7 @@ def load_library(
         if (language or "python") != "python":
             raise CodeError(f"{owner}: library class {name!r} is not Python ({language})")
         if code:
-            _exec(code, f"<class {name} v{version}>", namespace)
+            exec_code(code, f"<class {name} v{version}>", namespace)
 
 
 class CodeCache:
@@ -75,7 +73,7 @@ class CodeCache:
         self._members: dict[int, set[int]] = {}
 
     def _library(self, names: tuple[str, ...], namespace: dict[str, object], owner: str) -> None:
-        load_library(self._engine, names, namespace, owner)
+        run_library(self._engine, names, namespace, owner)
 
     def step_class(self, wdef: WorkflowDef, step: StepDef) -> type[Any]:
         with self._lock:
@@ -92,7 +90,7 @@ class CodeCache:
             raise CodeError(f"{label} has no code")
         ns = code_namespace(f"qorus_step_{step.stepid}")
         self._library(step.classes, ns, label)
-        _exec(step.code, f"<{label}>", ns)
+        exec_code(step.code, f"<{label}>", ns)
         name = step.class_name or step.name
         cls = ns.get(name)
         if not isinstance(cls, type):
@@ -117,7 +115,7 @@ class CodeCache:
                 label = f"workflow {wdef.name} v{wdef.version}"
                 ns = code_namespace(f"qorus_workflow_{wdef.workflowid}")
                 self._library(wdef.classes, ns, label)
-                _exec(wdef.code, f"<{label}>", ns)
+                exec_code(wdef.code, f"<{label}>", ns)
                 name = wdef.class_name or wdef.name
                 found = ns.get(name)
                 if not isinstance(found, type) or not issubclass(found, QorusWorkflow):

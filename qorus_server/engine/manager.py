@@ -51,7 +51,7 @@ _WAKE_STATUSES = frozenset({"READY", "RETRY", "SCHEDULED"})
 _SERVER_LOG_KINDS = {"workflow": "WF", "service": "SVC", "job": "JOB"}
 
 
-def _logger_factory(server: ServerContract, given: LoggerFactory | None) -> LoggerFactory:
+def logger_factory(server: ServerContract, given: LoggerFactory | None) -> LoggerFactory:
     """Interface logs go to the server's log files (``OMQ-$instance-WF-NAME.log``), the
     engine's own messages to the system log; a server without log files (engine tests) logs
     through Python logging."""
@@ -110,7 +110,7 @@ class WorkflowManager:
             sessionid=server.sessionid,
             events=server.events,
             omq=server.omq,
-            get_logger=_logger_factory(server, self._logger_factory),
+            get_logger=logger_factory(server, self._logger_factory),
             on_new_order=self.notify,
             server=server,
             exec_sync=self.exec_synchronous,

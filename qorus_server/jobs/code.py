@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from qorus_core.db import jobs as jobs_db
 from qorus_core.db.jobs import JobDef
-from qorus_server.engine.codecache import CodeError, compile_into, load_library
+from qorus_server.engine.codecache import CodeError, exec_code, run_library
 from qorus_server.userapi import code_namespace
 from qorus_server.userapi.job import QorusJob
 
@@ -42,8 +42,8 @@ class JobCode:
         if not code:
             raise CodeError(f"{label} has no code")
         ns = code_namespace(f"qorus_job_{job.jobid}")
-        load_library(self._engine, job.classes, ns, label)
-        compile_into(code, f"<{label}>", ns)
+        run_library(self._engine, job.classes, ns, label)
+        exec_code(code, f"<{label}>", ns)
         name = job.class_name or job.name
         cls = ns.get(name)
         if not isinstance(cls, type) or not issubclass(cls, QorusJob):

@@ -1,5 +1,5 @@
 """What interface code sees: ``wf``, ``svc``, ``job``, ``OMQ``, ``UserApi``, ``WorkflowApi``,
-``JobApi``.
+``ServiceApi``, ``JobApi`` (``wfapi``, ``svcapi`` and ``jobapi`` are the same classes).
 
 :func:`install` registers them in ``sys.modules`` (so ``from wf import QorusNormalStep`` and
 ``import OMQ`` work) and :func:`code_namespace` gives the globals every compiled interface file
@@ -14,6 +14,7 @@ from typing import Any
 
 from . import job, omq, svc, wf
 from .jobapi import JobApi
+from .svcapi import ServiceApi
 from .userapi import UserApi
 from .wfapi import WorkflowApi
 
@@ -37,12 +38,18 @@ def install() -> dict[str, types.ModuleType]:
     if not _MODULES:
         api = {"UserApi": UserApi, "WorkflowApi": WorkflowApi, "wfapi": WorkflowApi}
         _MODULES["wf"] = _module("wf", wf, api)
-        _MODULES["svc"] = _module("svc", svc, {"UserApi": UserApi})
+        sapi = {"UserApi": UserApi, "ServiceApi": ServiceApi, "svcapi": ServiceApi}
+        _MODULES["svc"] = _module("svc", svc, sapi)
         _MODULES["job"] = _module(
             "job", job, {"UserApi": UserApi, "JobApi": JobApi, "jobapi": JobApi}
         )
         _MODULES["OMQ"] = _module("OMQ", omq)
-        for name, obj in (("UserApi", UserApi), ("WorkflowApi", WorkflowApi), ("JobApi", JobApi)):
+        for name, obj in (
+            ("UserApi", UserApi),
+            ("WorkflowApi", WorkflowApi),
+            ("ServiceApi", ServiceApi),
+            ("JobApi", JobApi),
+        ):
             mod = types.ModuleType(name, obj.__doc__)
             setattr(mod, name, obj)
             for attr in dir(obj):
@@ -50,6 +57,7 @@ def install() -> dict[str, types.ModuleType]:
                     setattr(mod, attr, getattr(obj, attr))
             _MODULES[name] = mod
         _MODULES["wfapi"] = _MODULES["WorkflowApi"]
+        _MODULES["svcapi"] = _MODULES["ServiceApi"]
         _MODULES["jobapi"] = _MODULES["JobApi"]
     for name, mod in _MODULES.items():
         sys.modules.setdefault(name, mod)
@@ -69,9 +77,11 @@ def code_namespace(module_name: str) -> dict[str, Any]:
         "UserApi": UserApi,
         "WorkflowApi": WorkflowApi,
         "wfapi": WorkflowApi,
+        "ServiceApi": ServiceApi,
+        "svcapi": ServiceApi,
         "JobApi": JobApi,
         "jobapi": JobApi,
     }
 
 
-__all__ = ["JobApi", "UserApi", "WorkflowApi", "code_namespace", "install"]
+__all__ = ["JobApi", "ServiceApi", "UserApi", "WorkflowApi", "code_namespace", "install"]

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.engine import Engine
 
@@ -140,6 +140,7 @@ _current: ContextVar[OrderContext | None] = ContextVar("qorus_order_context", de
 #: the log of the interface whose code runs outside any order (e.g. ``oneTimeInit()``)
 _interface_logger: ContextVar[logging.Logger | None] = ContextVar("qorus_logger", default=None)
 _runtime: list[Runtime] = []
+_runtime_lock = threading.Lock()
 #: the runtime of interface code that runs outside any order (a job instance)
 _code_runtime: ContextVar[Runtime | None] = ContextVar("qorus_code_runtime", default=None)
 
@@ -179,13 +180,17 @@ def reset_current(token: Any) -> None:
 
 
 def bind_runtime(runtime: Runtime) -> None:
-    """Make ``runtime`` the process's system for API calls made outside any order."""
-    _runtime[:] = [runtime]
+    """Make ``runtime`` the process's system for API calls made outside any order. Several
+    components may bind one (the service manager, the workflow engine): the last bound is in
+    force, and unbinding it brings back the one bound before."""
+    with _runtime_lock:
+        _runtime[:] = [r for r in _runtime if r is not runtime]
+        _runtime.append(runtime)
 
 
 def unbind_runtime(runtime: Runtime) -> None:
-    if _runtime and _runtime[0] is runtime:
-        _runtime.clear()
+    with _runtime_lock:
+        _runtime[:] = [r for r in _runtime if r is not runtime]
 
 
 def set_code_runtime(rt: Runtime | None) -> Any:
@@ -204,6 +209,96 @@ def runtime() -> Runtime:
     code_rt = _code_runtime.get()
     if code_rt is not None:
         return code_rt
-    if not _runtime:
-        raise QorusError("no Qorus system is running in this process", code="SYSTEM-ERROR")
-    return _runtime[0]
+    try:
+        return _runtime[-1]
+    except IndexError:
+        raise QorusError(
+            "no Qorus system is running in this process", code="SYSTEM-ERROR"
+        ) from None
+
+
+# ---------------------------------------------------------------------- services
+
+
+class ServiceHandle(Protocol):
+    """What the service API reaches of the loaded service whose code runs (the service
+    manager's instance): its identity, log, state data, threads and information."""
+
+    serviceid: int
+    name: str
+    service_type: str
+    logger: logging.Logger
+
+    def get_state(self) -> Any: ...
+
+    def save_state(self, data: Any) -> None: ...
+
+    def info(self) -> dict[str, Any]: ...
+
+    def start_thread(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> int: ...
+
+
+@dataclass(frozen=True)
+class ServiceCall:
+    """The method call in progress in a service (``svcapi.getCallContext()``): who called
+    (``user``, None for the system), from where (``source``: the client address or the
+    calling code) and through what (``transport``: rest, json-rpc, ..., internal), plus the
+    order of the step that called, if any (``wf``)."""
+
+    method: str
+    user: str | None
+    source: str | None
+    transport: str
+    wf: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "method": self.method,
+            "user": self.user,
+            "source": self.source,
+            "transport": self.transport,
+        }
+        if self.wf is not None:
+            out["wf"] = dict(self.wf)
+        return out
+
+
+_service: ContextVar[ServiceHandle | None] = ContextVar("qorus_service", default=None)
+_service_call: ContextVar[ServiceCall | None] = ContextVar("qorus_service_call", default=None)
+
+
+def current_service() -> ServiceHandle | None:
+    return _service.get()
+
+
+def require_service() -> ServiceHandle:
+    svc = _service.get()
+    if svc is None:
+        raise QorusError(
+            "this ServiceApi call needs a running service (call it from service code)",
+            code="SERVICE-CONTEXT-ERROR",
+        )
+    return svc
+
+
+def current_service_call() -> ServiceCall | None:
+    return _service_call.get()
+
+
+def enter_service(
+    svc: ServiceHandle, call: ServiceCall | None
+) -> list[tuple[ContextVar[Any], Any]]:
+    """Make ``svc`` (and ``call``) the context of the code about to run in this thread: its
+    log for ``UserApi.log*``, no order (a step calling a service is not the service);
+    :func:`leave_service` undoes it."""
+    return [
+        (_service, _service.set(svc)),
+        (_service_call, _service_call.set(call)),
+        (_interface_logger, _interface_logger.set(svc.logger)),
+        (_current, _current.set(None)),
+    ]
+
+
+def leave_service(tokens: list[tuple[ContextVar[Any], Any]]) -> None:
+    for var, token in reversed(tokens):
+        var.reset(token)

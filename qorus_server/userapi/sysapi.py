@@ -60,6 +60,14 @@ def call_rest_api(method: str, path: str, args: Mapping[str, Any] | None = None)
     return server.registry.call(op, ctx, call_args)
 
 
+def call_service(name: str, method: str, args: tuple[Any, ...]) -> Any:
+    """Call a method of a service in-process as the system (no RBAC); the service is loaded
+    first when it is not loaded. Errors raise the method's error (409) or the manager's."""
+    if not isinstance(name, str) or not isinstance(method, str):
+        raise ValidationError("callService(name, method, *args): name and method are strings")
+    return _server().services.call_from_code(name, method, list(args))
+
+
 def exec_synchronous(
     name: str | int, version: str | None, fields: Mapping[str, Any]
 ) -> dict[str, object]:

@@ -130,6 +130,14 @@ class UserApi:
         return sysapi.call_rest_api(method, path, body_args)
 
     @staticmethod
+    def callService(name: str, method: str, *args: Any) -> Any:
+        """Call ``method`` of service ``name`` in-process as the system (no RBAC) with
+        positional ``args``; its result. The service is loaded first when it is not loaded.
+        ``UserApi.callService("order-inventory", "reserve", order_id, lines)``; a service's
+        own code may call its internal methods this way."""
+        return sysapi.call_service(name, method, args)
+
+    @staticmethod
     def cancelOrder(wfiid: int) -> dict[str, object]:
         rt = context.runtime()
         purge = bool(rt.options.get("purge-sensitive-data-canceled"))

@@ -2,21 +2,29 @@ from wf import QorusNormalStep
 
 
 class ReserveStock(QorusNormalStep):
-    """Reserves every order line; retried (STOCK-UNAVAILABLE) while a line is back-ordered.
+    """Reserves every order line with the order-inventory service; retried
+    (STOCK-UNAVAILABLE) while a line is short.
 
-    The reservation is kept in the order's dynamic data, so a step re-run after a crash sees it
-    in validation() and does not reserve twice.
+    The stock and the reservation live in the service, whose reserve() is idempotent per order
+    id: a step re-run after a crash asks the service in validation() whether the order's
+    reservation exists, and never reserves twice.
     """
 
     def primary(self):
         order = wfapi.getStaticData()
-        short = [ln["sku"] for ln in order["lines"] if ln.get("backorder")]
-        if short:
-            wfapi.stepError("STOCK-UNAVAILABLE", {"short": short})
+        res = UserApi.callService("order-inventory", "reserve", order["order_id"], order["lines"])
+        if not res["reserved"]:
+            wfapi.stepError("STOCK-UNAVAILABLE", {"short": res["short"]})
             return
-        wfapi.updateDynamicData({"reservation": "RES-%s" % order["order_id"]})
-        UserApi.logInfo("order %s: %d lines reserved", order["order_id"], len(order["lines"]))
+        wfapi.updateDynamicData({"reservation": res["reservation"]})
+        UserApi.logInfo("order %s: %d lines reserved (%s)", order["order_id"],
+                        len(order["lines"]), res["reservation"])
 
     def validation(self):
-        # a reservation saved before a crash means the step already did its work
-        return OMQ.StatComplete if wfapi.getDynamicData("reservation") else OMQ.StatRetry
+        # a reservation the service made before a crash means the step already did its work
+        order = wfapi.getStaticData()
+        found = UserApi.callService("order-inventory", "reservation", order["order_id"])
+        if found:
+            wfapi.updateDynamicData({"reservation": found})
+            return OMQ.StatComplete
+        return OMQ.StatRetry

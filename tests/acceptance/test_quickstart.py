@@ -23,11 +23,14 @@ def test_quickstart_runs_twice(omq_dir: Path) -> None:
         assert "20 of 20 orders COMPLETE" in first.stdout
         assert "starting qorus" in first.stdout
         assert "qrest workflows/ORDER-FULFILMENT" in first.stdout
+        # the orders reserved their stock with the demo's service, which says so
+        assert "service order-inventory (loaded): 20 reservations" in first.stdout
         second = subprocess.run(cmd, env=env(), capture_output=True, text=True, timeout=300)
         assert second.returncode == 0, second.stderr + second.stdout
         assert "qorus is already running" in second.stdout
         assert "all current" in second.stdout
         assert "20 of 20 orders COMPLETE" in second.stdout
+        assert "service order-inventory (loaded): 40 reservations" in second.stdout
         res = tool("qrest", "-u", f"http://127.0.0.1:{port}", "workflows/ORDER-FULFILMENT")
         assert res.returncode == 0 and "COMPLETE: 40" in res.stdout, res.stdout + res.stderr
     finally:

@@ -52,9 +52,12 @@ def test_versions_and_resources(server: Qorus) -> None:
     assert httpx.get(f"{server.url}/api/latest").json() == [
         "async-queues",
         "exec",
+        "jobresults",
+        "jobs",
         "logout",
         "orders",
         "public",
+        "services",
         "sync-events",
         "system",
         "workflows",

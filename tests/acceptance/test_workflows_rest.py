@@ -61,9 +61,12 @@ def test_resources_listed(server: Qorus) -> None:
     assert httpx.get(f"{server.url}/api/latest").json() == [
         "async-queues",
         "exec",
+        "jobresults",
+        "jobs",
         "logout",
         "orders",
         "public",
+        "services",
         "sync-events",
         "system",
         "workflows",

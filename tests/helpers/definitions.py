@@ -251,3 +251,48 @@ def add_job(
         "job",
         name,
     )
+
+
+def add_service(
+    engine: Engine,
+    name: str,
+    code: str,
+    methods: list[str | dict[str, Any]],
+    *,
+    version: str = "1.0",
+    class_name: str | None = None,
+    servicetype: str = "USER",
+    autostart: bool = False,
+    classes: list[str] | None = None,
+    groups: list[str] | None = None,
+) -> int:
+    """A Python service whose class (``class_name``, default ``name`` in CamelCase:
+    ``my-svc`` -> ``MySvc``) is in ``code``; ``methods`` are names or the fields of a
+    ``methods:`` entry (``name``, ``lock``, ``write``, ``internal``, ``desc``); its
+    serviceid."""
+    base = f"{name}-{version}.qsd"
+    entries = [
+        {"name": m, "desc": f"method {m}"} if isinstance(m, str) else {"desc": "m", **m}
+        for m in methods
+    ]
+    res = load_files(
+        engine,
+        {
+            f"{base}.yaml": _yaml(
+                type="service",
+                name=name,
+                version=version,
+                desc=f"test service {name}",
+                servicetype=servicetype,
+                lang="python",
+                autostart=autostart,
+                class_name=class_name or "".join(p.capitalize() for p in name.split("-")),
+                classes=classes,
+                groups=groups,
+                code=f"{base}.py",
+                methods=entries,
+            ),
+            f"{base}.py": textwrap.dedent(code),
+        },
+    )
+    return _oid(res, "service", name)

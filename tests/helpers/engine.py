@@ -106,6 +106,7 @@ class TestServer:
         self.stopping = False
         self.shutdown_reason: str | None = None
         self._workflows: Any = None
+        self._services: Any = None
 
     @property
     def workflows(self) -> Any:
@@ -116,6 +117,16 @@ class TestServer:
     @workflows.setter
     def workflows(self, manager: Any) -> None:
         self._workflows = manager
+
+    @property
+    def services(self) -> Any:
+        if self._services is None:
+            raise QorusError("the service manager is not running", code="SERVICE-MANAGER-ERROR")
+        return self._services
+
+    @services.setter
+    def services(self, manager: Any) -> None:
+        self._services = manager
 
     def component_health(self) -> dict[str, Any]:
         return {c.name: "running" for c in self.components}

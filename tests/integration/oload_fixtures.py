@@ -64,7 +64,8 @@ def service(root: Path, name: str, version: str = "1.0") -> Path:
         f"{name}.qsd.py",
         (
             "from svc import QorusService\n\n\nclass Svc(QorusService):\n"
-            "    def ping(self):\n        return 1\n"
+            "    def ping(self):\n        return 1\n\n"
+            "    def store(self, value):\n        return value\n"
         ),
     )
     return write(

@@ -118,6 +118,9 @@ KINDS: dict[str, list[Any]] = {
     "jobref": [*BAD_TEXT, "9223372036854775808", 2**63, -1, "j" * 5000],
     "cron": [*BAD_TEXT, "61 * * * *", "* * * *", "* * 31 2 *", "0 0 L * *", "x" * 5000],
     "duration": [*BAD_INT, 0, -1, 10_000_000],
+    "svcref": [*BAD_TEXT, "9223372036854775808", 2**63, -1, "s" * 5000, "info:", ":1.0"],
+    "svcrefs": [*BAD_TEXT_ITEM, *BAD_LIST, "9223372036854775808", [2**63], [-1], ["s" * 5000]],
+    "method": [*BAD_TEXT, "m" * 161],
 }
 
 #: arguments of each operation (path captures included) -> kind; handlers taking ``**kwargs``
@@ -274,6 +277,24 @@ OPS: dict[str, dict[str, str]] = {
     "jobs.reset": {"id": "jobref", "version": "version"},
     "jobs.reset-id": {"id": "id"},
     "jobs.reset-all": {},
+    "services.list": {"status": "enum"},
+    "services.list-system": {},
+    "services.list-user": {},
+    "services.info": {"id": "svcref"},
+    "services.methods": {"id": "svcref"},
+    "services.method-info": {"id": "svcref", "method": "method"},
+    "services.load": {"id": "svcref"},
+    "services.unload": {"id": "svcref"},
+    "services.reset": {"id": "svcref", "load": "bool"},
+    "services.enable": {"id": "svcref"},
+    "services.disable": {"id": "svcref"},
+    "services.set-autostart": {"id": "svcref", "autostart": "bool"},
+    "services.reset-stats": {"id": "svcref"},
+    "services.call": {"id": "svcref", "method": "method", "args": "data", "servicetype": "enum"},
+    "services.load-many": {"ids": "svcrefs"},
+    "services.unload-many": {"ids": "svcrefs"},
+    "services.reset-many": {"ids": "svcrefs", "load": "bool"},
+    "services.reset-all": {},
     # RPC only (no REST route): walked by tests/security/test_rpc_hostile.py
     "rpc.help": {"names": "texts"},
     "rpc.list-methods": {},
@@ -317,9 +338,12 @@ BASE: dict[str, dict[str, Any]] = {
     "async-queues.cancel": {"key": "walk-key"},
     "async-queues.key": {"oldkey": "walk-key", "newkey": "walk-key2"},
     "sync-events.post": {"eventkey": "walk-key"},
+    "services.set-autostart": {"autostart": False},
 }
 #: path captures of the walk that name no workflow or order: a queue, an event type, a key
 CAPTURES = {"queue": "WALKQ", "eventtype": "WALKEV", "eventkey": "walk-key"}
+#: path captures of the service operations: the info system service and one of its methods
+SERVICE_CAPTURES = {"id": "info", "method": "getOptions"}
 #: operations not walked: they end the server under test
 SKIPPED = {"system.shutdown", "system.shutdownWait"}
 #: operations that take any argument and answer it
@@ -415,6 +439,8 @@ class Walk:
                 if template.startswith("jobs/"):
                     default = "WALKJOB"
                 default = CAPTURES.get(name, default)
+                if template.startswith("services"):
+                    default = SERVICE_CAPTURES[name]
                 seg = quote(captures.get(name, default), safe="")
             segs.append(seg)
         return "/".join(segs)
@@ -458,7 +484,11 @@ def _snapshot(walk: Walk) -> Any:
     waits.append(walk.client.get(f"{walk.api}/sync-events?action=events").json())
     wf_rows = [(w["name"], w["TOTAL"], w["autostart"], w["enabled"]) for w in wfs]
     job = walk.client.get(f"{walk.api}/jobs/WALKJOB").json()
-    return info, wf_rows, opts, waits, job
+    svcs = [
+        (s["name"], s["status"], s["autostart"], s["enabled"], s["stats"]["calls"])
+        for s in walk.client.get(f"{walk.api}/services").json()
+    ]
+    return info, wf_rows, opts, waits, job, svcs
 
 
 def test_registry_is_classified() -> None:

@@ -24,6 +24,16 @@ CheckFn = Callable[["Definition", "Problems"], None]
 StoreFn = Callable[["Store", "Definition"], tuple[int | None, str]]
 DeleteFn = Callable[["Deleter", "DeleteSpec"], None]
 ListFn = Callable[[Connection], Listing]
+#: (definition, library lookup: class name -> (top classes, names they define) or None,
+#: problems): checks of a coded definition's class that need its library classes
+CodeCheckFn = Callable[
+    [
+        "Definition",
+        Callable[[str], "tuple[dict[str, list[str]], dict[str, set[str]]] | None"],
+        "Problems",
+    ],
+    None,
+]
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,8 @@ class Kind:
     coded: bool = False
     #: the API class a coded definition's class must derive from (None: no check)
     api_base: Callable[[Definition], str | None] | None = None
+    #: checks of the class that follow its bases into library classes (after ``api_base``)
+    check_code: CodeCheckFn | None = None
     #: storage stage: what a definition refers to has a lower stage and is stored first
     stage: int = 0
     #: the table and id column of its objects, for ``--delete-id`` (None: not by id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import delete as sql_delete
 
 from qorus_core.db import tables as t
@@ -23,6 +25,41 @@ def check(d: Definition, problems: Problems) -> None:
         seen.add(m["name"])
     if not d.data["methods"]:
         problems.add(d.path, "a service needs at least one method", d.doc.mark("methods"))
+
+
+#: what the service base class itself defines (methods listed in ``methods:`` may be these)
+SERVICE_BASE_NAMES = {pycode.TYPE_BASES["service"]: {"init"}}
+
+
+def check_code(
+    d: Definition, library: Callable[[str], pycode.CodeInfo | None], problems: Problems
+) -> None:
+    """Every method the definition lists is defined by the service class (or a base class
+    of this file or of a library class); ``start()`` needs ``stop()``."""
+    assert d.class_name is not None
+
+    def has(attr: str) -> bool | None:
+        assert d.class_name is not None
+        return pycode.defines(
+            d.top_classes, d.top_methods, d.class_name, attr, library, SERVICE_BASE_NAMES
+        )
+
+    for i, m in enumerate(d.data["methods"]):
+        found = has(str(m["name"]))
+        if found is False:
+            problems.add(
+                d.path,
+                f"method {m['name']!r} is not defined by class {d.class_name!r} "
+                f"({d.code_path.name if d.code_path else 'its code'})",
+                d.doc.mark("methods", i, "name"),
+            )
+    if has("start") and has("stop") is False:
+        problems.add(
+            d.path,
+            f"class {d.class_name!r} defines start() but not stop(): the service manager calls "
+            "stop() to end start() when the service unloads",
+            d.doc.mark("code"),
+        )
 
 
 def store(s: Store, d: Definition) -> tuple[int | None, str]:
@@ -75,6 +112,7 @@ KIND = Kind(
     versioned=True,
     coded=True,
     api_base=lambda _d: pycode.TYPE_BASES["service"],
+    check_code=check_code,
     stage=6,
     table=t.services,
     idcol="serviceid",

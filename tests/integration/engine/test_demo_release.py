@@ -1,10 +1,14 @@
 """The demo release loaded by the real loader and run by the engine: the oload storage contract
 and the engine agree (step code, library classes from ``classes:``, the parallel branch, the
-errors file with its business and RETRY errors, keys, workflow options).
+errors file with its business and RETRY errors, keys, workflow options), and ReserveStock
+reserves with the order-inventory service (loaded by the service manager, idempotent per
+order, its stock in the service's state data); the order-fulfilment-report job counts the
+completed orders.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -16,7 +20,8 @@ from qorus_core.db.refdata import now
 from qorus_core.loader import load
 from qorus_server.api import REGISTRY, CallContext
 from qorus_server.engine.manager import WorkflowManager
-from tests.helpers.engine import wait_orders
+from qorus_server.services import ServiceManager
+from tests.helpers.engine import Logs, wait_orders
 from tests.helpers.jobs import ManualClock, start_jobs
 
 pytestmark = pytest.mark.integration
@@ -33,7 +38,18 @@ def order(n: int, **extra: Any) -> dict[str, Any]:
     }
 
 
-def test_demo_orders_run(engine: Engine, server: SimpleNamespace, manager: WorkflowManager) -> None:
+@pytest.fixture
+def services(server: SimpleNamespace, logs: Logs) -> Iterator[ServiceManager]:
+    sm = ServiceManager(logger_factory=logs, system_release=False)
+    sm.start(server)  # type: ignore[arg-type]
+    server.services = sm
+    yield sm
+    sm.stop()
+
+
+def test_demo_orders_run(
+    engine: Engine, server: SimpleNamespace, manager: WorkflowManager, services: ServiceManager
+) -> None:
     load(engine, [str(DEMO)])
     server.workflows = manager
 
@@ -94,17 +110,54 @@ def test_demo_orders_run(engine: Engine, server: SimpleNamespace, manager: Workf
     assert wait_orders(engine, [back], final="C") == {back: "C"}
     assert "reservation" not in api("orders.info", id=back)["dynamicdata"]
 
-    [wf] = [w for w in api("workflows.list") if w["name"] == "ORDER-FULFILMENT"]
-    assert (wf["COMPLETE"], wf["ERROR"], wf["TOTAL"]) == (6, 1, 7)
+    # a reservation the service made while the step's own commit was lost (a crash, say):
+    # on the retry, validation() finds it and the step completes without reserving again
+    lost = api(
+        "workflows.create-order",
+        id="ORDER-FULFILMENT",
+        staticdata=order(8, lines=[{"sku": "SKU-9", "qty": 1, "price": 11.0, "backorder": True}]),
+    )["workflow_instanceid"]
+    assert wait_orders(engine, [lost], final="R") == {lost: "R"}
+    before = api("services.call", id="order-inventory", method="available", args="SKU-1")
+    made = api(
+        "services.call",
+        id="order-inventory",
+        method="reserve",
+        args=[8, [{"sku": "SKU-1", "qty": 1}]],
+    )
+    assert made == {"reserved": True, "reservation": "RES-8"}
+    api("orders.retry", id=lost)
+    assert wait_orders(engine, [lost], final="C") == {lost: "C"}
+    assert api("orders.info", id=lost)["dynamicdata"]["reservation"] == "RES-8"
+    after = api("services.call", id="order-inventory", method="available", args="SKU-1")
+    assert after == before - 1  # reserved once, by the call above
 
-    # the demo's job counts the shipped orders: all six, then none new since its first run
+    [wf] = [w for w in api("workflows.list") if w["name"] == "ORDER-FULFILMENT"]
+    assert (wf["COMPLETE"], wf["ERROR"], wf["TOTAL"]) == (7, 1, 8)
+
+    # the service holds the six reservations in its state data
+    figures = api("services.call", id="order-inventory", method="figures")
+    assert figures["reservations"] == 6 and figures["stock"]["SKU-1"] == 500 - 11
+    state = api("services.info", id="order-inventory")["state"]
+    assert sorted(state["reservations"]) == ["1", "2", "3", "4", "5", "8"]
+    # reserving an order again answers its reservation and takes no stock
+    again = api(
+        "services.call",
+        id="order-inventory",
+        method="reserve",
+        args=[3, [{"sku": "SKU-1", "qty": 2}]],
+    )
+    assert again == {"reserved": True, "reservation": "RES-3"}
+    assert api("services.call", id="order-inventory", method="available", args="SKU-1") == 489
+
+    # the demo's job counts the shipped orders: all seven, then none new since its first run
     clock = ManualClock(now())
     jobs = start_jobs(server, clock)
     try:
         first = api("jobs.run", id="order-fulfilment-report")
         assert first["status"] == "COMPLETE"
         assert api("jobs.result", id=first["job_instanceid"])["info"] == {
-            "shipped": 6,
+            "shipped": 7,
             "since": None,
         }
         clock.advance(seconds=1)

@@ -1,0 +1,633 @@
+"""The service manager: the server component that loads, calls, resets and unloads services.
+
+A service is *unloaded* until something loads it: autostart at start-up (``autostart`` set,
+``autostart-interfaces`` on), ``PUT services/{id}?action=load``, or the first call to one of
+its methods. Loading compiles its code from the schema (library classes first, as for steps),
+makes the object and runs ``init()``: the service is *loaded*; when its class defines
+``start()``, that runs in a thread of its own and the service is *running* until ``start()``
+returns, which unloads it. Unloading refuses new calls to the instance, lets the calls in
+progress finish, calls ``stop()`` and joins the service's threads.
+
+``reset`` loads the stored code again while the service runs: the new object is made and
+initialized first, then new calls go to it while the calls in progress finish on the old one,
+which is unloaded after them; no call fails. A disabled service cannot be loaded or called
+(SERVICE-DISABLED). Calls and threads of one service are bounded by ``max-service-threads``:
+one more waits up to :attr:`ServiceManager.thread_wait` seconds, then fails
+SERVICE-THREAD-LIMIT. Each service logs into its own file (``svc-logfile-template``).
+
+Events SERVICE_START, SERVICE_STOP, SERVICE_ERROR and SERVICE_AUTOSTART_CHANGE go to the event
+bus; the audit rows SERVICE-START and SERVICE-STOP are written when the ``audit`` option
+includes ``services``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from qorus_core.db import services as db
+from qorus_core.db.engine import READONLY
+from qorus_core.db.services import MethodDef, ServiceDef
+from qorus_core.loader.system_release import ensure_system_services
+from qorus_core.model import args as a
+from qorus_core.model.errors import AuthorizationError, NotFoundError, QorusError
+from qorus_server.contract import ServerContract
+from qorus_server.engine.codecache import CodeError, exec_code, run_library
+from qorus_server.engine.manager import logger_factory
+from qorus_server.services.instance import ServiceError, ServiceInstance
+from qorus_server.services.locks import Slots
+from qorus_server.services.stats import ServiceStats
+from qorus_server.userapi import code_namespace, install
+from qorus_server.userapi import context as uctx
+from qorus_server.userapi.context import (
+    LoggerFactory,
+    Runtime,
+    ServiceCall,
+    bind_runtime,
+    unbind_runtime,
+)
+from qorus_server.userapi.svc import QorusService
+
+#: seconds a call over ``max-service-threads`` waits for a free slot before it fails
+THREAD_WAIT = 30.0
+
+Key = tuple[str, str]  # (service_type, name)
+
+
+@dataclass
+class Entry:
+    """What the manager keeps of one service (by type and name) across loads: the loaded
+    instance, the slots of its calls and threads, its call statistics."""
+
+    key: Key
+    slots: Slots = field(default_factory=Slots)
+    stats: ServiceStats = field(default_factory=ServiceStats)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    instance: ServiceInstance | None = None
+    #: the thread running the service's init(), which must not load it again
+    loading: int | None = None
+
+
+def _key(sdef: ServiceDef) -> Key:
+    return (sdef.service_type, sdef.name)
+
+
+class ServiceManager:
+    """The service component (``server.services`` once started)."""
+
+    name = "services"
+
+    def __init__(
+        self,
+        *,
+        logger_factory: LoggerFactory | None = None,
+        thread_wait: float = THREAD_WAIT,
+        system_release: bool = True,
+    ) -> None:
+        self._logger_factory = logger_factory
+        self.thread_wait = thread_wait
+        self.system_release = system_release
+        self.runtime: Runtime | None = None
+        self.server: ServerContract | None = None
+        self._engine: Engine | None = None
+        self._entries: dict[Key, Entry] = {}
+        self._lock = threading.Lock()
+        self._state_lock = threading.Lock()
+        self._stopped = False
+        self.log = logging.getLogger("qorus.services")
+
+    # ------------------------------------------------------------------ life cycle
+
+    def start(self, server: ServerContract) -> None:
+        install()
+        self.server = server
+        self._engine = server.engine
+        pools = server.pools
+        if server.sessionid is None:
+            raise QorusError("the service manager needs an application session")
+        runtime = Runtime(
+            engine=pools.engine if pools is not None else server.engine,
+            options=server.options,
+            sessionid=server.sessionid,
+            events=server.events,
+            omq=server.omq,
+            get_logger=logger_factory(server, self._logger_factory),
+            server=server,
+            sensitive=server.sensitive,
+        )
+        self.runtime = runtime
+        self.log = runtime.get_logger("system", "services")
+        bind_runtime(runtime)
+        self._stopped = False
+        if self.system_release:
+            self._system_release()
+        if server.options.get("autostart-interfaces"):
+            self.autostart()
+
+    def _system_release(self) -> None:
+        """Load the system services shipped with the product when the schema lacks them
+        (a schema made without ``schema-tool -V``); a failure is logged, start-up goes on."""
+        try:
+            res = ensure_system_services(self._db(), only_missing=True)
+        except Exception as exc:
+            self.log.error("cannot load the system services: %s", exc)
+            return
+        if res is not None and res.loaded:
+            self.log.info("system services loaded: %s", ", ".join(res.loaded))
+
+    def autostart(self) -> list[str]:
+        """Load every enabled service whose ``autostart`` is set; a service that fails is
+        logged (SERVICE_ERROR) and the others are loaded."""
+        with self._read() as conn:
+            ids = db.autostart_services(conn)
+        loaded = []
+        for sid in ids:
+            try:
+                inst = self.load(sid, reason="autostart")
+                loaded.append(inst.sdef.label())
+            except Exception as exc:
+                desc = exc.desc if isinstance(exc, QorusError) else str(exc)
+                self.log.error("cannot autostart service id %d: %s", sid, desc)
+        return loaded
+
+    def stop(self) -> None:
+        self._stopped = True
+        with self._lock:
+            entries = list(self._entries.values())
+        threads = []
+        for entry in entries:
+            t = threading.Thread(
+                target=self._unload_entry, args=(entry, "system shutdown"), daemon=True
+            )
+            t.start()
+            threads.append(t)
+        for t in threads:
+            t.join(90)
+        if self.runtime is not None:
+            self.runtime.stop_event.set()
+            unbind_runtime(self.runtime)
+
+    def health(self) -> dict[str, int]:
+        with self._lock:
+            insts = [e.instance for e in self._entries.values() if e.instance is not None]
+        running = sum(1 for i in insts if i.status == "running")
+        return {"loaded": len(insts), "running": running}
+
+    # ------------------------------------------------------------------ helpers
+
+    def _db(self) -> Engine:
+        if self._engine is None:
+            raise QorusError("the service manager is not started", code="SYSTEM-ERROR")
+        return self._engine
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self._db().connect().execution_options(**{READONLY: True}) as conn:
+            yield conn
+
+    def max_threads(self) -> int:
+        rt = self.runtime
+        return int(rt.options.get("max-service-threads")) if rt is not None else 200
+
+    def _entry(self, key: Key) -> Entry:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                entry = self._entries[key] = Entry(key)
+            return entry
+
+    def _loaded(self) -> list[ServiceInstance]:
+        with self._lock:
+            return [e.instance for e in self._entries.values() if e.instance is not None]
+
+    def loaded_by_name(self, service_type: str, name: str) -> ServiceInstance | None:
+        with self._lock:
+            entry = self._entries.get((service_type, name))
+            return entry.instance if entry is not None else None
+
+    def loaded_instance(self, serviceid: int) -> ServiceInstance | None:
+        for inst in self._loaded():
+            if inst.serviceid == serviceid:
+                return inst
+        return None
+
+    def _logger(self, sdef: ServiceDef) -> logging.Logger:
+        rt = self.runtime
+        if rt is None:
+            return logging.getLogger(f"qorus.service.{sdef.name}")
+        return rt.get_logger("service", sdef.name)
+
+    def _post(self, event: str, sdef: ServiceDef, severity: str = "INFO", **extra: Any) -> None:
+        server = self.server
+        if server is None:
+            return
+        info: dict[str, Any] = {
+            "type": sdef.type,
+            "name": sdef.name,
+            "version": sdef.version,
+            "serviceid": sdef.serviceid,
+            **extra,
+        }
+        try:
+            server.events.post(event, info, severity=severity, caller="services")
+        except Exception:  # an event listener failing must not fail the service
+            self.log.exception("cannot post %s", event)
+
+    def post_error(self, sdef: ServiceDef, err: str, desc: str) -> None:
+        self._post("SERVICE_ERROR", sdef, severity="ERROR", err=err, desc=desc)
+
+    def _audit(self, event: str, inst: ServiceInstance, reason: str, who: str | None) -> None:
+        server = self.server
+        if server is None:
+            return
+        try:
+            rid = server.auditor.event(
+                event,
+                reason=reason,
+                who=who or "%SYS%",
+                source="services",
+                info1=f"{inst.sdef.type} {inst.name} v{inst.sdef.version}",
+                serviceid=inst.serviceid,
+                related=inst.audit_id if event == "SERVICE-STOP" else None,
+            )
+        except SQLAlchemyError:
+            self.log.exception("cannot write the %s audit row of %s", event, inst.name)
+            return
+        if event == "SERVICE-START":
+            inst.audit_id = rid
+
+    # ------------------------------------------------------------------ definitions
+
+    def definition(
+        self, ref: str | int, version: str | None = None, service_type: str | None = None
+    ) -> ServiceDef:
+        """The definition a call or an operation names: by name (without a version: the
+        loaded version when the service is loaded, else the latest), ``name`` and
+        ``version``, or id. 404 SERVICE-ERROR when there is none (of ``service_type``)."""
+        text = str(ref)
+        if version is None and not (text.isascii() and text.isdigit()):
+            for inst in self._loaded():
+                if inst.name == text and service_type in (None, inst.service_type):
+                    return inst.sdef
+        with self._read() as conn:
+            sid = db.find_service(conn, ref, version, service_type)
+            loaded = self.loaded_instance(sid)
+            if loaded is not None:
+                return loaded.sdef
+            return db.load_service(conn, sid)
+
+    def stored(self, serviceid: int) -> ServiceDef:
+        """The definition as stored now (flags and code of the database)."""
+        with self._read() as conn:
+            return db.load_service(conn, serviceid)
+
+    def listing(self) -> list[tuple[ServiceDef, ServiceInstance | None]]:
+        """The latest version of every service, and the loaded version where it differs."""
+        with self._read() as conn:
+            latest = db.latest_services(conn)
+        loaded = {(i.service_type, i.name): i for i in self._loaded()}
+        out: list[tuple[ServiceDef, ServiceInstance | None]] = []
+        for sdef in latest:
+            inst = loaded.pop(_key(sdef), None)
+            if inst is not None and inst.serviceid != sdef.serviceid:
+                out.append((inst.sdef, inst))
+                continue
+            out.append((sdef, inst))
+        out.extend((inst.sdef, inst) for inst in loaded.values())  # deleted since loaded
+        return out
+
+    # ------------------------------------------------------------------ loading
+
+    def _compile(self, sdef: ServiceDef) -> type[Any]:
+        label = sdef.label()
+        if sdef.language != "python":
+            raise CodeError(f"{label} is not Python ({sdef.language})")
+        if not sdef.code:
+            raise CodeError(f"{label} has no code")
+        ns = code_namespace(f"qorus_service_{sdef.serviceid}")
+        run_library(self._db(), sdef.classes, ns, label)
+        exec_code(sdef.code, f"<{label}>", ns)
+        name = sdef.class_name or sdef.name
+        cls = ns.get(name)
+        if not isinstance(cls, type) or not issubclass(cls, QorusService):
+            raise CodeError(f"{label}: the code defines no QorusService class {name!r}")
+        return cls
+
+    def _instantiate(self, entry: Entry, sdef: ServiceDef) -> ServiceInstance:
+        """Compile, make the object and run ``init()``; SERVICE_ERROR and the error logged
+        when any of it fails."""
+        logger = self._logger(sdef)
+        try:
+            cls = self._compile(sdef)
+            inst = ServiceInstance(self, sdef, cls, logger, entry.slots, entry.stats)
+            entry.loading = threading.get_ident()
+            try:
+                inst.create()
+            finally:
+                entry.loading = None
+        except QorusError as exc:
+            logger.error("%s cannot be loaded: %s", sdef.label(), exc.desc)
+            self.post_error(sdef, exc.code, exc.desc)
+            raise
+        return inst
+
+    def _check_loadable(self, sdef: ServiceDef) -> None:
+        if self._stopped:
+            raise QorusError(
+                "the system is shutting down: no service is loaded", code="SHUTDOWN-IN-PROGRESS"
+            )
+        if not sdef.enabled:
+            raise QorusError(
+                f"{sdef.label()} is disabled: it cannot be loaded or called",
+                code="SERVICE-DISABLED",
+            )
+
+    def _started(self, inst: ServiceInstance, reason: str, who: str | None) -> None:
+        self._post("SERVICE_START", inst.sdef, reason=reason)
+        self._audit("SERVICE-START", inst, reason, who)
+
+    def load(
+        self, ref: str | int | ServiceDef, *, reason: str = "load", who: str | None = None
+    ) -> ServiceInstance:
+        """The loaded instance of a service, loading it first when it is not loaded."""
+        sdef = ref if isinstance(ref, ServiceDef) else self.definition(ref)
+        entry = self._entry(_key(sdef))
+        inst = entry.instance
+        if inst is not None and not inst.stopping:
+            return inst
+        if entry.loading == threading.get_ident():
+            raise ServiceError(
+                f"{sdef.label()} is called from its own init(): it is not loaded yet",
+                code="SERVICE-LOAD-ERROR",
+            )
+        with entry.lock:
+            inst = entry.instance
+            if inst is not None and not inst.stopping:
+                return inst
+            stored = self.stored(sdef.serviceid)
+            self._check_loadable(stored)
+            inst = self._instantiate(entry, stored)
+            entry.instance = inst
+        self._started(inst, reason, who)
+        inst.begin()
+        return inst
+
+    def unload(
+        self, ref: str | int | ServiceDef, *, reason: str = "unload", who: str | None = None
+    ) -> bool:
+        """Unload a service; False when it was not loaded."""
+        sdef = ref if isinstance(ref, ServiceDef) else self.definition(ref)
+        return self._unload_entry(self._entry(_key(sdef)), reason, who)
+
+    def _unload_entry(self, entry: Entry, reason: str, who: str | None = None) -> bool:
+        with entry.lock:
+            inst = entry.instance
+            entry.instance = None
+        if inst is None:
+            return False
+        self._shutdown(inst, reason, who)
+        return True
+
+    def _shutdown(self, inst: ServiceInstance, reason: str, who: str | None) -> None:
+        if uctx.current_service() is inst:
+            # asked by the service's own code: let its call return, unload behind it
+            threading.Thread(
+                target=self._finish,
+                args=(inst, reason, who),
+                daemon=True,
+                name=f"svc-{inst.name}-unload",
+            ).start()
+            return
+        self._finish(inst, reason, who)
+
+    def _finish(self, inst: ServiceInstance, reason: str, who: str | None) -> None:
+        inst.shutdown(reason)
+        self._post("SERVICE_STOP", inst.sdef, reason=reason)
+        self._audit("SERVICE-STOP", inst, reason, who)
+
+    def start_returned(self, inst: ServiceInstance) -> None:
+        """``start()`` returned: the service unloads (unless a newer instance replaced it)."""
+        entry = self._entry((inst.service_type, inst.name))
+        with entry.lock:
+            if entry.instance is not inst:
+                return
+            entry.instance = None
+        self._finish(inst, "start() returned", None)
+
+    def reset(
+        self,
+        ref: str | int,
+        version: str | None = None,
+        *,
+        load: bool = False,
+        who: str | None = None,
+    ) -> dict[str, Any]:
+        """Load the stored code again (of the version ``ref`` names: without one, the
+        latest); a loaded service keeps answering: calls in progress finish on the old
+        object, new calls go to the new one. A service not loaded is loaded only with
+        ``load``. ``{loaded, reset, ...}``: ``loaded`` whether it was loaded before."""
+        with self._read() as conn:
+            sid = db.find_service(conn, ref, version)
+        sdef = self.stored(sid)
+        entry = self._entry(_key(sdef))
+        with entry.lock:
+            old = entry.instance
+            if old is None or old.stopping:
+                old = None
+                if not load:
+                    return {"loaded": False, "reset": False, "sdef": sdef}
+            self._check_loadable(sdef)
+            new = self._instantiate(entry, sdef)
+            entry.instance = new
+        if old is not None:
+            self._shutdown(old, "reset", who)
+        self._started(new, "reset" if old is not None else "load", who)
+        new.begin()
+        return {"loaded": old is not None, "reset": True, "sdef": sdef}
+
+    def reset_all(
+        self, which: Callable[[ServiceDef], bool] | None = None, who: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Reset every loaded service (``which`` of them), each from its latest version."""
+        out = []
+        for inst in self._loaded():
+            if which is not None and not which(inst.sdef):
+                continue
+            try:
+                res = self.reset(inst.name, who=who)
+                out.append({**res, "error": None})
+            except QorusError as exc:
+                out.append({"loaded": True, "reset": False, "sdef": inst.sdef, "error": exc})
+        return out
+
+    # ------------------------------------------------------------------ flags and stats
+
+    def set_enabled(self, serviceid: int, enabled: bool, who: str | None = None) -> ServiceDef:
+        with self._db().begin() as conn:
+            if not db.set_flags(conn, serviceid, enabled=enabled):
+                raise NotFoundError(f"service id {serviceid} does not exist", code="SERVICE-ERROR")
+        sdef = self.stored(serviceid)
+        entry = self._entry(_key(sdef))
+        if not enabled:
+            inst = entry.instance
+            if inst is not None and inst.serviceid == serviceid:
+                self._unload_entry(entry, "disabled", who)
+        elif (
+            sdef.autostart
+            and self.runtime is not None
+            and self.runtime.options.get("autostart-interfaces")
+        ):
+            self.load(sdef, reason="enabled", who=who)
+        return sdef
+
+    def set_autostart(self, serviceid: int, autostart: bool) -> tuple[bool, ServiceDef]:
+        """Store the autostart flag; (changed, definition). SERVICE_AUTOSTART_CHANGE."""
+        before = self.stored(serviceid)
+        with self._db().begin() as conn:
+            db.set_flags(conn, serviceid, autostart=autostart)
+        sdef = self.stored(serviceid)
+        inst = self.loaded_instance(serviceid)
+        if inst is not None:
+            inst.sdef = sdef
+        if before.autostart != autostart:
+            self._post("SERVICE_AUTOSTART_CHANGE", sdef, autostart=autostart)
+        return before.autostart != autostart, sdef
+
+    def reset_stats(self, sdef: ServiceDef) -> None:
+        self._entry(_key(sdef)).stats.reset()
+
+    def stats(self, sdef: ServiceDef, with_methods: bool = True) -> dict[str, object]:
+        entry = self._entry(_key(sdef))
+        inst = entry.instance
+        active = inst.active_calls if inst is not None else 0
+        return entry.stats.as_dict(active, with_methods)
+
+    # ------------------------------------------------------------------ calls
+
+    def call(self, sdef: ServiceDef, method: str, args: list[Any], call: ServiceCall) -> Any:
+        """Call ``method`` of the service (loading it first when it is not loaded) with
+        positional ``args``; its result. The caller has checked the permissions."""
+        mdef = self.method(sdef, method, call)
+        entry = self._entry(_key(sdef))
+        entry.slots.acquire(
+            self.max_threads(), self.thread_wait, f"{sdef.label()}: call of {method}()"
+        )
+        try:
+            while True:
+                inst = self.load(sdef, reason="call", who=call.user)
+                if inst.serviceid != sdef.serviceid:
+                    raise ServiceError(
+                        f"{inst.sdef.label()} is loaded, not v{sdef.version}: reset the "
+                        f"service to load version {sdef.version}",
+                        code="SERVICE-VERSION-ERROR",
+                    )
+                if inst.enter():
+                    break
+            try:
+                return inst.call(inst.sdef.method(method) or mdef, args, call)
+            finally:
+                inst.leave()
+        finally:
+            entry.slots.release()
+
+    def method(self, sdef: ServiceDef, method: str, call: ServiceCall | None = None) -> MethodDef:
+        """The method a call names: 404 SERVICE-NO-METHOD when the service has none of that
+        name, 403 INTERNAL-METHOD-ERROR for an internal method called from outside the
+        service (``call`` None: the caller is outside)."""
+        mdef = sdef.method(method)
+        if mdef is None:
+            raise NotFoundError(
+                f"{sdef.label()} has no method {a.shown(method)} (its methods: "
+                f"{', '.join(m.name for m in sdef.methods if not m.internal)})",
+                code="SERVICE-NO-METHOD",
+            )
+        if mdef.internal:
+            here = uctx.current_service()
+            own = here is not None and (here.service_type, here.name) == _key(sdef)
+            if not own or call is None:
+                raise AuthorizationError(
+                    f"method {method}() of {sdef.label()} is internal: only the service itself "
+                    "may call it",
+                    code="INTERNAL-METHOD-ERROR",
+                )
+        return mdef
+
+    def call_from_code(self, name: str, method: str, args: list[Any]) -> Any:
+        """A call from interface code (``UserApi.callService``) as the system: no RBAC; the
+        service's own code may call its internal methods."""
+        order = uctx.current()
+        wf = None
+        if order is not None:
+            wf = {
+                "name": order.workflow_name,
+                "version": order.workflow_version,
+                "workflowid": order.workflowid,
+                "workflow_instanceid": order.workflow_instanceid,
+                "stepid": order.stepid,
+                "ind": order.ind,
+            }
+        here = uctx.current_service()
+        source = (
+            f"service {here.name}"
+            if here is not None
+            else (f"workflow {order.workflow_name}" if order is not None else "UserApi")
+        )
+        call = ServiceCall(method=method, user=None, source=source, transport="internal", wf=wf)
+        return self.call(self.definition(name), method, list(args), call)
+
+    # ------------------------------------------------------------------ state data
+
+    def get_state(self, serviceid: int) -> Any:
+        with self._read() as conn:
+            return db.get_state(conn, serviceid)
+
+    def save_state(self, inst: ServiceInstance, data: Any) -> None:
+        if data is not None and not isinstance(data, dict):
+            raise QorusError(
+                f"saveStateData() needs a hash (or None), got {type(data).__name__}",
+                code="SERVICE-STATE-ERROR",
+            )
+        try:
+            a.check_data(data, "state data", lambda d: QorusError(d, code="SERVICE-STATE-ERROR"))
+            json.dumps(data)
+        except (TypeError, ValueError) as exc:
+            raise QorusError(
+                f"saveStateData(): the data cannot be stored: {exc}", code="SERVICE-STATE-ERROR"
+            ) from None
+        with self._state_lock, self._db().begin() as conn:
+            db.save_state(conn, inst.serviceid, data)
+
+    # ------------------------------------------------------------------ information
+
+    def runtime_info(self, inst: ServiceInstance) -> dict[str, Any]:
+        sdef = inst.sdef
+        return {
+            "type": sdef.type,
+            "name": sdef.name,
+            "version": sdef.version,
+            "desc": sdef.description,
+            "serviceid": sdef.serviceid,
+            "status": inst.status,
+            "threads": inst.thread_count(),
+            "autostart": sdef.autostart,
+            "loaded": inst.loaded,
+            "methods": [{"name": m.name, "desc": m.description} for m in sdef.methods],
+            "groups": list(sdef.groups),
+        }
+
+    def log_path(self, sdef: ServiceDef) -> str | None:
+        server = self.server
+        logs = getattr(server, "logs", None) if server is not None else None
+        if logs is None:
+            return None
+        from qorus_server.logs import KINDS
+
+        return str(logs.path(KINDS["SVC"], sdef.name))
