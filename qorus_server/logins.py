@@ -2,11 +2,13 @@
 
 Every gateway calls :meth:`LoginGate.authenticate` with the
 :class:`~qorus_server.security.Credentials` of its request; passwords are checked by the
-gate's :class:`~qorus_server.security.Authenticator` (the database; LDAP plugs in there).
+gate's :class:`~qorus_server.security.Authenticator` (the users table, and the external
+authenticators of ``rbac-external``), which also answers for the users it checked: their
+credential fingerprint and their principal without a password.
 
 A password login goes: throttle check (:mod:`qorus_server.login_throttle`, in memory) ->
 remembered verification (no argon2; the user's credential fingerprint and principal are read
-again from the database) -> otherwise one argon2 check on the login threads
+again from the authenticator) -> otherwise one argon2 check on the login threads
 (:mod:`qorus_server.hash_pool`). Identical credentials arriving together share one check, so
 a client firing parallel requests costs one verification. Every failed check is logged in the
 system log and audited (API-CALL, audit code ``api``) with the user name and client address,
@@ -32,7 +34,6 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
-from qorus_core import rbac
 from qorus_core.db.engine import READONLY
 from qorus_core.model.errors import AuthenticationError, AuthorizationError
 from qorus_core.options import Options
@@ -45,6 +46,7 @@ from qorus_server.security import (
     Credentials,
     DatabaseAuthenticator,
     LoginCache,
+    LoginRefused,
     TokenStore,
     token_id,
 )
@@ -199,12 +201,7 @@ class LoginGate:
     def _current(self, user: str, fingerprint: str) -> Principal | None:
         """The user's principal when its credentials are still those that were verified."""
         with self._connect() as conn:
-            if rbac.credential_fingerprint(conn, user) != fingerprint:
-                return None
-            try:
-                return rbac.load_principal(conn, user)
-            except AuthenticationError:
-                return None
+            return self.authenticator.principal(conn, user, fingerprint)
 
     def _verification(
         self, key: tuple[str, bytes], user: str, password: str, address: str, via: str
@@ -239,7 +236,8 @@ class LoginGate:
                 principal, fingerprint = self.authenticator.verify(conn, user, password)
         except AuthenticationError as exc:
             outcome = self.throttle.failed(user, address)
-            self._report_failure(user, address, via, exc.desc, outcome)
+            reason = exc.detail if isinstance(exc, LoginRefused) else exc.desc
+            self._report_failure(user, address, via, reason, outcome)
             raise
         except BaseException:
             self.throttle.abandoned(user, address)
@@ -287,7 +285,7 @@ class LoginGate:
     def issue_token(self, principal: Principal) -> str:
         """A new token for a user whose password was just checked."""
         with self._connect() as conn:
-            fingerprint = rbac.credential_fingerprint(conn, principal.username)
+            fingerprint = self.authenticator.fingerprint(conn, principal.username)
         if fingerprint is None:
             raise AuthenticationError(f"user {principal.username!r} no longer exists")
         lifetime = float(self.host.options.get("rbac-token-expiration"))
@@ -300,10 +298,7 @@ class LoginGate:
         if entry is None:
             raise AuthenticationError(_TOKEN_REFUSED)
         with self._connect() as conn:
-            try:
-                principal = rbac.load_principal(conn, entry.username)
-            except AuthenticationError:
-                principal = None
+            principal = self.authenticator.token_principal(conn, entry.username, entry.fingerprint)
         if principal is None or not principal.has("LOGIN"):
             self.tokens.revoke(tid)
             raise AuthenticationError(_TOKEN_REFUSED)
@@ -326,6 +321,7 @@ class LoginGate:
         """Forget remembered passwords; revoke the tokens of users deleted, with a changed
         password or without LOGIN. Answers how many tokens were revoked."""
         self.cache.clear()
+        self.authenticator.reload()
         live = self.tokens.snapshot()
         if not live:
             return 0
@@ -334,7 +330,8 @@ class LoginGate:
             for _tid, entry in live:
                 k = (entry.username, entry.fingerprint)
                 if k not in keep:
-                    keep[k] = _still_valid(conn, entry.username, entry.fingerprint)
+                    found = self.authenticator.principal(conn, *k)
+                    keep[k] = found is not None and found.has("LOGIN")
         revoked = 0
         for tid, entry in live:
             if not keep[(entry.username, entry.fingerprint)] and self.tokens.revoke(tid):
@@ -342,15 +339,6 @@ class LoginGate:
         if revoked:
             self.host.log.info("reloadRbac revoked %d login token(s)", revoked)
         return revoked
-
-
-def _still_valid(conn: Connection, username: str, fingerprint: str) -> bool:
-    if rbac.credential_fingerprint(conn, username) != fingerprint:
-        return False
-    try:
-        return rbac.load_principal(conn, username).has("LOGIN")
-    except AuthenticationError:
-        return False
 
 
 def _with_login(principal: Principal) -> Principal:

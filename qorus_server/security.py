@@ -1,7 +1,8 @@
 """The server side of RBAC: the start-up check, what a client presents to log in
 (:class:`Credentials`, the same for every gateway), the :class:`Authenticator` that checks a
-password (the database today, LDAP next), and the memory of logins (verified passwords and
-login tokens) that :mod:`qorus_server.logins` keeps.
+password (the users table; with ``rbac-external``, then the external authenticators it names,
+see :func:`build_authenticator`), and the memory of logins (verified passwords and login
+tokens) that :mod:`qorus_server.logins` keeps.
 
 What is remembered is tied to the user's credential fingerprint (a digest of its password
 hash, :func:`qorus_core.rbac.credential_fingerprint`) at the time of the login: a verified
@@ -15,16 +16,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import importlib
+import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy.engine import Connection
 
 from qorus_core import rbac
+from qorus_core.model.errors import AuthenticationError, OptionError
+from qorus_core.options import Options
 from qorus_core.rbac import Principal
 
 #: How long a verified password is reused without checking the argon2 hash again (seconds).
@@ -61,15 +66,58 @@ class Credentials:
         return cls(headers.get("authorization"), headers.get("qorus-token"), address or "local")
 
 
+class LoginRefused(AuthenticationError):
+    """A refused password login: ``desc`` is what the client is told (the same whatever the
+    reason: :func:`qorus_core.rbac.refused_desc`), ``detail`` the reason for the system log and
+    the audit (never the password)."""
+
+    def __init__(self, username: str, detail: str) -> None:
+        super().__init__(rbac.refused_desc(username))
+        self.detail = detail
+
+
+class UnknownUser(LoginRefused):
+    """An authenticator does not know the user at all: the next one may (see
+    :class:`ChainAuthenticator`)."""
+
+
 class Authenticator(Protocol):
-    """Checks a user name and password: the system database today, LDAP next. It runs on a
-    login thread; the login gate throttles, remembers and audits around it."""
+    """Checks a user name and password, and answers for the users it checked. It runs on a
+    login thread; the login gate throttles, remembers and audits around it.
+
+    A *fingerprint* is a digest of what a login of the user is checked against (for the users
+    table: its password hash): a remembered login is reused, and a token survives
+    ``reloadRbac``, only while the user's fingerprint is the one it was made with.
+    """
 
     def verify(
         self, conn: Connection, username: str, password: str
     ) -> tuple[Principal, str | None]:
-        """The user's principal and credential fingerprint (what a remembered login and a
-        token are tied to; None when unknown); AuthenticationError when the password is wrong."""
+        """The user's principal and credential fingerprint (None when there is none to
+        remember); AuthenticationError (401) when the name or password is wrong,
+        UnavailableError (503) when whatever checks it cannot be reached."""
+        ...
+
+    def fingerprint(self, conn: Connection, username: str) -> str | None:
+        """The user's fingerprint now; None when the user is unknown."""
+        ...
+
+    def principal(self, conn: Connection, username: str, fingerprint: str) -> Principal | None:
+        """The user's principal now without a password, or None when the user is gone or its
+        fingerprint is no longer ``fingerprint`` (remembered logins, ``reloadRbac``)."""
+        ...
+
+    def token_principal(
+        self, conn: Connection, username: str, fingerprint: str
+    ) -> Principal | None:
+        """The principal of the user a token made with ``fingerprint`` was issued to, or None
+        when that user is gone. A changed password need not end the token before
+        ``reloadRbac`` (so that a client may change its own password, then reload)."""
+        ...
+
+    def reload(self) -> None:
+        """``reloadRbac``: forget what was remembered about users (before the tokens are
+        checked again)."""
         ...
 
 
@@ -81,6 +129,131 @@ class DatabaseAuthenticator:
     ) -> tuple[Principal, str | None]:
         principal = rbac.authenticate(conn, username, password)
         return principal, rbac.credential_fingerprint(conn, username)
+
+    def fingerprint(self, conn: Connection, username: str) -> str | None:
+        return rbac.credential_fingerprint(conn, username)
+
+    def principal(self, conn: Connection, username: str, fingerprint: str) -> Principal | None:
+        if rbac.credential_fingerprint(conn, username) != fingerprint:
+            return None
+        return self.token_principal(conn, username, fingerprint)
+
+    def token_principal(
+        self, conn: Connection, username: str, fingerprint: str
+    ) -> Principal | None:
+        try:
+            return rbac.load_principal(conn, username)
+        except AuthenticationError:
+            return None
+
+    def reload(self) -> None:
+        return None
+
+
+_LOCAL = "db"
+
+
+class ChainAuthenticator:
+    """The users table first, then each external authenticator in turn (``rbac-external``).
+
+    A name in the users table is checked there only, whatever its password: the directory is
+    never asked about a local user, and a local user logs in while the directory is down. A
+    name the table does not hold goes to the external authenticators; one that answers
+    :class:`UnknownUser` passes it to the next.
+
+    Fingerprints are tagged with who made them (``db:...``, ``QorusLdapAuth:...``), so that a
+    remembered login or a token answers to the authenticator that checked it and no other: an
+    external user's token ends when a local user of the same name appears.
+    """
+
+    def __init__(
+        self, local: DatabaseAuthenticator, externals: Sequence[tuple[str, Authenticator]]
+    ):
+        self.local = local
+        self.externals = dict(externals)
+
+    def verify(
+        self, conn: Connection, username: str, password: str
+    ) -> tuple[Principal, str | None]:
+        if self.local.fingerprint(conn, username) is not None:
+            principal, fp = self.local.verify(conn, username, password)
+            return principal, _tag(_LOCAL, fp)
+        why = ["not in the users table"]
+        for name, ext in self.externals.items():
+            try:
+                principal, fp = ext.verify(conn, username, password)
+            except UnknownUser as exc:
+                why.append(exc.detail)
+                continue
+            return principal, _tag(name, fp)
+        raise UnknownUser(username, "; ".join(why))
+
+    def fingerprint(self, conn: Connection, username: str) -> str | None:
+        found = _tag(_LOCAL, self.local.fingerprint(conn, username))
+        for name, ext in self.externals.items():
+            if found is not None:
+                break
+            found = _tag(name, ext.fingerprint(conn, username))
+        return found
+
+    def _owner(
+        self, conn: Connection, username: str, fingerprint: str
+    ) -> tuple[Authenticator, str] | None:
+        """Who made ``fingerprint``, and the fingerprint as it made it (None: no one who may
+        still answer for ``username``)."""
+        name, sep, raw = fingerprint.partition(":")
+        if not sep:
+            return None
+        if name == _LOCAL:
+            return self.local, raw
+        ext = self.externals.get(name)
+        if ext is None or self.local.fingerprint(conn, username) is not None:
+            return None  # a local user of that name now: only the users table answers
+        return ext, raw
+
+    def principal(self, conn: Connection, username: str, fingerprint: str) -> Principal | None:
+        owner = self._owner(conn, username, fingerprint)
+        return owner[0].principal(conn, username, owner[1]) if owner else None
+
+    def token_principal(
+        self, conn: Connection, username: str, fingerprint: str
+    ) -> Principal | None:
+        owner = self._owner(conn, username, fingerprint)
+        return owner[0].token_principal(conn, username, owner[1]) if owner else None
+
+    def reload(self) -> None:
+        for ext in self.externals.values():
+            ext.reload()
+
+
+def _tag(name: str, fingerprint: str | None) -> str | None:
+    return None if fingerprint is None else f"{name}:{fingerprint}"
+
+
+#: The external authenticators ``rbac-external`` may name: ``module:class``, imported only when
+#: named. The class is built as ``cls(options, log)`` and raises OptionError when its options
+#: are wrong (the server then refuses to start).
+EXTERNAL_AUTHENTICATORS: dict[str, str] = {
+    "QorusLdapAuth": "qorus_server.ldap_auth:LdapAuthenticator",
+}
+
+
+def build_authenticator(options: Options, log: logging.Logger) -> Authenticator:
+    """The authenticator the options ask for: the users table alone, or with ``rbac-external``
+    the users table then the external authenticators it names, in its order."""
+    names = [str(n).strip() for n in options.get("rbac-external") or () if str(n).strip()]
+    if not names:
+        return DatabaseAuthenticator()
+    externals: list[tuple[str, Authenticator]] = []
+    for name in dict.fromkeys(names):
+        target = EXTERNAL_AUTHENTICATORS.get(name)
+        if target is None:
+            known = ", ".join(sorted(EXTERNAL_AUTHENTICATORS))
+            raise OptionError(f"rbac-external: unknown authenticator {name!r} (known: {known})")
+        module, _, cls = target.partition(":")
+        factory = getattr(importlib.import_module(module), cls)
+        externals.append((name, factory(options, log)))
+    return ChainAuthenticator(DatabaseAuthenticator(), externals)
 
 
 class LoginCache:

@@ -237,6 +237,10 @@ class QorusServer:
                 "with 'user-tool -A USER,PASS,superuser'",
             )
         self.log.info("RBAC on; user %r may log in and shut the system down", user)
+        try:  # the users table, then the external authenticators of rbac-external
+            self.logins.authenticator = security.build_authenticator(self.options, self.log)
+        except OptionError as exc:
+            raise StartupError(EXIT_RBAC, exc.desc) from None
 
     def step5_session(self) -> None:
         interval = int(self.options.get("heartbeat-interval"))

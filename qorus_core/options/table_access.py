@@ -25,6 +25,7 @@ opt(
     "list",
     [],
     "external authenticators tried after the local users, e.g. QorusLdapAuth",
+    **STARTUP_ONLY,
 )
 opt("rbac-token-expiration", "int", 86400, "seconds a login token stays valid", min=1)
 # login throttling and the password-hashing pool (see docs/operator-guide.md, Logins)
@@ -145,7 +146,13 @@ client(
 # --- LDAP ------------------------------------------------------------------------------------
 ldap("uri", "string", None, "LDAP server URI, e.g. ldap://ldap.example.com:389")
 ldap("base", "string", None, "search base, e.g. dc=example,dc=com")
-ldap("bind-dn", "string", None, "DN for searches; anonymous when unset")
+ldap(
+    "bind-dn",
+    "string",
+    None,
+    "DN of an account that finds a user's entry by uentry below ubase, then the user binds "
+    "as that entry; unset: the user binds as uentry=NAME,ubase,base",
+)
 ldap("password", "string", None, "password of bind-dn", secret=True)
 ldap(
     "directbindprefix",
@@ -157,5 +164,19 @@ ldap("directusername", "bool", False, "bind with the bare user name")
 ldap("ubase", "string", "ou=people", "where users live, below base")
 ldap("uentry", "string", "uid", "attribute holding the user name")
 ldap("roleattr", "string", None, "user attribute that lists the user's roles")
-ldap("roleregex", "string", None, "regex whose first group takes the role name from roleattr")
+ldap(
+    "roleregex",
+    "string",
+    None,
+    "regex whose first group takes the role name from each roleattr value (values it does "
+    "not match are skipped); unset: the whole value",
+)
 ldap("timeout", "int", 10, "seconds to wait for the LDAP server", min=1)
+ldap("starttls", "bool", False, "upgrade an ldap:// connection with StartTLS")
+ldap(
+    "ca-file",
+    "string",
+    None,
+    "PEM file of the CAs that sign the LDAP server's certificate (ldaps, StartTLS); "
+    "the system's CAs when unset",
+)

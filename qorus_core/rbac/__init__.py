@@ -33,7 +33,9 @@ from qorus_core.rbac.principal import (
     Principal,
     authenticate,
     credential_fingerprint,
+    external_principal,
     load_principal,
+    refused_desc,
 )
 from qorus_core.rbac.roles import RoleInfo, add_role, delete_role, list_roles, update_role
 from qorus_core.rbac.users import UserInfo, add_user, delete_user, list_users, update_user
@@ -59,6 +61,7 @@ __all__ = [
     "delete_role",
     "delete_user",
     "expand",
+    "external_principal",
     "hash_password",
     "includes_map",
     "list_groups",
@@ -66,6 +69,7 @@ __all__ = [
     "list_roles",
     "list_users",
     "load_principal",
+    "refused_desc",
     "resolve_member",
     "set_group_enabled",
     "update_group",

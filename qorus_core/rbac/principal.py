@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -55,8 +56,15 @@ class Principal:
 
 
 def _principal(conn: Connection, username: str, description: str) -> Principal:
-    ur, rp, rg, g = t.user_roles, t.role_permissions, t.role_groups, t.groups
+    ur = t.user_roles
     roles = frozenset(conn.execute(select(ur.c.role).where(ur.c.username == username)).scalars())
+    return _principal_of_roles(conn, username, description, roles)
+
+
+def _principal_of_roles(
+    conn: Connection, username: str, description: str, roles: frozenset[str]
+) -> Principal:
+    rp, rg, g = t.role_permissions, t.role_groups, t.groups
     direct = conn.execute(select(rp.c.permission).where(rp.c.role.in_(roles))).scalars()
     effective = perms.expand(direct, perms.includes_map(conn))
     gids = {
@@ -91,13 +99,36 @@ def _principal(conn: Connection, username: str, description: str) -> Principal:
 
 
 def load_principal(conn: Connection, username: str) -> Principal:
-    """The principal of a known user without checking a password (tokens, LDAP)."""
+    """The principal of a user of the users table without checking a password (tokens)."""
     row = None
     if _storable(username):
         row = conn.execute(select(t.users.c.name).where(t.users.c.username == username)).first()
     if row is None:
         raise AuthenticationError(f"unknown user {shown(username)}")
     return _principal(conn, username, row[0] or "")
+
+
+def external_principal(
+    conn: Connection, username: str, description: str, roles: Iterable[str]
+) -> tuple[Principal, frozenset[str]]:
+    """The principal of a user whom an external authenticator (``rbac-external``) vouches for,
+    with the roles it names: the roles defined here give their permissions (umbrellas expanded)
+    and groups as for a user of the users table. Answers the principal and the names that are
+    no role here (ignored)."""
+    wanted = frozenset(roles)
+    longest = int(getattr(t.roles.c.role.type, "length", None) or 0)
+    candidates = sorted(r for r in wanted if 0 < len(r) <= longest and "\x00" not in r)
+    defined: frozenset[str] = frozenset()
+    if candidates:
+        q = select(t.roles.c.role).where(t.roles.c.role.in_(candidates))
+        defined = frozenset(conn.execute(q).scalars())
+    return _principal_of_roles(conn, username, description, defined), wanted - defined
+
+
+def refused_desc(username: str) -> str:
+    """What a refused password login says: the same for an unknown user and a wrong password,
+    whoever checked it, so that the answer tells nothing about which names exist."""
+    return f"user {shown(username)}: wrong user name or password"
 
 
 def _storable(username: str) -> bool:
@@ -119,9 +150,9 @@ def authenticate(engine_or_conn: Engine | Connection, username: str, password: s
         ).first()
     if row is None:
         burn_time(password)
-        raise AuthenticationError(f"user {shown(username)}: wrong user name or password")
+        raise AuthenticationError(refused_desc(username))
     if not verify_password(row[1], password):
-        raise AuthenticationError(f"user {username!r}: wrong user name or password")
+        raise AuthenticationError(refused_desc(username))
     return _principal(conn, username, row[0] or "")
 
 
