@@ -277,13 +277,19 @@ class JobManager:
     def _loop(self) -> None:
         while not self._stopping.is_set():
             self._wake.clear()
+            started: list[Run] = []
             try:
-                self.tick()
+                started = self.tick()
             except Exception:  # the database may come back; keep scheduling
                 self.log.exception("job scheduler tick failed")
             if self._stopping.is_set():
                 break
-            self.clock.wait(self._wake, self._next_wakeup())
+            until = self._next_wakeup()
+            if until <= self.clock.now() and not started:
+                # a trigger due but not started here (another node runs the job): no busy loop
+                self._stopping.wait(0.2)
+                continue
+            self.clock.wait(self._wake, until)
 
     def _next_wakeup(self) -> datetime:
         now = self.clock.now()
@@ -294,8 +300,8 @@ class JobManager:
                 for jid, j in self._scheduled.items()
                 if j.next_trigger is not None and jid not in self._running
             ]
-        future = [d for d in due if d > now]
-        return min([*future, limit])
+        # a trigger that came while the tick ran (its clock reading was older) is due now
+        return min([*due, limit]) if due else limit
 
     def wake(self) -> None:
         """Tick now (a job was changed)."""
