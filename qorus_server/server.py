@@ -43,7 +43,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from qorus_core.crypto import SensitiveCipher, SensitiveKeyError
@@ -480,10 +480,16 @@ class QorusServer:
         return self.registry.call(name, self.context(), args)
 
     def audit_api_call(
-        self, op: Operation, ctx: CallContext, args: Mapping[str, object], result: object
+        self,
+        op: Operation,
+        ctx: CallContext,
+        args: Mapping[str, object],
+        result: object,
+        conn: Connection | None = None,
     ) -> None:
-        """The registry calls this after an audited operation succeeds (audit code ``api``)."""
-        record_api_call(self, op, ctx, args)
+        """The registry calls this after an audited operation succeeds (audit code ``api``);
+        with ``conn``, in that transaction (see :meth:`CallContext.audit_in`)."""
+        record_api_call(self, op, ctx, args, conn)
 
     @property
     def components(self) -> list[Component]:
@@ -515,21 +521,29 @@ class QorusServer:
 
 
 def record_api_call(
-    server: ServerContract, op: Operation, ctx: CallContext, args: Mapping[str, object]
+    server: ServerContract,
+    op: Operation,
+    ctx: CallContext,
+    args: Mapping[str, object],
+    conn: Connection | None = None,
 ) -> None:
     """The API-CALL audit row of a successful audited operation (when ``audit`` has ``api``);
-    shared by the real and the test server so both audit the same way."""
+    shared by the real and the test server so both audit the same way. With ``conn`` the row
+    is part of that transaction, and a failure to write it fails the transaction."""
     if server.auditor is None or not audit.enabled(server.options, "api"):
         return
+    row: dict[str, Any] = {
+        "reason": op.name,
+        "who": ctx.username or "-",
+        "source": ctx.source or ctx.transport,
+        "info1": op.name,
+        "info2": _audit_args(args),
+    }
+    if conn is not None:
+        server.auditor.event("API-CALL", conn, **row)
+        return
     try:
-        server.auditor.event(
-            "API-CALL",
-            reason=op.name,
-            who=ctx.username or "-",
-            source=ctx.source or ctx.transport,
-            info1=op.name,
-            info2=_audit_args(args),
-        )
+        server.auditor.event("API-CALL", **row)
     except SQLAlchemyError:
         server.log.exception("cannot write the API-CALL audit row of %s", op.name)
 

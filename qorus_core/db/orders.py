@@ -52,20 +52,16 @@ class WorkflowBrief:
 
 
 def workflow_brief(conn: Connection, workflowid: int) -> WorkflowBrief:
-    row = conn.execute(
-        select(t.workflows.c.name, t.workflows.c.version).where(
-            t.workflows.c.workflowid == workflowid
-        )
-    ).first()
-    if row is None:
+    wf, wk = t.workflows, t.workflow_keys
+    rows = conn.execute(  # one round trip: the workflow and its keylist
+        select(wf.c.name, wf.c.version, wk.c.keyname)
+        .select_from(wf.outerjoin(wk, wk.c.workflowid == wf.c.workflowid))
+        .where(wf.c.workflowid == workflowid)
+    ).all()
+    if not rows:
         raise NotFoundError(f"workflow id {workflowid} does not exist", code="WORKFLOW-ERROR")
-    keys = frozenset(
-        r[0]
-        for r in conn.execute(
-            select(t.workflow_keys.c.keyname).where(t.workflow_keys.c.workflowid == workflowid)
-        )
-    )
-    return WorkflowBrief(workflowid, row[0], row[1], keys)
+    keys = frozenset(r[2] for r in rows if r[2] is not None)
+    return WorkflowBrief(workflowid, rows[0][0], rows[0][1], keys)
 
 
 def parse_timestamp(value: Any, what: str) -> datetime | None:

@@ -45,6 +45,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from qorus_core.model.errors import AuthorizationError, NotFoundError, ValidationError
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
     from qorus_server.contract import ServerContract
 
 Handler = Callable[..., Any]
@@ -87,6 +89,20 @@ class CallContext:
     @property
     def username(self) -> str | None:
         return self.user.username if self.user is not None else None
+
+    #: the audited operation running with this context and its arguments, until its API-CALL
+    #: row is written (set by :meth:`Registry.call`)
+    pending_audit: tuple[Operation, Mapping[str, object]] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    def audit_in(self, conn: Connection) -> None:
+        """Write the API-CALL audit row of the running audited operation on ``conn``, in the
+        handler's own transaction (one commit for the change and its audit row); the registry
+        then writes none after the handler."""
+        pending, self.pending_audit = self.pending_audit, None
+        if pending is not None:
+            self.server.audit_api_call(pending[0], self, pending[1], None, conn=conn)
 
 
 @dataclass(frozen=True)
@@ -184,9 +200,15 @@ class Registry:
         op = name if isinstance(name, Operation) else self.get(name)
         self.authorize(op, ctx)
         op.check_args(args)
-        result = op.handler(ctx, **args)
-        if op.audit:
-            ctx.server.audit_api_call(op, ctx, args, result)
+        if not op.audit:
+            return op.handler(ctx, **args)
+        outer, ctx.pending_audit = ctx.pending_audit, (op, args)
+        try:
+            result = op.handler(ctx, **args)
+            if ctx.pending_audit is not None:  # not written in the handler's transaction
+                ctx.server.audit_api_call(op, ctx, args, result)
+        finally:
+            ctx.pending_audit = outer
         return result
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import now
@@ -143,9 +143,14 @@ class TestServer:
         return self.stopping
 
     def audit_api_call(
-        self, op: Operation, ctx: CallContext, args: Mapping[str, Any], result: Any
+        self,
+        op: Operation,
+        ctx: CallContext,
+        args: Mapping[str, Any],
+        result: Any,
+        conn: Connection | None = None,
     ) -> None:
-        record_api_call(self, op, ctx, args)  # type: ignore[arg-type]
+        record_api_call(self, op, ctx, args, conn)  # type: ignore[arg-type]
 
 
 def make_server(engine: Engine, **options: Any) -> TestServer:
