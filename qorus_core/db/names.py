@@ -28,7 +28,9 @@ def group_names(conn: Connection, groupids: Iterable[int]) -> frozenset[str]:
     if not ids:
         return frozenset()
     g = t.groups
-    return frozenset(str(n) for n in conn.execute(select(g.c.name).where(g.c.groupid.in_(ids))))
+    return frozenset(
+        str(n) for n in conn.execute(select(g.c.name).where(g.c.groupid.in_(ids))).scalars()
+    )
 
 
 def interface_ref(conn: Connection, kind: str, ref: str) -> tuple[int, str]:

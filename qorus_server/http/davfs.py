@@ -8,9 +8,10 @@ The ASGI gateway (:mod:`qorus_server.http.webdav`) logs the caller in and puts i
   scope, names the user for wsgidav's locks, and refuses what may never happen to the root
   folder itself (deleting, moving, overwriting or locking it);
 - :class:`UserFilesProvider` resolves every path wsgidav touches -- the request's, a COPY or
-  MOVE ``Destination``, every member of a recursive operation -- through the file system
-  (symbolic links included) and refuses one that leaves ``$OMQ_DIR/user`` or reaches a
-  top-level folder the caller may not reach; the root folder lists only those folders;
+  MOVE ``Destination``, every member of a recursive operation -- through the file system and
+  refuses one that leaves ``$OMQ_DIR/user``, passes through a symbolic link (links are
+  neither followed nor listed) or reaches a top-level folder the caller may not reach; the
+  root folder lists only those folders;
 - :class:`DavErrors` (in place of wsgidav's error printer) answers errors without file paths
   or exception texts.
 """
@@ -142,14 +143,15 @@ class UserFilesProvider(FilesystemProvider):  # type: ignore[misc]
         parts = [p for p in path.split("/") if p]
         if any(p in (".", "..") or "\0" in p for p in parts):
             raise DAVError(HTTP_FORBIDDEN, "the path leaves the WebDAV root")
-        file_path = os.path.join(self.root_folder_path, *parts)
-        real = os.path.realpath(file_path)
+        lexical = os.path.join(self.real_root, *parts)
+        real = os.path.realpath(lexical)
         if real != self.real_root and not real.startswith(self.real_root + os.sep):
             raise DAVError(HTTP_FORBIDDEN, "the path leaves the WebDAV root")
-        rel = os.path.relpath(real, self.real_root)
-        top = "" if rel == "." else rel.split(os.sep, 1)[0]
-        if top and not (access.reaches(top) and (not parts or access.reaches(parts[0]))):
+        if real != lexical:
+            raise DAVError(HTTP_FORBIDDEN, "symbolic links are not followed")
+        if parts and not access.reaches(parts[0]):
             raise DAVError(HTTP_FORBIDDEN, "no access to this folder")
+        file_path: str = os.path.join(self.root_folder_path, *parts)
         return file_path
 
     def get_resource_inst(self, path: str, environ: dict[str, Any]) -> Any:
@@ -190,9 +192,11 @@ class DavIdentity(BaseMiddleware):  # type: ignore[misc]
         method = environ["REQUEST_METHOD"].upper()
         if method not in ROOT_METHODS and environ.get("PATH_INFO", "/").strip("/") == "":
             raise DAVError(HTTP_FORBIDDEN, "the root folder itself cannot be changed")
-        if method in ("COPY", "MOVE"):
+        if method in ("COPY", "MOVE") and environ.get("HTTP_DESTINATION"):
             dest = destination_path(environ)
-            if dest is not None and dest.strip("/") == "":
+            if dest is None:
+                raise DAVError(HTTP_FORBIDDEN, "the destination is outside the WebDAV root")
+            if dest.strip("/") == "":
                 raise DAVError(HTTP_FORBIDDEN, "the root folder itself cannot be changed")
         result: Iterable[bytes] = self.next_app(environ, start_response)
         return result

@@ -79,6 +79,10 @@ class WebDavGateway:
         if rest and not rest.startswith("/"):  # /webdavX is not ours
             await _answer(send, 404, {"err": "NOT-FOUND", "desc": f"no such path {path!r}"})
             return
+        if _climbs(rest):
+            desc = f"the path {path[:200]!r} leaves {MOUNT}"
+            await _answer(send, 400, {"err": "INVALID-ARGUMENT", "desc": desc})
+            return
         method = str(scope["method"]).upper()
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         client = scope.get("client")
@@ -156,6 +160,19 @@ class WebDavGateway:
             return message
 
         return bounded
+
+
+def _climbs(path: str) -> bool:
+    """Whether a (decoded) path goes above its start through ``..`` segments."""
+    depth = 0
+    for part in path.split("/"):
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif part not in ("", "."):
+            depth += 1
+    return False
 
 
 def _has_body(headers: dict[str, str]) -> bool:
