@@ -297,4 +297,5 @@ def make_dav_app(root: Path) -> WsgiDAVApp:
             "libre_office_support": False,
         },
     }
+    logging.getLogger("wsgidav").setLevel(logging.WARNING)  # not its start-up chatter
     return WsgiDAVApp(config)

@@ -135,6 +135,9 @@ def test_the_system_log_with_the_token_as_a_query_argument(server: Qorus) -> Non
         assert r.status_code == 401
         line = read_until(ws, {"wrong user name or password"})[-1]
         assert "login failed (basic): user 'nobody' from 127.0.0.1" in line
+    http_logs = "".join(p.read_text() for p in (server.omq / "log").glob("*HTTP.log*"))
+    assert token not in http_logs  # the handshake's log line masks it
+    assert '"WebSocket /log/system?lines=0&token=********" [accepted]' in http_logs
 
 
 def _threads(q: Qorus) -> int:
