@@ -52,7 +52,7 @@ REALM = "Qorus"
 READ, WRITE, DELETE = "WEBDAV-READ", "WEBDAV-WRITE", "WEBDAV-DELETE"
 #: what each WebDAV method needs of WEBDAV-READ, -WRITE and -DELETE
 METHOD_NEEDS: dict[str, frozenset[str]] = {
-    "OPTIONS": frozenset({READ}),
+    "OPTIONS": frozenset(),  # what the server can do: clients ask before anything else
     "GET": frozenset({READ}),
     "HEAD": frozenset({READ}),
     "PROPFIND": frozenset({READ}),

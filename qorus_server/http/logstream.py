@@ -92,8 +92,15 @@ class LogStream:
         with Tail(path) as tail:
             # the position is taken before the handshake ends: a line written once the client
             # is connected is always streamed
-            history = await run_in_threadpool(tail.start, lines)
-            await websocket.accept()
+            try:
+                history = await run_in_threadpool(tail.start, lines)
+            except Exception as exc:
+                await refuse(websocket, exc)
+                return
+            try:
+                await websocket.accept()
+            except Exception:  # gone during the handshake
+                return
             self.active += 1
             try:
                 await self._stream(websocket, tail, history)
@@ -140,12 +147,16 @@ class LogStream:
     async def _stream(self, websocket: WebSocket, tail: Tail, history: list[str]) -> None:
         receiver = asyncio.ensure_future(_receive(websocket))
         try:
-            for line in history:
+            for n, line in enumerate(history, 1):
                 await websocket.send_text(line)
+                if n % 200 == 0:
+                    await asyncio.sleep(0)
             while not receiver.done() and not self.server.stopping:
                 for line in tail.read():
                     await websocket.send_text(line)
-                if not tail.more:
+                if tail.more:
+                    await asyncio.sleep(0)  # a long backlog: let the other requests run
+                else:
                     await asyncio.wait({receiver}, timeout=POLL_SECONDS)
         except Exception:  # the client went away while a line was sent
             pass

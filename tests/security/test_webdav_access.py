@@ -115,6 +115,8 @@ def test_logins_anonymous_options_and_refused_users(dav: Qorus, files: Path) -> 
     for who in ("nodav", "nologin"):
         r = req(dav, who, "PROPFIND", "/", Depth="1")
         assert r.status_code == 403 and r.json()["err"] == "AUTHORIZATION-ERROR", who
+    assert req(dav, "nodav", "OPTIONS", "/grp-a/").status_code == 200  # needs LOGIN only
+    assert req(dav, "nologin", "OPTIONS", "/grp-a/").status_code == 403
     r = req(dav, "ctl", "POST", "/alice/seed.txt", b"x")
     assert r.status_code == 405 and "PROPFIND" in r.headers["allow"]
     # a login token works like a password

@@ -49,12 +49,12 @@ def test_access_all_reaches_every_folder_with_its_own_operations() -> None:
     ("perms", "allowed"),
     [
         ({"WEBDAV-READ"}, {"OPTIONS", "GET", "HEAD", "PROPFIND"}),
-        ({"WEBDAV-WRITE"}, {"PUT", "MKCOL", "PROPPATCH", "LOCK", "UNLOCK"}),
-        ({"WEBDAV-DELETE"}, {"DELETE"}),
+        ({"WEBDAV-WRITE"}, {"OPTIONS", "PUT", "MKCOL", "PROPPATCH", "LOCK", "UNLOCK"}),
+        ({"WEBDAV-DELETE"}, {"OPTIONS", "DELETE"}),
         ({"WEBDAV-READ", "WEBDAV-WRITE"}, {*METHOD_NEEDS} - {"MOVE", "DELETE"}),
         ({"WEBDAV-READ", "WEBDAV-WRITE", "WEBDAV-DELETE"}, set(METHOD_NEEDS)),
-        (set(), set()),
-        ({"WEBDAV-ACCESS-ALL"}, set()),
+        (set(), {"OPTIONS"}),
+        ({"WEBDAV-ACCESS-ALL"}, {"OPTIONS"}),
     ],
 )
 def test_each_permission_allows_its_methods_only(perms: set[str], allowed: set[str]) -> None:
