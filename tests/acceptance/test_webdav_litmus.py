@@ -11,6 +11,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -103,10 +104,11 @@ def server(db_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         q.kill()
 
 
-def run_litmus(url: str, user: str) -> LitmusRun:
+def run_litmus(url: str, user: str, cwd: Path) -> LitmusRun:
     proc = subprocess.run(
         [litmus(), "-k", url, user, PW],
         env={**os.environ, "TESTS": " ".join(GROUPS)},
+        cwd=cwd,  # it writes debug.log and child.log where it runs
         capture_output=True,
         text=True,
         timeout=600,
@@ -122,14 +124,14 @@ def run_litmus(url: str, user: str) -> LitmusRun:
     return run
 
 
-def test_litmus_in_a_users_own_folder(server: Qorus) -> None:
+def test_litmus_in_a_users_own_folder(server: Qorus, tmp_path: Path) -> None:
     (server.omq / "user" / "alice").mkdir(exist_ok=True)
-    run = run_litmus(f"{server.url}/webdav/alice/", "alice")
+    run = run_litmus(f"{server.url}/webdav/alice/", "alice", tmp_path)
     print("\n".join(run.warnings))
 
 
-def test_litmus_at_the_root_with_webdav_control(server: Qorus) -> None:
-    run = run_litmus(f"{server.url}/webdav/", "root")
+def test_litmus_at_the_root_with_webdav_control(server: Qorus, tmp_path: Path) -> None:
+    run = run_litmus(f"{server.url}/webdav/", "root", tmp_path)
     print("\n".join(run.warnings))
     # litmus cleans up after itself; nothing left outside user/
     assert not (server.omq / "litmus").exists()
