@@ -138,6 +138,7 @@ class TestServer:
     def request_shutdown(self, reason: str = "shutdown requested") -> None:
         self.stopping = True
         self.shutdown_reason = reason
+        self.events.shutdown()
 
     def wait_shutdown(self, timeout: float | None = None) -> bool:
         return self.stopping
