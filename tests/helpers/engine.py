@@ -94,7 +94,7 @@ class TestServer:
         self.schema_id: str | None = None
         self.sessionid: int | None = new_session(engine) if session else None
         self.sensitive: Any = None
-        self.events = EventBus()
+        self.events = EventBus(int(options.get("max-events")))
         self.auditor = Auditor(engine, options)
         self.logs: Any = None
         self.log = logging.getLogger("qorus.test.system")
