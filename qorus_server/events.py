@@ -34,7 +34,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -47,7 +47,6 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from qorus_core.db.unit import EventSink
-    from qorus_server.api.registry import CallContext
 
 EVENT_CLASSES: dict[str, int] = {
     "SYSTEM": 101,
@@ -408,7 +407,7 @@ def _int(value: object, name: str) -> int:
     return n
 
 
-def _name(value: object, name: str, known: Mapping[str, int]) -> str:
+def _name(value: object, name: str) -> str:
     if not isinstance(value, str) or len(value) > _MAX_TEXT or "\x00" in value:
         raise _bad(name, "expected a name")
     return value.strip().upper()
@@ -425,7 +424,7 @@ def _keys_hash(value: object, name: str, as_int: bool) -> frozenset[Any]:
     for k, v in value.items():
         if not v:
             continue
-        out.add(_int(k, name) if as_int else _name(k, name, {}))
+        out.add(_int(k, name) if as_int else _name(k, name))
     return frozenset(out)
 
 
@@ -464,12 +463,12 @@ def _criterion(key: object, value: object, name: str) -> Criterion:
     if kind in ("class", "event", "severity"):
         return key, _int(value, where)
     if kind == "classstr":
-        return key, _name(value, where, EVENT_CLASSES)
+        return key, _name(value, where)
     if kind == "eventstr":
-        return key, _name(value, where, EVENT_CODES)
+        return key, _name(value, where)
     if kind == "severitystr":
         try:
-            return key, SEVERITIES[severity_name(_name(value, where, SEVERITIES))]
+            return key, SEVERITIES[severity_name(_name(value, where))]
         except ValueError as exc:
             raise _bad(where, str(exc)) from None
     if kind in ("classhash", "eventhash"):
@@ -679,12 +678,3 @@ def group_status_changed(
         payload: dict[str, object] = dict(info or {})
         payload.update({"name": name, "groupid": groupid, "enabled": bool(enabled)})
         events.post("GROUP_STATUS_CHANGED", payload, severity="MAJOR", caller="groups")
-
-
-def call_caller(ctx: CallContext) -> dict[str, object]:
-    """The ``caller`` hash of an event caused by API call ``ctx``."""
-    return {"user": ctx.username, "api": ctx.request or ctx.transport, "source": ctx.source}
-
-
-def ids(events: Iterable[Event]) -> list[int]:
-    return [e.id for e in events]

@@ -16,7 +16,10 @@ engine thread (``Qorus`` and the node); with no trail in force nothing is audite
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
+import socket
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -294,10 +297,6 @@ def group_status_changed(conn: Connection, name: str, enabled: bool) -> None:
 def offline_trail(options: Any, tool: str) -> AuditTrail:
     """The trail of an offline tool (``oload``, ``user-tool``): the UNIX user, the host and
     the tool's process."""
-    import getpass
-    import os
-    import socket
-
     try:
         user = getpass.getuser()
     except (KeyError, OSError):

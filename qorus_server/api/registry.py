@@ -197,7 +197,8 @@ class Registry:
         with audit_trail.using(auditor.call_trail(ctx) if auditor is not None else None):
             result = op.handler(ctx, **args)
             record = getattr(ctx.server, "audit_api_call", None)  # absent in bare test fakes
-            if record is not None and (op.audit or op.read_audit):
+            # (a read answered on the event loop, such as ping, writes no api-read row there)
+            if record is not None and (op.audit or (op.read_audit and op.blocking)):
                 record(op, ctx, args, result)
         return result
 

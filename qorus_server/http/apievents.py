@@ -140,7 +140,7 @@ class EventStream:
         hub.join()
         self.active += 1
         try:
-            await Connection(self.server, websocket, hub, principal).run()
+            await Client(self.server, websocket, hub, principal).run()
         finally:
             self.active -= 1
             hub.leave()
@@ -158,7 +158,7 @@ class EventStream:
         return principal
 
 
-class Connection:
+class Client:
     """One client: its position in the stream, its filter, its two coroutines (reading the
     client, sending events)."""
 

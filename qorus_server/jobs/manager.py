@@ -43,6 +43,7 @@ from typing import Any
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from qorus_core.db import audit
 from qorus_core.db import jobs as jobs_db
 from qorus_core.db.engine import READONLY
 from qorus_core.db.jobs import JobDef
@@ -133,6 +134,7 @@ class JobManager:
             server=server,
             exec_sync=self._exec_sync,
             sensitive=server.sensitive,
+            audit=server.auditor.system if server.auditor is not None else None,
         )
         self.code = JobCode(engine)
         self.log = server.log
@@ -479,7 +481,13 @@ class JobManager:
     # ------------------------------------------------------------------ running
 
     def _execute(self, run: Run) -> JobStatus:
-        """Run the job's code once and end the instance; its final status."""
+        """Run the job's code once and end the instance; its final status. What it changes
+        is audited under the API call that ran it, else as the server's doing."""
+        rt = self.runtime
+        with audit.using(audit.current() or (rt.audit if rt is not None else None)):
+            return self._execute_run(run)
+
+    def _execute_run(self, run: Run) -> JobStatus:
         job, jiid = run.job, run.job_instanceid
         rt = self.runtime
         assert rt is not None and self.code is not None

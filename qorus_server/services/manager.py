@@ -122,6 +122,7 @@ class ServiceManager:
             get_logger=logger_factory(server, self._logger_factory),
             server=server,
             sensitive=server.sensitive,
+            audit=server.auditor.system if server.auditor is not None else None,
         )
         self.runtime = runtime
         self.log = runtime.get_logger("system", "services")
