@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from qorus_core.crypto import SensitiveCipher
-from qorus_core.db import sensitive
+from qorus_core.db import audit, sensitive
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import now
 from qorus_core.db.unit import ConnOrEngine, EventSink, dumps, unit
@@ -307,6 +307,24 @@ def create_orders(
                 ) from None
         if any(o.status == OrderStatus.READY for o in new):
             notify_due(conn, [workflowid])
+        trail = audit.current()
+        if trail is not None and trail.wants("WORKFLOW-DATA-CREATED"):
+            audit.write_many(
+                conn,
+                [
+                    trail.row(
+                        "WORKFLOW-DATA-CREATED",
+                        workflowid=workflowid,
+                        workflow_instanceid=i,
+                        info1=(
+                            f"status: {_status_name(o.status)} parent: {o.parent_id} "
+                            f"subworkflow: {subworkflow} prio: {o.priority} "
+                            f"externalid: {o.external_id} scheduled: {o.scheduled}"
+                        ),
+                    )
+                    for i, o in zip(ids, new, strict=True)
+                ],
+            )
         for i, o in zip(ids, new, strict=True):
             pending.append(
                 (

@@ -111,6 +111,7 @@ def health(ctx: CallContext) -> dict[str, object]:
         "transient": 0,
         "components": s.component_health(),
     }
+    s.events.health(str(out["health"]), {"stuck-orders": stuck})
     return out
 
 

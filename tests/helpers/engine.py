@@ -94,7 +94,7 @@ class TestServer:
         self.schema_id: str | None = None
         self.sessionid: int | None = new_session(engine) if session else None
         self.sensitive: Any = None
-        self.events = EventBus()
+        self.events = EventBus(int(options.get("max-events")))
         self.auditor = Auditor(engine, options)
         self.logs: Any = None
         self.log = logging.getLogger("qorus.test.system")
@@ -138,6 +138,7 @@ class TestServer:
     def request_shutdown(self, reason: str = "shutdown requested") -> None:
         self.stopping = True
         self.shutdown_reason = reason
+        self.events.shutdown()
 
     def wait_shutdown(self, timeout: float | None = None) -> bool:
         return self.stopping

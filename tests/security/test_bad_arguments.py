@@ -121,6 +121,25 @@ KINDS: dict[str, list[Any]] = {
     "svcref": [*BAD_TEXT, "9223372036854775808", 2**63, -1, "s" * 5000, "info:", ":1.0"],
     "svcrefs": [*BAD_TEXT_ITEM, *BAD_LIST, "9223372036854775808", [2**63], [-1], ["s" * 5000]],
     "method": [*BAD_TEXT, "m" * 161],
+    # event filters: criteria lists (qorus_server.events.parse_filter)
+    "filter": [
+        "x",
+        "{a: [",
+        "x" * 5000,
+        5,
+        NAN,
+        [1],
+        [{"bogus": 1}],
+        [{"class": "abc"}],
+        [{"minseveritystr": "LOUD"}],
+        [{"classhash": [1]}],
+        [{"info": DEEP}],
+        [{"info": {"a": NAN}}],
+        [{"info": {"a": "x\x00"}}],
+        [{"all": True}] * 101,
+        {"or": [{"all": True}], "and": []},
+        DEEP,
+    ],
 }
 
 #: arguments of each operation (path captures included) -> kind; handlers taking ``**kwargs``
@@ -295,7 +314,36 @@ OPS: dict[str, dict[str, str]] = {
     "services.unload-many": {"ids": "svcrefs"},
     "services.reset-many": {"ids": "svcrefs", "load": "bool"},
     "services.reset-all": {},
+    "events.last-id": {},
+    "events.last": {"count": "int>=0", "filter": "filter"},
+    "events.wait": {"min_id": "int>=0", "timeout_ms": "int>=0", "filter": "filter"},
     # RPC only (no REST route): walked by tests/security/test_rpc_hostile.py
+    "events.last-or": {
+        "count": "int>=0",
+        "filter": "filter",
+        "and_not": "filter",
+        "nfilt": "filter",
+    },
+    "events.last-and": {
+        "count": "int>=0",
+        "filter": "filter",
+        "or_not": "filter",
+        "nfilt": "filter",
+    },
+    "events.wait-or": {
+        "min_id": "int>=0",
+        "criteria": "filter",
+        "timeout_ms": "int>=0",
+        "and_not": "filter",
+        "nfilt": "filter",
+    },
+    "events.wait-and": {
+        "min_id": "int>=0",
+        "criteria": "filter",
+        "timeout_ms": "int>=0",
+        "or_not": "filter",
+        "nfilt": "filter",
+    },
     "rpc.help": {"names": "texts"},
     "rpc.list-methods": {},
 }

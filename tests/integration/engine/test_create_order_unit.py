@@ -36,7 +36,9 @@ def _audit_rows(engine: Engine) -> list[str]:
     with engine.connect() as conn:
         return list(
             conn.execute(
-                select(ae.c.info1).where(ae.c.reason == "workflows.create-order")
+                select(ae.c.info2).where(
+                    ae.c.audit_event_code == 15, ae.c.info2 == "workflows.create-order"
+                )
             ).scalars()
         )
 
