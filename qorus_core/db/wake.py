@@ -10,8 +10,11 @@ function that makes an order due (creation, retry, unblock, recovery ...) calls
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
+from sqlalchemy import func, literal
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
 from qorus_core.db.dialects import dialect_for
 
@@ -21,6 +24,32 @@ CHANNEL = "qorus_wake"
 _INFO_KEY = "qorus_wake_sent"
 
 
+def _sent(conn: Connection) -> set[int]:
+    txn = conn.get_transaction()
+    held = conn.info.get(_INFO_KEY)
+    if txn is not None and held is not None and held[0] is txn:
+        return held[1]  # type: ignore[no-any-return]
+    sent: set[int] = set()
+    if txn is not None:
+        # keyed by the transaction object itself (held here, so its id cannot be reused)
+        conn.info[_INFO_KEY] = (txn, sent)
+    return sent
+
+
+def notify_column(conn: Connection, workflowid: int) -> ColumnElement[Any] | None:
+    """``pg_notify`` of ``workflowid`` as an expression to add to a statement of the current
+    transaction (e.g. the RETURNING of the order's insert: no statement of its own; identical
+    notifications of one transaction are delivered once); None on other dialects or when this
+    transaction already notified it."""
+    if not dialect_for(conn).has_notify:
+        return None
+    sent = _sent(conn)
+    if workflowid in sent:
+        return None
+    sent.add(workflowid)
+    return func.pg_notify(literal(CHANNEL), literal(str(workflowid)))
+
+
 def notify_due(conn: Connection, workflowids: Iterable[int]) -> None:
     """Tell the other nodes that orders of these workflows are due, at the commit of the
     current transaction. At most one statement per call, none for a workflow already notified
@@ -28,16 +57,7 @@ def notify_due(conn: Connection, workflowids: Iterable[int]) -> None:
     dialect = dialect_for(conn)
     if not dialect.has_notify:
         return
-    txn = conn.get_transaction()
-    sent: set[int]
-    held = conn.info.get(_INFO_KEY)
-    if txn is not None and held is not None and held[0] is txn:
-        sent = held[1]
-    else:
-        sent = set()
-        if txn is not None:
-            # keyed by the transaction object itself (held here, so its id cannot be reused)
-            conn.info[_INFO_KEY] = (txn, sent)
+    sent = _sent(conn)
     new = sorted({int(w) for w in workflowids} - sent)
     if not new:
         return
