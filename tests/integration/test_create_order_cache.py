@@ -3,13 +3,14 @@ follow oload's loads and deletes made while they run, and ``reset`` empties it."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from oload_fixtures import step, workflow
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 
 from qorus_core.db import tables as t
@@ -136,3 +137,42 @@ def test_bounded() -> None:
         assert len(c) <= 3
     c.put("x", None, 1, "other")  # a new generation replaces the old one
     assert len(c) == 1
+
+
+def test_a_cached_plain_order_is_one_statement(
+    engine: Engine, nodes: list[Any], tmp_path: Path
+) -> None:
+    step(tmp_path, "CacheStep")
+    load(
+        engine,
+        [
+            str(tmp_path / "CacheStep-1.0.qstep.yaml"),
+            str(workflow(tmp_path, "CACHE-WF", "[CacheStep]", "1.0")),
+        ],
+    )
+    s = nodes[0]
+    create(s, id="CACHE-WF", staticdata={})
+    seen: list[str] = []
+
+    def on_exec(_c: object, _cur: object, stmt: str, *_a: object) -> None:
+        seen.append(stmt)
+
+    event.listen(s.engine, "before_cursor_execute", on_exec)
+    try:
+        res = REGISTRY.call(
+            "workflows.create-order",
+            CallContext(s, transport="rest"),
+            {"id": "CACHE-WF", "staticdata": {"a": 1}, "priority": 7},
+        )
+    finally:
+        event.remove(s.engine, "before_cursor_execute", on_exec)
+    if engine.dialect.name == "postgresql":
+        assert len(seen) == 1
+    wi, oi = t.workflow_instance, t.order_instance
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(wi.c.workflowstatus, wi.c.priority, oi.c.staticdata)
+            .join(oi, oi.c.workflow_instanceid == wi.c.workflow_instanceid)
+            .where(wi.c.workflow_instanceid == res["workflow_instanceid"])
+        ).one()
+    assert row[0] == "Y" and row[1] == 7 and json.loads(row[2]) == {"a": 1}
