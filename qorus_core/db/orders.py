@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, literal, select, tuple_
+from sqlalchemy import insert, literal, select, tuple_
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -20,8 +20,7 @@ from qorus_core.db import sensitive, wfcache
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import now
 from qorus_core.db.unit import ConnOrEngine, EventSink, dumps, unit
-from qorus_core.db.wake import CHANNEL as WAKE_CHANNEL
-from qorus_core.db.wake import notify_column
+from qorus_core.db.wake import notify_column, wake_expression
 from qorus_core.model.args import absent, arg_date, arg_id, arg_int, arg_text, check_data, shown
 from qorus_core.model.errors import NotFoundError, QorusError
 from qorus_core.model.status import ORDER_STATUS_NAMES, OrderStatus
@@ -425,7 +424,7 @@ def create_order_one_statement(
     )
     cols: list[Any] = [w.c.workflow_instanceid]
     if o.status == OrderStatus.READY:
-        cols.append(func.pg_notify(literal(WAKE_CHANNEL), literal(str(brief.workflowid))))
+        cols.append(wake_expression(brief.workflowid))
     stmt = select(*cols).add_cte(o_ins)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         row = conn.execute(stmt).first()

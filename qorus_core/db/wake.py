@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, literal
+from sqlalchemy import func, literal, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
+from qorus_core.db import tables as t
 from qorus_core.db.dialects import dialect_for
+from qorus_core.model.status import SessionStatus
 
 #: the channel every node listens on; the payload is the workflow id
 CHANNEL = "qorus_wake"
@@ -47,7 +49,26 @@ def notify_column(conn: Connection, workflowid: int) -> ColumnElement[Any] | Non
     if workflowid in sent:
         return None
     sent.add(workflowid)
-    return func.pg_notify(literal(CHANNEL), literal(str(workflowid)))
+    return wake_expression(workflowid)
+
+
+def wake_expression(workflowid: int) -> ColumnElement[Any]:
+    """``pg_notify`` of ``workflowid`` only when another node may listen (more than one
+    ACTIVE session): a single node does not pay the notification queue's commit lock and its
+    own listener's work for every order, and nodes poll besides. Checked in the statement it
+    is part of (no round trip of its own)."""
+    s = t.sessions
+    nodes = (
+        select(func.count())
+        .select_from(s)
+        .where(s.c.sessionid != 0, s.c.sessionstatus == SessionStatus.ACTIVE)
+        .scalar_subquery()
+    )
+    return (
+        select(func.pg_notify(literal(CHANNEL), literal(str(workflowid))))
+        .where(nodes > 1)
+        .scalar_subquery()
+    )
 
 
 def notify_due(conn: Connection, workflowids: Iterable[int]) -> None:
