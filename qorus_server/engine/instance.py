@@ -72,9 +72,6 @@ class ExecutionInstance:
         self._claim_lock = threading.Lock()
         self._queue: deque[ClaimedOrder] = deque()
         self._gen = 0  # bumped by every wake-up
-        # the wake-up generation a claim that did not fill its batch started at: a worker woken
-        # by that same wake-up has nothing left to claim (no empty claim transaction)
-        self._claimed_gen: int | None = None
         self._next_due: datetime | None = None
         self._stopping = False
         self._busy = 0
@@ -150,29 +147,24 @@ class ExecutionInstance:
             self._gen += 1
             self._cond.notify_all()
 
-    def _wait(self, gen: int) -> bool:
-        """Until a wake-up, the poll interval or the next due time; False when it was only a
-        wake-up (the next claim may then be skipped, see :meth:`_take`)."""
+    def _wait(self, gen: int) -> None:
         with self._cond:
-            if self._stopping:
-                return True
-            if self._gen != gen:
-                return False
+            if self._stopping or self._gen != gen:
+                return
             timeout = self.poll_interval
             if self._next_due is not None:
                 until = (self._next_due - now()).total_seconds()
                 if until <= 0:
                     self._next_due = None
-                    return True
+                    return
                 timeout = min(timeout, until + 0.01)
             if self._busy == 0:
                 self.status = "waiting"
             self._cond.wait(timeout)
-            return self._gen == gen
 
     # ------------------------------------------------------------------ workers
 
-    def _take(self, db: WorkerDb, due: bool = True) -> tuple[ClaimedOrder | None, int]:
+    def _take(self, db: WorkerDb) -> tuple[ClaimedOrder | None, int]:
         with self._cond:
             gen = self._gen
             if self._queue:
@@ -185,17 +177,17 @@ class ExecutionInstance:
                     return None, gen
             if self.backoff.remaining() > 0:
                 return None, gen  # another worker's attempt just failed: wait with it
-            if not due and self._claimed_gen == gen and not self._unstarted:
-                # woken by a wake-up that a claim begun after it already served
-                return None, gen
             if self._unstarted:
                 self._give_back(db)
             batch: list[ClaimedOrder] = []
-            limit = self.workers * self.batch_per_worker
-            self._claimed_gen = None
             try:
                 with db.tx() as conn:
-                    batch = claim_batch(conn, self.wdef.workflowid, self.runtime.sessionid, limit)
+                    batch = claim_batch(
+                        conn,
+                        self.wdef.workflowid,
+                        self.runtime.sessionid,
+                        self.workers * self.batch_per_worker,
+                    )
                     # held before the commit: the sweeper never takes a claim in flight
                     self.holdings.add(o.workflow_instanceid for o in batch)
             except BaseException:
@@ -205,8 +197,6 @@ class ExecutionInstance:
                     self._orphans()
                 raise
             self._recovered()
-            if len(batch) < limit:
-                self._claimed_gen = gen
             with self._cond:
                 if not batch:
                     return None, gen
@@ -234,7 +224,6 @@ class ExecutionInstance:
             db.close()
 
     def _work(self, db: WorkerDb) -> None:
-        due = True
         while not self._stopping:
             pause = self.backoff.remaining()
             if pause > 0:
@@ -242,8 +231,7 @@ class ExecutionInstance:
                 self._pause(pause)
                 continue
             try:
-                order, gen = self._take(db, due)
-                due = True
+                order, gen = self._take(db)
             except SQLAlchemyError as exc:
                 self._db_failed(exc, None)
                 continue
@@ -254,7 +242,7 @@ class ExecutionInstance:
             if order is None:
                 db.close()  # an idle worker holds no pooled connection
                 if self.backoff.remaining() == 0:
-                    due = self._wait(gen)
+                    self._wait(gen)
                 continue
             self._run_order(db, order)
 
