@@ -14,6 +14,7 @@ PostgreSQL, run right after ours) or ``--dbos FILE``.
 
     PYTHONPATH=. python bench/submit_bench.py [--db postgresql|sqlite] [-n 2000]
         [--requests 2000] [--concurrency 8] [--audit] [--dbos-python VENV/bin/python]
+    PYTHONPATH=. python bench/submit_bench.py --memory 100000   # server RSS after 1k and N
 
 The submission phases create orders of a workflow that is not running (submission alone); the
 end-to-end phase uses a second workflow started just before it, on a freshly started server,
@@ -160,6 +161,36 @@ def end_to_end(
     return n / (time.perf_counter() - t0)
 
 
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process (Linux ``/proc``), MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise SystemExit("no VmRSS in /proc: --memory needs Linux")
+
+
+def memory(url: str, pid: int, engine: Engine, wfid: int, total: int, c: int) -> list[float]:
+    """Resident memory of the server after 1,000 orders and after ``total`` orders, each run
+    to COMPLETE (the workflow running, orders created over REST by ``c`` clients)."""
+    r = httpx.put(f"{url}/api/latest/workflows/{wfid}?action=start", timeout=30)
+    if r.status_code != 200:
+        raise SystemExit(f"start: HTTP {r.status_code} {r.text[:200]}")
+    out = []
+    done = 0
+    for upto in (1000, total):
+        n = max(c, (upto - done) // c * c)
+        load(url, rest_create(str(wfid)), n, c, 3600, warmup=False)
+        done += n
+        deadline = time.monotonic() + 3600
+        while complete(engine, wfid) < done:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"memory: not all {done} orders COMPLETE")
+            time.sleep(0.2)
+        out.append(rss_mb(pid))
+        print(f"after {done} orders: server RSS {out[-1]:.1f} MB", flush=True)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--db", choices=("postgresql", "sqlite"), default="postgresql")
@@ -172,6 +203,12 @@ def main() -> None:
     ap.add_argument("--dbos", type=Path, help="JSON line written by dbos_bench.py --json")
     ap.add_argument("--dbos-python", help="run dbos_bench.py with this interpreter (DBOS venv)")
     ap.add_argument("--json", action="store_true", help="print the figures as a JSON line")
+    ap.add_argument(
+        "--memory",
+        type=int,
+        metavar="N",
+        help="only the memory figure: server RSS after 1,000 and after N orders (issue: 100000)",
+    )
     a = ap.parse_args()
     c = a.concurrency
     a.n = max(c, a.n // c * c)  # every client creates as many
@@ -204,6 +241,17 @@ def main() -> None:
             e2e_wfid = add_workflow(
                 engine, "BENCHE2E", STEPS, options={"workflow-workers": a.workers}
             )
+            if a.memory:
+                srv = Server(omq, overrides)
+                try:
+                    small, big = memory(srv.url, srv.proc.pid, engine, e2e_wfid, a.memory, c)
+                finally:
+                    srv.stop()
+                print(
+                    f"memory: {small:.1f} MB after 1000 orders, {big:.1f} MB after {a.memory}: "
+                    f"{big - small:+.1f} MB (issue 17: within 50 MB)"
+                )
+                return
             srv = Server(omq, overrides)
             try:
                 rows.append(("GET system/ping", load(srv.url, rest_ping, a.requests, c, a.seconds)))

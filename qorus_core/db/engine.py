@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import re
+import select
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, SQLAlchemyError
 
 from qorus_core.db import dberror
 from qorus_core.model.errors import DatasourceError
@@ -137,7 +139,8 @@ def create_system_engine(url: URL, pool_min: int = 3, pool_max: int = 40, **kwar
     opts: dict[str, Any] = {
         "pool_size": max(pool_min, 1),
         "max_overflow": max(pool_max - pool_min, 0),
-        "pool_pre_ping": True,
+        # PostgreSQL: the cheaper liveness check of _check_on_checkout instead
+        "pool_pre_ping": backend != "postgresql",
     }
     if backend in ("mysql", "mariadb", "postgresql"):
         opts["isolation_level"] = "READ COMMITTED"
@@ -145,7 +148,58 @@ def create_system_engine(url: URL, pool_min: int = 3, pool_max: int = 40, **kwar
         # a database host that stopped answering fails a connect instead of hanging it
         opts["connect_args"] = {"connect_timeout": 10}
     opts.update(kwargs)
-    return create_engine(url, **opts)
+    engine = create_engine(url, **opts)
+    if backend == "postgresql" and not opts["pool_pre_ping"]:
+        _check_on_checkout(engine)
+    return engine
+
+
+#: a pooled connection idle longer than this is pinged (a round trip) at its checkout
+PING_IDLE_SECONDS = 30.0
+_IDLE_SINCE = "qorus_idle_since"
+
+
+def _has_input(dbapi_conn: Any) -> bool:
+    """Whether the server sent something on an idle connection (a FATAL before it closed it:
+    a restart, ``pg_terminate_backend``) or it is closed; True when that cannot be told."""
+    try:
+        if getattr(dbapi_conn, "closed", False):
+            return True
+        poller = select.poll()
+        poller.register(dbapi_conn.fileno(), select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(0))
+    except Exception:
+        return True
+
+
+def _check_on_checkout(engine: Engine) -> None:
+    """Pessimistic disconnect handling without a round trip per checkout: a connection
+    checked in less than :data:`PING_IDLE_SECONDS` ago on whose socket nothing arrived since
+    is taken as alive; any other is pinged, and a dead one is replaced by the pool (a request
+    never gets a connection that a database restart or ``pg_terminate_backend`` closed)."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if (
+            since is not None
+            and time.monotonic() - since < PING_IDLE_SECONDS
+            and not _has_input(dbapi_conn)
+        ):
+            return
+        try:
+            dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            raise DisconnectionError(f"pooled connection is dead: {exc}") from exc
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from qorus_core.db import tables as t
+from qorus_core.db import wfcache
 from qorus_core.loader import kinds
 from qorus_core.model.errors import NotFoundError, ValidationError
 from qorus_core.model.versions import sorted_by
@@ -170,4 +171,6 @@ class Deleter:
 
 
 def delete_objects(conn: Connection, specs: list[DeleteSpec], force: bool) -> list[str]:
-    return Deleter(conn, specs, force).run()
+    done = Deleter(conn, specs, force).run()
+    wfcache.bump_stamp(conn)  # servers' cached workflow briefs are stale now
+    return done

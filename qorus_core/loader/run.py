@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
 from qorus_core.db import tables as t
+from qorus_core.db import wfcache
 from qorus_core.db.engine import READONLY
 from qorus_core.loader import actions, kinds, release
 from qorus_core.loader.catalog import Catalog, dumps
@@ -126,6 +127,7 @@ def load(
         if audit:
             store.audit(outcomes)
         recorded = actions.record(conn, inputs, outcomes)
+        wfcache.bump_stamp(conn)  # servers' cached workflow briefs are stale now
     by_def = {id(o.definition): o for o in outcomes}
     return LoadResult(
         outcomes=[by_def[id(d)] for d in defs],

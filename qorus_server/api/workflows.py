@@ -12,19 +12,23 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from qorus_core.db import interfaces, orders, orders_query
+from qorus_core.db import interfaces, orders, orders_query, wfcache
 from qorus_core.db.unit import after_commit
+from qorus_core.db.wfdefs import find_workflow
 from qorus_core.model import args as a
 from qorus_core.model.errors import NotFoundError, OptionError, QorusError, ValidationError
 from qorus_core.options import check_value, lookup
+from qorus_server import audit
 from qorus_server.api.registry import CallContext, operation
 from qorus_server.api.wfcommon import (
     bad_data_is_400,
+    check_visible,
     manager,
     readonly,
     resolve,
     search_args,
     sees,
+    split_ref,
     workflow_ref,
 )
 from qorus_server.engine.instance import MODES
@@ -142,13 +146,69 @@ def create_order(
     One connection and one transaction: the workflow's lookup, the order and its API-CALL
     audit row commit together (the events are posted after the commit)."""
     s = ctx.server
-    with after_commit(s.engine, s.events) as (conn, later):
-        wfid = resolve_named(ctx, id, name, version, "createOrder", conn)
-        with bad_data_is_400():
-            wfiid = orders.create_orders(conn, wfid, [fields], events=later, cipher=s.sensitive)
-        ctx.audit_in(conn)
-    manager(ctx).notify(wfid)
-    return {"workflow_instanceid": wfiid[0]}
+    wm = manager(ctx)
+    arg, ref = _named_ref(id, name, "createOrder")
+    key = split_ref(ref, version, arg)
+    for attempt in range(_STALE_RETRIES + 1):
+        hit = wm.briefs.get(*key) if attempt == 0 else None
+        if hit is not None and not _audits_calls(s):
+            check_visible(ctx, hit[0].workflowid, str(ref))
+            try:
+                fast = orders.create_order_one_statement(s.engine, hit[0], hit[1], fields, s.events)
+            except wfcache.StaleDefinitions:
+                wm.briefs.clear()
+                continue
+            if fast is not None:
+                wm.notify(hit[0].workflowid)
+                return {"workflow_instanceid": fast}
+        try:
+            with after_commit(s.engine, s.events) as (conn, later):
+                if hit is not None:
+                    brief, stamp = hit
+                else:
+                    stamp = wfcache.read_stamp(conn)  # before the lookup: see wfcache
+                    brief = orders.workflow_brief(conn, find_workflow(conn, *key))
+                check_visible(ctx, brief.workflowid, str(ref))
+                with bad_data_is_400():
+                    wfiid = orders.create_orders(
+                        conn,
+                        brief.workflowid,
+                        [fields],
+                        events=later,
+                        cipher=s.sensitive,
+                        brief=brief,
+                        stamp=stamp,
+                    )
+                ctx.audit_in(conn)
+        except wfcache.StaleDefinitions:
+            wm.briefs.clear()
+            if attempt == _STALE_RETRIES:
+                raise QorusError(
+                    "workflow definitions keep changing; try again", code="WORKFLOW-ERROR"
+                ) from None
+            continue
+        if hit is None:
+            wm.briefs.put(*key, brief, stamp)
+        wm.notify(brief.workflowid)
+        return {"workflow_instanceid": wfiid[0]}
+    raise AssertionError("unreachable")
+
+
+def _audits_calls(server: Any) -> bool:
+    """Whether API calls are audited (their row then commits with the order)."""
+    return server.auditor is not None and audit.enabled(server.options, "api")
+
+
+#: createOrder's new lookups after the workflow definitions changed under it
+_STALE_RETRIES = 3
+
+
+def _named_ref(id: object, name: object, what: str) -> tuple[str, str]:
+    refs = {n: workflow_ref(v, n) for n, v in (("id", id), ("name", name)) if v is not None}
+    if len(refs) != 1:
+        raise ValidationError(f"{what} needs the workflow: the path id or 'name', one of them")
+    [(arg, ref)] = refs.items()
+    return arg, ref
 
 
 # ---------------------------------------------------------------------- one workflow
@@ -269,10 +329,7 @@ def resolve_named(
 ) -> int:
     """The workflow of an order-creating call: the path ``id``, else the ``name`` argument;
     each given one must be well formed (looked up on ``conn`` when given)."""
-    refs = {n: workflow_ref(v, n) for n, v in (("id", id), ("name", name)) if v is not None}
-    if len(refs) != 1:
-        raise ValidationError(f"{what} needs the workflow: the path id or 'name', one of them")
-    [(arg, ref)] = refs.items()
+    arg, ref = _named_ref(id, name, what)
     return resolve(ctx, ref, version, arg, conn)
 
 

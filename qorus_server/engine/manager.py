@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from qorus_core.db import workflow_runs as runs_db
 from qorus_core.db.dialects import dialect_for
 from qorus_core.db.sessions import RecoveryResult
+from qorus_core.db.wfcache import BriefCache
 from qorus_core.db.wfdefs import WorkflowDef, find_workflow, load_workflow
 from qorus_core.model.errors import NotFoundError, QorusError
 from qorus_server.contract import ServerContract
@@ -86,6 +87,8 @@ class WorkflowManager:
         self.batch_per_worker = batch_per_worker
         self.runtime: Runtime | None = None
         self.codecache: CodeCache | None = None
+        #: createOrder's workflow briefs (checked against the definitions stamp)
+        self.briefs = BriefCache()
         self._instances: dict[int, ExecutionInstance] = {}
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
@@ -414,6 +417,7 @@ class WorkflowManager:
         """Reload the definition and recompile the code of a workflow without a restart."""
         wfid = self.workflowid(name, version)
         assert self.codecache is not None
+        self.briefs.clear()
         self.codecache.reset(wfid)
         wdef = self._load(wfid)
         running = self._running(wfid)

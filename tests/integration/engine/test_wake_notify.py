@@ -8,15 +8,16 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, update
 from sqlalchemy.engine import Engine
 
 from qorus_core.db import orders_ops as ops
+from qorus_core.db import tables as t
 from qorus_core.db.orders import create_order
 from qorus_core.db.wake import CHANNEL, notify_due
 from qorus_server.engine.manager import WorkflowManager
 from tests.helpers.definitions import add_workflow, noop_step
-from tests.helpers.engine import Logs, make_server, next_tag, wait_orders
+from tests.helpers.engine import Logs, make_server, new_session, next_tag, wait_orders
 
 pytestmark = pytest.mark.integration
 
@@ -143,3 +144,23 @@ def test_retry_elsewhere_wakes_the_node(
     _wait_idle(b, "WAKER")
     ops.retry_order(engine, wfiid)  # e.g. an operator on another node: no local event
     assert wait_orders(engine, [wfiid], final="C", timeout=WITHIN)[wfiid] == "C"
+
+
+def test_a_new_order_notifies_only_when_another_node_is_active(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("NOTIFY exists only on PostgreSQL; other dialects poll")
+    noop_step(engine, "Wk3")
+    wfid = add_workflow(engine, "WAKEONE", ["Wk3"])
+    s = t.sessions
+    with engine.begin() as conn:  # whatever earlier tests left: no ACTIVE session
+        conn.execute(update(s).where(s.c.sessionid != 0).values(sessionstatus="CLOSED"))
+    listener = _pg_listener(engine)
+    try:
+        new_session(engine)  # one node: nobody else to wake
+        create_order(engine, wfid, {})
+        assert _payloads(listener) == []
+        new_session(engine)  # a second node
+        create_order(engine, wfid, {})
+        assert _payloads(listener) == [str(wfid)]
+    finally:
+        listener.close()
