@@ -48,6 +48,16 @@ def _data(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
+#: the ``{<id>, name, desc}`` tables: (table, its id column, the id's key in a result)
+_Named = tuple[Any, Any, str]
+_QUEUES: _Named = (t.queues, t.queues.c.queueid, "queueid")
+_EVENT_TYPES: _Named = (
+    t.workflow_event_types,
+    t.workflow_event_types.c.workflow_event_typeid,
+    "id",
+)
+
+
 def wake_order(conn: Connection, wfiid: int, ts: datetime | None = None) -> int | None:
     """Make a waiting order due now; its workflowid when it was woken, else None."""
     ts = ts or now()
@@ -79,25 +89,39 @@ class QueueEntry:
     modified: datetime
 
 
+def _find_named(
+    conn: Connection, named: _Named, ref: object, what: str, code: str
+) -> dict[str, Any]:
+    """The row of ``named`` by name or id: ``{<id>, name, desc}``; 404 ``code`` otherwise."""
+    table, ident, key = named
+    text = str(ref)
+    cond = table.c.name == text
+    if text.isascii() and text.isdigit():
+        cond = cond | (ident == int(text))
+    row = conn.execute(select(ident, table.c.name, table.c.description).where(cond)).first()
+    if row is None:
+        raise NotFoundError(f"{what} {text!r} does not exist", code=code)
+    return {key: int(row[0]), "name": row[1], "desc": row[2]}
+
+
+def _list_named(conn: Connection, named: _Named) -> list[dict[str, Any]]:
+    """Every row of ``named`` by name: ``{<id>, name, desc}``."""
+    table, ident, key = named
+    return [
+        {key: int(r[0]), "name": r[1], "desc": r[2]}
+        for r in conn.execute(
+            select(ident, table.c.name, table.c.description).order_by(table.c.name)
+        )
+    ]
+
+
 def find_queue(conn: Connection, ref: object) -> dict[str, Any]:
     """A queue by name or id: ``{queueid, name, desc}``; 404 UNKNOWN-QUEUE otherwise."""
-    q = t.queues
-    text = str(ref)
-    cond = q.c.name == text
-    if text.isascii() and text.isdigit():
-        cond = cond | (q.c.queueid == int(text))
-    row = conn.execute(select(q.c.queueid, q.c.name, q.c.description).where(cond)).first()
-    if row is None:
-        raise NotFoundError(f"async queue {text!r} does not exist", code="UNKNOWN-QUEUE")
-    return {"queueid": int(row[0]), "name": row[1], "desc": row[2]}
+    return _find_named(conn, _QUEUES, ref, "async queue", "UNKNOWN-QUEUE")
 
 
 def list_queues(conn: Connection) -> list[dict[str, Any]]:
-    q = t.queues
-    return [
-        {"queueid": int(r[0]), "name": r[1], "desc": r[2]}
-        for r in conn.execute(select(q.c.queueid, q.c.name, q.c.description).order_by(q.c.name))
-    ]
+    return _list_named(conn, _QUEUES)
 
 
 def queue_entry(conn: Connection, wfiid: int, stepid: int, ind: int) -> QueueEntry | None:
@@ -307,27 +331,11 @@ def summary(conn: Connection, queueid: int) -> dict[str, dict[str, int]]:
 
 def find_event_type(conn: Connection, ref: object) -> dict[str, Any]:
     """An event type by name or id: ``{id, name, desc}``; 404 UNKNOWN-EVENT otherwise."""
-    et = t.workflow_event_types
-    text = str(ref)
-    cond = et.c.name == text
-    if text.isascii() and text.isdigit():
-        cond = cond | (et.c.workflow_event_typeid == int(text))
-    row = conn.execute(
-        select(et.c.workflow_event_typeid, et.c.name, et.c.description).where(cond)
-    ).first()
-    if row is None:
-        raise NotFoundError(f"event type {text!r} does not exist", code="UNKNOWN-EVENT")
-    return {"id": int(row[0]), "name": row[1], "desc": row[2]}
+    return _find_named(conn, _EVENT_TYPES, ref, "event type", "UNKNOWN-EVENT")
 
 
 def list_event_types(conn: Connection) -> list[dict[str, Any]]:
-    et = t.workflow_event_types
-    return [
-        {"id": int(r[0]), "name": r[1], "desc": r[2]}
-        for r in conn.execute(
-            select(et.c.workflow_event_typeid, et.c.name, et.c.description).order_by(et.c.name)
-        )
-    ]
+    return _list_named(conn, _EVENT_TYPES)
 
 
 def _lock_event(conn: Connection, typeid: int, key: str, ts: datetime) -> bool:

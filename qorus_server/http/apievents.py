@@ -37,14 +37,11 @@ import json
 import threading
 from typing import TYPE_CHECKING, Any
 
-from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketState
 
-from qorus_core.model.errors import AuthorizationError, QorusError
-from qorus_server.api.errors import error_answer
+from qorus_core.model.errors import QorusError
 from qorus_server.events import Event, EventFilter, for_user, parse_filter
-from qorus_server.http import codec
-from qorus_server.security import Credentials
+from qorus_server.http.wsauth import login, refuse
 
 if TYPE_CHECKING:
     from qorus_core.rbac import Principal
@@ -146,16 +143,7 @@ class EventStream:
             hub.leave()
 
     async def _login(self, websocket: WebSocket) -> Principal | None:
-        client = websocket.client
-        creds = Credentials.from_headers(websocket.headers, client.host if client else None)
-        if not creds.authorization and not creds.token:
-            token = websocket.query_params.get("token") or websocket.cookies.get(TOKEN_COOKIE)
-            if token:
-                creds = Credentials(None, token, creds.address)
-        principal = await self.server.logins.authenticate(creds)
-        if principal is not None and not principal.has("LOGIN"):
-            raise AuthorizationError(f"user {principal.username!r} lacks permission LOGIN")
-        return principal
+        return await login(self.server, websocket, cookie=TOKEN_COOKIE, need_login=True)
 
 
 class Client:
@@ -280,17 +268,3 @@ def _shown(f: EventFilter) -> Any:
     if f.nfilt:
         out["nfilt"] = crit(f.nfilt)
     return out
-
-
-async def refuse(websocket: WebSocket, exc: Exception) -> None:
-    """An error before the WebSocket opens: its HTTP answer when the server can send one
-    (the WebSocket denial response), else a refused handshake."""
-    answer = error_answer(exc, f"WebSocket {websocket.url.path}")
-    body, ctype = codec.encode(answer.body, codec.JSON)
-    response = Response(
-        body, status_code=answer.http_status, headers={**answer.headers, "content-type": ctype}
-    )
-    try:
-        await websocket.send_denial_response(response)
-    except RuntimeError:
-        await websocket.close(code=1008, reason=answer.error.code)

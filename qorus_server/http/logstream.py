@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketState
 
 from qorus_core.db.engine import READONLY
@@ -43,9 +42,7 @@ from qorus_core.model.errors import (
     NotFoundError,
     QorusError,
 )
-from qorus_server.api.errors import error_answer
-from qorus_server.http import codec
-from qorus_server.security import Credentials
+from qorus_server.http.wsauth import login, refuse
 
 if TYPE_CHECKING:
     from qorus_core.rbac import Principal
@@ -108,12 +105,7 @@ class LogStream:
                 self.active -= 1
 
     async def _login(self, websocket: WebSocket) -> Principal | None:
-        client = websocket.client
-        creds = Credentials.from_headers(websocket.headers, client.host if client else None)
-        token = websocket.query_params.get("token")
-        if token and not creds.authorization and not creds.token:
-            creds = Credentials(None, token, creds.address)
-        return await self.server.logins.authenticate(creds)
+        return await login(self.server, websocket)
 
     def _target(self, raw: str, principal: Principal | None) -> Path:
         """The log file the caller asked for and may read (in a worker thread: the database)."""
@@ -194,20 +186,6 @@ def history_lines(websocket: WebSocket) -> int:
     if raw is None:
         return DEFAULT_LINES
     return a.arg_int(raw, name, minimum=0, maximum=MAX_LINES)
-
-
-async def refuse(websocket: WebSocket, exc: Exception) -> None:
-    """An error before the WebSocket opens: its HTTP answer when the server can send one
-    (the WebSocket denial response), else a refused handshake."""
-    answer = error_answer(exc, f"WebSocket {websocket.url.path}")
-    body, ctype = codec.encode(answer.body, codec.JSON)
-    response = Response(
-        body, status_code=answer.http_status, headers={**answer.headers, "content-type": ctype}
-    )
-    try:
-        await websocket.send_denial_response(response)
-    except RuntimeError:
-        await websocket.close(code=1008, reason=answer.error.code)
 
 
 class Tail:

@@ -3,13 +3,16 @@ the tests make to them (each asserts the expected HTTP status)."""
 
 from __future__ import annotations
 
+import base64
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +100,52 @@ class Qorus:
 def run_qorus(omq: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """``qorus -f`` expected to exit during start-up."""
     return tool("qorus", "-d", str(omq), "-f", *args, timeout=timeout)
+
+
+# ---------------------------------------------------------------------- a server of a test module
+
+
+def new_omq(
+    base: Path,
+    db_factory: Any,
+    data: Path | None = None,
+    subs: Sequence[str] = ("etc", "log", "user", "var"),
+) -> Path:
+    """A fresh ``$OMQ_DIR`` at ``base/omq`` (with the folders ``subs``) on a fresh database of
+    ``db_factory``; with ``data``, those definitions copied to ``base/data`` and loaded."""
+    omq = base / "omq"
+    for sub in subs:
+        (omq / sub).mkdir(parents=True)
+    url = db_factory.fresh().render_as_string(hide_password=False)
+    (omq / "etc" / "options").write_text(f"qorus.systemdb = {url}\n")
+    if data is not None:
+        shutil.copytree(data, base / "data")
+        res = tool("oload", "--qorus-dir", str(omq), str(base / "data"))
+        assert res.returncode == 0, res.stderr + res.stdout
+    return omq
+
+
+def user_tool(omq: Path, *args: str) -> None:
+    """``user_tool`` on ``omq`` (one transaction), which must succeed."""
+    res = tool("user_tool", "--qorus-dir", str(omq), *args)
+    assert res.returncode == 0, res.stderr
+
+
+@contextmanager
+def running(omq: Path, *overrides: str, **ready: Any) -> Iterator[Qorus]:
+    """A server on ``omq`` on a free port, ready (``ready``: the arguments of
+    :meth:`Qorus.wait_ready`, e.g. ``auth``), killed at the end."""
+    q = Qorus(omq, free_port(), overrides)
+    try:
+        q.wait_ready(**ready)
+        yield q
+    finally:
+        q.kill()
+
+
+def basic_auth(user: str, password: str) -> dict[str, str]:
+    """The HTTP Basic ``Authorization`` header of ``user``."""
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
 
 
 # ---------------------------------------------------------------------- REST calls

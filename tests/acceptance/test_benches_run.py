@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 from qorus_proc import ROOT
@@ -14,56 +15,41 @@ from qorus_proc import ROOT
 pytestmark = pytest.mark.acceptance
 
 
-def test_engine_bench_runs_on_sqlite() -> None:
+def run_bench(script: str, *args: str, timeout: float = 120) -> str:
+    """``bench/<script>`` with ``args``, which must succeed; its standard output."""
     out = subprocess.run(
-        [sys.executable, "bench/engine_bench.py", "--db", "sqlite", "-n", "20"],
+        [sys.executable, f"bench/{script}", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
     )
     assert out.returncode == 0, out.stderr[-2000:]
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    return out.stdout
+
+
+def last_json(stdout: str) -> Any:
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+def test_engine_bench_runs_on_sqlite() -> None:
+    result = last_json(run_bench("engine_bench.py", "--db", "sqlite", "-n", "20"))
     assert result[0]["orders"] == 20
 
 
 def test_rpc_bench_runs() -> None:
-    out = subprocess.run(
-        [sys.executable, "bench/rpc_bench.py", "--requests", "40", "--concurrency", "2"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-    )
-    assert out.returncode == 0, out.stderr[-2000:]
-    rows = {line.split()[0] for line in out.stdout.splitlines() if line.strip()}
+    stdout = run_bench("rpc_bench.py", "--requests", "40", "--concurrency", "2")
+    rows = {line.split()[0] for line in stdout.splitlines() if line.strip()}
     assert {"REST", "JSON-RPC", "XML-RPC"} <= rows
 
 
 def test_submit_bench_runs_on_sqlite() -> None:
-    out = subprocess.run(
-        [
-            sys.executable,
-            "bench/submit_bench.py",
-            "--db",
-            "sqlite",
-            "-n",
-            "8",
-            "--requests",
-            "16",
-            "--concurrency",
-            "2",
-            "--json",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    stdout = run_bench(
+        "submit_bench.py",
+        *("--db", "sqlite", "-n", "8", "--requests", "16", "--concurrency", "2", "--json"),
         timeout=300,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
     )
-    assert out.returncode == 0, out.stderr[-2000:]
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result = last_json(stdout)
     assert len(result["rows"]) == 4
     assert result["end_to_end_per_s"] > 0

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import os
-import shutil
 import socket
 import time
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from qorus_proc import Qorus, free_port, tool
+from qorus_proc import Qorus, basic_auth, new_omq, running, user_tool
 from websockets.sync.client import ClientConnection, connect
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.integration]
@@ -25,24 +24,14 @@ PW = "Log-Secret-1"
 
 
 def basic(user: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{PW}".encode()).decode()}
+    return basic_auth(user, PW)
 
 
 @pytest.fixture(scope="module")
 def server(db_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Qorus]:
-    base = tmp_path_factory.mktemp("logws")
-    omq = base / "omq"
-    for sub in ("etc", "log", "user", "var"):
-        (omq / sub).mkdir(parents=True)
-    url = db_factory.fresh().render_as_string(hide_password=False)
-    (omq / "etc" / "options").write_text(f"qorus.systemdb = {url}\n")
-    shutil.copytree(DATA, base / "data")
-    d = ["--qorus-dir", str(omq)]
-    res = tool("oload", *d, str(base / "data"))
-    assert res.returncode == 0, res.stderr + res.stdout
-    res = tool(
-        "user_tool",
-        *d,
+    omq = new_omq(tmp_path_factory.mktemp("logws"), db_factory, DATA)
+    user_tool(
+        omq,
         "-A",
         f"admin,{PW},superuser",
         "-g",
@@ -52,13 +41,8 @@ def server(db_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         "-A",
         f"ann,{PW},talk-ops",
     )
-    assert res.returncode == 0, res.stderr
-    q = Qorus(omq, free_port(), ["rbac-security=true"])
-    try:
-        q.wait_ready(auth=("admin", PW))
+    with running(omq, "rbac-security=true", auth=("admin", PW)) as q:
         yield q
-    finally:
-        q.kill()
 
 
 def ws_url(q: Qorus, path: str) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import time
 import xmlrpc.client
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from qorus_proc import Qorus, free_port, get, tool
+from qorus_proc import Qorus, get, new_omq, running
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.integration]
 DATA = Path(__file__).parent / "data" / "wf"
@@ -24,21 +23,9 @@ DATA = Path(__file__).parent / "data" / "wf"
 
 @pytest.fixture(scope="module")
 def server(db_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Qorus]:
-    base = tmp_path_factory.mktemp("rpc")
-    root = base / "omq"
-    for sub in ("etc", "log", "user", "var"):
-        (root / sub).mkdir(parents=True)
-    url = db_factory.fresh().render_as_string(hide_password=False)
-    (root / "etc" / "options").write_text(f"qorus.systemdb = {url}\n")
-    shutil.copytree(DATA, base / "data")
-    res = tool("oload", "--qorus-dir", str(root), str(base / "data"))
-    assert res.returncode == 0, res.stderr + res.stdout
-    q = Qorus(root, free_port(), ["recover_delay=1"])
-    try:
-        q.wait_ready()
+    omq = new_omq(tmp_path_factory.mktemp("rpc"), db_factory, DATA)
+    with running(omq, "recover_delay=1") as q:
         yield q
-    finally:
-        q.kill()
 
 
 def proxy(server: Qorus) -> xmlrpc.client.ServerProxy:

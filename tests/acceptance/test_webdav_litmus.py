@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from qorus_proc import Qorus, free_port, tool
+from qorus_proc import Qorus, new_omq, running, user_tool
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.integration]
 
@@ -73,15 +73,9 @@ def litmus() -> str:
 
 @pytest.fixture(scope="module")
 def server(db_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Qorus]:
-    omq = tmp_path_factory.mktemp("litmus") / "omq"
-    for sub in ("etc", "log", "var"):
-        (omq / sub).mkdir(parents=True)
-    url = db_factory.fresh().render_as_string(hide_password=False)
-    (omq / "etc" / "options").write_text(f"qorus.systemdb = {url}\n")
-    res = tool(
-        "user_tool",
-        "--qorus-dir",
-        str(omq),
+    omq = new_omq(tmp_path_factory.mktemp("litmus"), db_factory, subs=("etc", "log", "var"))
+    user_tool(
+        omq,
         "-g",
         "team:desc=the team",
         "-R",
@@ -95,13 +89,8 @@ def server(db_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         "-A",
         f"root,{PW},dav-admin",
     )
-    assert res.returncode == 0, res.stderr
-    q = Qorus(omq, free_port(), ["rbac-security=true"])
-    try:
-        q.wait_ready(auth=("root", PW))
+    with running(omq, "rbac-security=true", auth=("root", PW)) as q:
         yield q
-    finally:
-        q.kill()
 
 
 def run_litmus(url: str, user: str, cwd: Path) -> LitmusRun:

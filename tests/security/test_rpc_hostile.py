@@ -12,7 +12,6 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import shutil
 import xmlrpc.client
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +21,7 @@ import httpx
 import pytest
 import yaml
 from hostile_http import ADMIN, VIEWER, rbac_server
-from qorus_proc import Qorus, free_port, tool
+from qorus_proc import Qorus, free_port, new_omq
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.integration]
 
@@ -34,15 +33,7 @@ GATEWAYS = ["/JSON", "/RPC2", "/YAML"]
 
 @pytest.fixture(scope="module")
 def server(db_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Qorus]:
-    base = tmp_path_factory.mktemp("rpchostile")
-    root = base / "omq"
-    for sub in ("etc", "log", "user", "var"):
-        (root / sub).mkdir(parents=True)
-    url = db_factory.fresh().render_as_string(hide_password=False)
-    (root / "etc" / "options").write_text(f"qorus.systemdb = {url}\n")
-    shutil.copytree(DATA, base / "data")
-    res = tool("oload", "--qorus-dir", str(root), str(base / "data"))
-    assert res.returncode == 0, res.stderr + res.stdout
+    root = new_omq(tmp_path_factory.mktemp("rpchostile"), db_factory, DATA)
     started: list[Qorus] = []
 
     def start(omq: Path, *overrides: str, ready: bool = True) -> Qorus:

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from qorus_proc import Qorus, free_port, tool
+from qorus_proc import Qorus, new_omq, running, user_tool
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.integration]
 
@@ -34,24 +34,14 @@ ROLES: dict[str, tuple[str, str]] = {
 
 @pytest.fixture(scope="module")
 def dav(db_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Qorus]:
-    base = tmp_path_factory.mktemp("davsec")
-    omq = base / "omq"
-    for sub in ("etc", "log", "var"):
-        (omq / sub).mkdir(parents=True)
-    url = db_factory.fresh().render_as_string(hide_password=False)
-    (omq / "etc" / "options").write_text(f"qorus.systemdb = {url}\n")
+    omq = new_omq(tmp_path_factory.mktemp("davsec"), db_factory, subs=("etc", "log", "var"))
     args = ["-A", f"admin,{PW},superuser", "-g", "grp-a:desc=group a", "-g", "grp-b:desc=b"]
     for user, (perms, groups) in ROLES.items():
         args += ["-R", f"r-{user}:role of {user}:{perms}" + (f":{groups}" if groups else "")]
         args += ["-A", f"{user},{PW},r-{user}"]
-    res = tool("user_tool", "--qorus-dir", str(omq), *args)  # one transaction
-    assert res.returncode == 0, res.stderr
-    q = Qorus(omq, free_port(), ["rbac-security=true"])
-    try:
-        q.wait_ready(auth=("admin", PW))
+    user_tool(omq, *args)  # one transaction
+    with running(omq, "rbac-security=true", auth=("admin", PW)) as q:
         yield q
-    finally:
-        q.kill()
 
 
 @pytest.fixture
