@@ -109,6 +109,7 @@ def run(kind: str, n: int, workers: int, batch: int) -> dict[str, Any]:
             pools=None,
             logs=None,
             sensitive=None,
+            auditor=None,
         )
         manager = WorkflowManager(poll_interval=0.5)
         manager.start(server)
