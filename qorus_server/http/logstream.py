@@ -105,7 +105,7 @@ class LogStream:
                 self.active -= 1
 
     async def _login(self, websocket: WebSocket) -> Principal | None:
-        return await login(self.server, websocket)
+        return await login(self.server, websocket, need_login=True)
 
     def _target(self, raw: str, principal: Principal | None) -> Path:
         """The log file the caller asked for and may read (in a worker thread: the database)."""
