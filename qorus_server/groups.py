@@ -11,8 +11,10 @@ This component brings what runs here in line with the groups after they change:
   their ``autostart`` instances, the services with ``autostart`` load (both only when
   ``autostart-interfaces`` is on, as at start-up), the active jobs are scheduled again.
 
-It remembers which interfaces were stopped when it last looked, so that a change made offline
-(``user-tool``) followed by ``reloadRbac`` acts the same as one made over the API. Group
+It remembers which interfaces were stopped and which groups were enabled when it last looked,
+so that a change made offline (``user-tool``) followed by ``reloadRbac`` acts the same as one
+made over the API: each group whose status changed since is announced (GROUP_STATUS_CHANGED,
+and a GROUP-STATUS-CHANGED audit row when the ``audit`` option has ``groups``). Group
 operations get it with :func:`enforcer` *before* they change anything and call
 :meth:`GroupEnforcer.apply` after their commit.
 """
@@ -26,8 +28,9 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from qorus_core.db.engine import READONLY
-from qorus_core.db.group_status import KINDS, stopped
+from qorus_core.db.group_status import KINDS, statuses, stopped
 from qorus_core.model.errors import QorusError
+from qorus_server import audit
 from qorus_server.contract import ServerContract
 from qorus_server.engine.manager import WorkflowManager
 from qorus_server.jobs.manager import JobManager
@@ -36,6 +39,7 @@ from qorus_server.services.manager import ServiceManager
 log = logging.getLogger("qorus.groups")
 
 Stopped = dict[str, frozenset[int]]
+Statuses = dict[str, tuple[int, bool]]
 
 
 class GroupEnforcer:
@@ -46,6 +50,7 @@ class GroupEnforcer:
     def __init__(self) -> None:
         self.server: ServerContract | None = None
         self._stopped: Stopped | None = None
+        self._statuses: Statuses = {}
         self._lock = threading.Lock()
 
     def start(self, server: ServerContract) -> None:
@@ -56,34 +61,72 @@ class GroupEnforcer:
         return None
 
     def prime(self) -> None:
-        """Remember which interfaces the groups stop now."""
-        state = self._read()
+        """Remember which interfaces the groups stop now, and the groups' status."""
+        state, groups = self._read()
         with self._lock:
-            self._stopped = state
+            self._stopped, self._statuses = state, groups
 
     def _srv(self) -> ServerContract:
         if self.server is None:
             raise QorusError("the interface groups are not enforced yet", code="SYSTEM-ERROR")
         return self.server
 
-    def _read(self) -> Stopped:
+    def _read(self) -> tuple[Stopped, Statuses]:
         with self._srv().engine.connect().execution_options(**{READONLY: True}) as conn:
-            return {kind: frozenset(stopped(conn, kind)) for kind in KINDS}
+            held = {kind: frozenset(stopped(conn, kind)) for kind in KINDS}
+            return held, statuses(conn)
 
-    def apply(self, reason: str, who: str | None = None) -> dict[str, Any]:
-        """Stop what the groups stop now and start what they released since the last look;
-        what was done, per interface kind. A failure of one interface is logged and the others
-        are handled."""
+    def apply(
+        self, reason: str, who: str | None = None, source: str | None = None
+    ) -> dict[str, Any]:
+        """Announce the groups whose status changed, stop what the groups stop now and start
+        what they released since the last look; what was done, per interface kind. A failure
+        of one interface is logged and the others are handled."""
         with self._lock:
-            new = self._read()
+            new, groups = self._read()
             old = self._stopped if self._stopped is not None else new
-            self._stopped = new
+            before, self._stopped, self._statuses = self._statuses, new, groups
+            for name, (gid, enabled) in sorted(groups.items()):
+                was = before.get(name)
+                if (was is None and not enabled) or (was is not None and was[1] != enabled):
+                    self._announce(name, gid, enabled, reason, who, source)
             released = {kind: old[kind] - new[kind] for kind in KINDS}
             return {
                 "workflows": self._workflows(new["workflow"], released["workflow"], reason),
                 "services": self._services(new["service"], released["service"], reason, who),
                 "jobs": self._jobs(),
             }
+
+    def _announce(
+        self, name: str, gid: int, enabled: bool, reason: str, who: str | None, source: str | None
+    ) -> None:
+        """GROUP_STATUS_CHANGED and its audit row (audit code ``groups``)."""
+        server = self._srv()
+        verb = "enabled" if enabled else "disabled"
+        log.info("interface group %r (%d) %s: %s", name, gid, verb, reason)
+        try:
+            server.events.post(
+                "GROUP_STATUS_CHANGED",
+                {"name": name, "groupid": gid, "enabled": enabled, "reason": reason},
+                caller="groups",
+            )
+        except Exception:  # an event listener failing must not fail the change
+            log.exception("cannot post GROUP_STATUS_CHANGED of group %r", name)
+        if not audit.enabled(server.options, "groups"):
+            return
+        try:
+            with server.engine.begin() as conn:
+                audit.write(
+                    conn,
+                    "GROUP-STATUS-CHANGED",
+                    reason=reason,
+                    who=who or "%SYS%",
+                    source=source or "groups",
+                    info1=name,
+                    info2=verb,
+                )
+        except SQLAlchemyError:
+            log.exception("cannot write the GROUP-STATUS-CHANGED audit row of group %r", name)
 
     def _component(self, cls: type[Any]) -> Any:
         for comp in self._srv().components:

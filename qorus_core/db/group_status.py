@@ -63,3 +63,12 @@ def stopping_group(conn: Connection, kind: str, iid: int) -> str | None:
         .limit(1)
     ).scalar()
     return None if found is None else str(found)
+
+
+def statuses(conn: Connection) -> dict[str, tuple[int, bool]]:
+    """Every group: its name -> (groupid, enabled)."""
+    g = t.groups
+    return {
+        str(name): (int(gid), bool(enabled))
+        for gid, name, enabled in conn.execute(select(g.c.groupid, g.c.name, g.c.enabled))
+    }

@@ -68,7 +68,7 @@ def resolve_member(conn: Connection, kind: str, spec: str) -> Member:
     found = find_version(conn, table, name, version or None, *user_only)
     if found is not None:
         return Member(found[0], name, found[1])
-    if not version and name.isdigit():
+    if not version and name.isascii() and name.isdigit() and int(name) < 2**63:
         row = conn.execute(
             select(idcol, table.c.name, table.c.version).where(idcol == int(name), *user_only)
         ).first()

@@ -20,19 +20,18 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SQLAlchemyError
 
 from qorus_core import rbac
 from qorus_core.db.refdata import DEFAULT_GROUP, DEFAULT_GROUP_ID
 from qorus_core.model import args as a
 from qorus_core.model.errors import AuthorizationError, QorusError, ValidationError
 from qorus_core.rbac import groups as rbac_groups
-from qorus_server import audit
 from qorus_server.api.rbac import (
     NAME_MAX,
     change_arg,
     changing,
     flag_arg,
+    list_flag,
     name_arg,
     names_arg,
     only,
@@ -114,33 +113,8 @@ def _changed(
     enf = enforcer(ctx.server)  # remembers the groups before the change
     with changing(ctx) as conn:
         result = change(conn)
-    acted = enf.apply(reason, ctx.username)
+    acted = enf.apply(reason, ctx.username, ctx.source or ctx.transport)
     return result, acted
-
-
-def _status_changed(ctx: CallContext, info: rbac.GroupInfo, reason: str) -> None:
-    """GROUP_STATUS_CHANGED and its audit row (audit code ``groups``)."""
-    server = ctx.server
-    server.events.post(
-        "GROUP_STATUS_CHANGED",
-        {"name": info.name, "groupid": info.groupid, "enabled": info.enabled, "reason": reason},
-        caller="groups",
-    )
-    if not audit.enabled(server.options, "groups"):
-        return
-    try:
-        with server.engine.begin() as conn:
-            audit.write(
-                conn,
-                "GROUP-STATUS-CHANGED",
-                reason=reason,
-                who=ctx.username or "-",
-                source=ctx.source or ctx.transport,
-                info1=info.name,
-                info2="enabled" if info.enabled else "disabled",
-            )
-    except SQLAlchemyError:
-        server.log.exception("cannot write the GROUP-STATUS-CHANGED audit row of %s", info.name)
 
 
 def _set_status(ctx: CallContext, name: str, flag: bool) -> dict[str, Any]:
@@ -153,10 +127,7 @@ def _set_status(ctx: CallContext, name: str, flag: bool) -> dict[str, Any]:
         rbac.set_group_enabled(conn, name, flag)
         return before.enabled, rbac.list_groups(conn, name)[0]
 
-    (was, info), acted = _changed(ctx, reason, change)
-    if was != flag:
-        _status_changed(ctx, info, reason)
-        ctx.server.log.info("%s", reason)
+    (was, _info), acted = _changed(ctx, reason, change)
     return {
         "info": f"group {name!r} {verb}" if was != flag else f"group {name!r} was already {verb}",
         "name": name,
@@ -170,11 +141,11 @@ def _set_status(ctx: CallContext, name: str, flag: bool) -> dict[str, Any]:
 
 
 @operation("groups.list", rest=[("GET", "groups", None), ("GET", "groups", "list")])
-def list_groups(ctx: CallContext, list: object = None, no_synthetic: object = None) -> Any:
+def list_groups(ctx: CallContext, **flags: object) -> Any:
     """Every interface group with its members and the roles holding it; ``list``: only the
     names (``no_synthetic`` is taken for compatibility: there are no synthetic groups)."""
-    names_only = flag_arg(list, "list")
-    flag_arg(no_synthetic, "no_synthetic")
+    names_only = list_flag(flags, "groups.list", ("list", "no_synthetic"))
+    flag_arg(flags.get("no_synthetic"), "no_synthetic")
     with readonly(ctx) as conn:
         found = rbac.list_groups(conn)
     return [g.name for g in found] if names_only else [group_dict(g) for g in found]
@@ -218,9 +189,9 @@ def add_group(
     description = text_arg(desc, "desc", rbac_groups.DESCRIPTION_MAX) or ""
     flag = True if a.absent(enabled) else a.arg_bool(enabled, "enabled")
     members = {
-        "workflows": names_arg(workflows, "workflows", MEMBER_MAX) or [],
-        "services": names_arg(services, "services", MEMBER_MAX) or [],
-        "jobs": names_arg(jobs, "jobs", MEMBER_MAX) or [],
+        "workflows": names_arg(workflows, "workflows", MEMBER_MAX, ids=True) or [],
+        "services": names_arg(services, "services", MEMBER_MAX, ids=True) or [],
+        "jobs": names_arg(jobs, "jobs", MEMBER_MAX, ids=True) or [],
     }
     reason = f"interface group {name!r} created by {ctx.username or 'the system'}"
 
@@ -229,8 +200,6 @@ def add_group(
         return rbac.list_groups(conn, name)[0]
 
     info, acted = _changed(ctx, reason, change)
-    if not flag:
-        _status_changed(ctx, info, reason)
     return {**group_dict(info), "acted": acted}
 
 
@@ -254,20 +223,17 @@ def update_group(ctx: CallContext, name: object, **changes: object) -> dict[str,
     description = text_arg(values["desc"], "desc", rbac_groups.DESCRIPTION_MAX)
     flag = None if values["enabled"] is None else _enabled(values["enabled"])
     kinds = ("workflows", "services", "jobs")
-    edits = {kind: change_arg(values[kind], kind, MEMBER_MAX) for kind in kinds}
+    edits = {kind: change_arg(values[kind], kind, MEMBER_MAX, ids=True) for kind in kinds}
     _not_default(group, "changed")
     if flag is not None:
         _need(ctx, "MODIFY-GROUP-STATUS", "enable or disable a group")
     reason = f"interface group {group!r} updated by {ctx.username or 'the system'}"
 
-    def change(conn: Connection) -> tuple[bool, rbac.GroupInfo]:
-        before = rbac.list_groups(conn, group)[0]
+    def change(conn: Connection) -> rbac.GroupInfo:
         rbac.update_group(conn, group, description=description, enabled=flag, **edits)
-        return before.enabled, rbac.list_groups(conn, group)[0]
+        return rbac.list_groups(conn, group)[0]
 
-    (was, info), acted = _changed(ctx, reason, change)
-    if was != info.enabled:
-        _status_changed(ctx, info, reason)
+    info, acted = _changed(ctx, reason, change)
     return {**group_dict(info), "acted": acted}
 
 

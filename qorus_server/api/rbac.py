@@ -44,9 +44,11 @@ NAMES_MAX = 1000
 
 
 def name_arg(value: object, name: str, max_len: int = NAME_MAX) -> str:
-    """A required name: text of at most ``max_len`` characters without NUL."""
+    """A required name: a string of at most ``max_len`` characters without NUL."""
     if a.absent(value):
         raise ValidationError(f"missing argument {name!r}")
+    if not isinstance(value, str):
+        raise ValidationError(f"argument {name!r} must be a string, got {a.shown(value)}")
     return a.arg_text(value, name, max_len=max_len).strip()
 
 
@@ -55,31 +57,54 @@ def text_arg(value: object, name: str, max_len: int) -> str | None:
     return None if value is None else a.arg_text(value, name, max_len=max_len)
 
 
-def names_arg(value: object, name: str, max_len: int = NAME_MAX) -> list[str] | None:
-    """An optional list of names: a list, or a comma-separated string; None when absent."""
+def names_arg(
+    value: object, name: str, max_len: int = NAME_MAX, *, ids: bool = False
+) -> list[str] | None:
+    """An optional list of names (with ``ids``, also ids 0 .. 2**63-1): a list, or a
+    comma-separated string; None when absent."""
     if value is None:
         return None
     if isinstance(value, str):
         items: list[object] = [v for v in value.split(",") if v.strip()]
     elif isinstance(value, list | tuple):
         items = list(value)
+    elif ids and isinstance(value, int) and not isinstance(value, bool):
+        items = [value]
     else:
         raise ValidationError(f"argument {name!r} must be a list of names, got {a.shown(value)}")
     if len(items) > NAMES_MAX:
         raise ValidationError(f"argument {name!r} has {len(items)} names; at most {NAMES_MAX}")
-    # "+name" and "-name" edits are one character longer than the name itself
-    return [a.arg_text(v, name, max_len=max_len + 1).strip() for v in items]
+    out = []
+    for item in items:
+        if ids and isinstance(item, int) and not isinstance(item, bool):
+            out.append(str(a.arg_id(item, name)))
+        elif isinstance(item, str):
+            # "+name" and "-name" edits are one character longer than the name itself
+            out.append(a.arg_text(item, name, max_len=max_len + 1).strip())
+        else:
+            raise ValidationError(
+                f"argument {name!r}: a name must be a string, got {a.shown(item)}"
+            )
+    return out
 
 
-def change_arg(value: object, name: str, max_len: int = NAME_MAX) -> ListChange | None:
+def change_arg(
+    value: object, name: str, max_len: int = NAME_MAX, *, ids: bool = False
+) -> ListChange | None:
     """An optional change of a list of names: ``a,b`` replaces it, ``+a,-b`` edits it (the
     model's syntax, :meth:`ListChange.parse`)."""
-    items = names_arg(value, name, max_len)
+    items = names_arg(value, name, max_len, ids=ids)
     return None if items is None else ListChange.parse(items, name)
 
 
 def flag_arg(value: object, name: str) -> bool:
     return False if a.absent(value) else a.arg_bool(value, name)
+
+
+def list_flag(flags: Mapping[str, object], op: str, allowed: tuple[str, ...] = ("list",)) -> bool:
+    """``list`` of a listing (named only: the RPC form takes no positional params)."""
+    only(flags, op, allowed)
+    return flag_arg(flags.get("list"), "list")
 
 
 def only(rest: Mapping[str, object], op: str, allowed: tuple[str, ...] = ()) -> None:
@@ -200,10 +225,10 @@ def _end_logins(ctx: CallContext, username: str) -> int:
     rest=[("GET", "users", None), ("GET", "users", "list")],
     rpc="omq.system.get-all-users",
 )
-def list_users(ctx: CallContext, list: object = None) -> Any:
+def list_users(ctx: CallContext, **flags: object) -> Any:
     """Every user: ``username``, ``name`` (its description), ``provider``, ``roles``,
     ``has_default``; ``list``: only the user names."""
-    names_only = flag_arg(list, "list")
+    names_only = list_flag(flags, "users.list")
     with readonly(ctx) as conn:
         users = rbac.list_users(conn)
         if names_only:
@@ -226,21 +251,24 @@ def user_info(ctx: CallContext, username: object) -> dict[str, Any]:
 @operation("users.current", rest=[("GET", "users", "current")])
 def current_user(ctx: CallContext) -> dict[str, Any]:
     """The caller: its user, roles, effective permissions and interface groups. With
-    ``rbac-security`` off every caller is the anonymous user ``-`` holding every permission."""
+    ``rbac-security`` off every caller is the anonymous user ``-`` holding every permission
+    (as is the system itself calling in-process)."""
     user = ctx.user
+    on = bool(ctx.server.options.get("rbac-security"))
     with readonly(ctx) as conn:
         if user is None:
             every = sorted(p.name for p in rbac.list_permissions(conn))
+            who = "the system (an in-process call)" if on else "anonymous (rbac-security is off)"
             return {
                 "username": "-",
-                "name": "anonymous (rbac-security is off: every caller holds every permission)",
+                "name": f"{who}: every permission",
                 "provider": "none",
                 "roles": [],
                 "has_default": True,
                 "permissions": every,
                 "groups": [DEFAULT_GROUP],
                 "all_interfaces": True,
-                "rbac-security": False,
+                "rbac-security": on,
             }
         out: dict[str, Any] = {
             "username": user.username,
@@ -367,9 +395,9 @@ def delete_user(ctx: CallContext, username: object) -> dict[str, Any]:
     rest=[("GET", "roles", None), ("GET", "roles", "list")],
     rpc="omq.system.get-all-roles",
 )
-def list_roles(ctx: CallContext, list: object = None) -> Any:
+def list_roles(ctx: CallContext, **flags: object) -> Any:
     """Every role with its permissions, groups and users; ``list``: only the names."""
-    names_only = flag_arg(list, "list")
+    names_only = list_flag(flags, "roles.list")
     with readonly(ctx) as conn:
         roles = rbac.list_roles(conn)
     return [r.role for r in roles] if names_only else [_role_dict(r) for r in roles]
@@ -469,10 +497,10 @@ def delete_role(ctx: CallContext, role: object, cascade: object = None) -> dict[
     rest=[("GET", "perms", None), ("GET", "perms", "list")],
     rpc="omq.system.get-all-permissions",
 )
-def list_perms(ctx: CallContext, list: object = None) -> Any:
+def list_perms(ctx: CallContext, **flags: object) -> Any:
     """Every permission (SYSTEM and USER) with the ones it includes and the roles holding
     it; ``list``: only the names."""
-    names_only = flag_arg(list, "list")
+    names_only = list_flag(flags, "perms.list")
     with readonly(ctx) as conn:
         found = rbac.list_permissions(conn)
     return [p.name for p in found] if names_only else [_perm_dict(p) for p in found]

@@ -264,5 +264,6 @@ def reload_rbac(ctx: CallContext) -> str:
     what runs here follow the interface groups (members of groups disabled since stop,
     members released start again)."""
     ctx.server.logins.reload()
-    enforcer(ctx.server).apply(f"RBAC reloaded by {ctx.username or 'the system'}", ctx.username)
+    reason = f"RBAC reloaded by {ctx.username or 'the system'}"
+    enforcer(ctx.server).apply(reason, ctx.username, ctx.source or ctx.transport)
     return "RBAC reloaded"

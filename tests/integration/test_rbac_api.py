@@ -149,7 +149,7 @@ def test_current_user_with_and_without_rbac(server: TestServer, admin: rbac.Prin
     assert me["provider"] == "db" and me["rbac-security"] is True
     assert "LOGIN" in me["permissions"] and "SHUTDOWN" not in me["permissions"]
     # RBAC off: the anonymous caller holds every permission
-    anon = call(server, "users.current", None)
+    anon = call(make_server(server.engine), "users.current", None)
     assert anon["username"] == "-" and anon["rbac-security"] is False
     with server.engine.connect() as conn:
         every = set(conn.execute(select(t.permissions.c.name)).scalars())

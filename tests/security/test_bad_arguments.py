@@ -121,6 +121,10 @@ KINDS: dict[str, list[Any]] = {
     "svcref": [*BAD_TEXT, "9223372036854775808", 2**63, -1, "s" * 5000, "info:", ":1.0"],
     "svcrefs": [*BAD_TEXT_ITEM, *BAD_LIST, "9223372036854775808", [2**63], [-1], ["s" * 5000]],
     "method": [*BAD_TEXT, "m" * 161],
+    # RBAC: role, permission and group names, passwords, lists of names
+    "text80": [*BAD_TEXT, "n" * 81],
+    "password": [*BAD_TEXT, "p" * 4097],
+    "names": [*BAD_TEXT_ITEM, *BAD_LIST, "a,b\x00", ["x" * 5000], ["n"] * 1001],
 }
 
 #: arguments of each operation (path captures included) -> kind; handlers taking ``**kwargs``
@@ -295,6 +299,67 @@ OPS: dict[str, dict[str, str]] = {
     "services.unload-many": {"ids": "svcrefs"},
     "services.reset-many": {"ids": "svcrefs", "load": "bool"},
     "services.reset-all": {},
+    # RBAC (qorus_server/api/rbac.py, groups.py); users.add and users.update take the
+    # password as ``pass`` (REST) or ``password`` (RPC)
+    "users.list": {"list": "bool"},
+    "users.info": {"username": "key160"},
+    "users.current": {},
+    "users.add": {
+        "username": "key160",
+        "pass": "password",
+        "password": "password",
+        "name": "text240",
+        "desc": "text240",
+        "roles": "names",
+    },
+    "users.update": {
+        "username": "key160",
+        "pass": "password",
+        "password": "password",
+        "name": "text240",
+        "desc": "text240",
+        "roles": "names",
+    },
+    "users.delete": {"username": "key160"},
+    "roles.list": {"list": "bool"},
+    "roles.info": {"role": "text80"},
+    "roles.add": {"role": "text80", "desc": "text240", "permissions": "names", "groups": "names"},
+    "roles.update": {
+        "role": "text80",
+        "desc": "text240",
+        "permissions": "names",
+        "groups": "names",
+    },
+    "roles.delete": {"role": "text80", "cascade": "bool"},
+    "perms.list": {"list": "bool"},
+    "perms.info": {"name": "text80"},
+    "perms.add": {"name": "text80", "desc": "text240"},
+    "perms.update": {"name": "text80", "desc": "text240"},
+    "perms.delete": {"name": "text80", "cascade": "bool"},
+    "groups.list": {"list": "bool", "no_synthetic": "bool"},
+    "groups.info": {"name": "text80"},
+    "groups.add": {
+        "group": "text80",
+        "desc": "text",
+        "services": "names",
+        "workflows": "names",
+        "enabled": "bool",
+        "jobs": "names",
+    },
+    "groups.update": {
+        "name": "text80",
+        "desc": "text",
+        "workflows": "names",
+        "services": "names",
+        "jobs": "names",
+        "enabled": "bool",
+    },
+    "groups.delete": {"name": "text80", "cascade": "bool"},
+    "groups.delete-many": {"groups": "names", "cascade": "bool"},
+    "groups.enable": {"name": "text80"},
+    "groups.disable": {"name": "text80"},
+    "groups.set-status": {"name": "text80", "enabled": "bool"},
+    "groups.set-status-many": {"groups": "names", "enabled": "bool"},
     # RPC only (no REST route): walked by tests/security/test_rpc_hostile.py
     "rpc.help": {"names": "texts"},
     "rpc.list-methods": {},
@@ -339,6 +404,12 @@ BASE: dict[str, dict[str, Any]] = {
     "async-queues.key": {"oldkey": "walk-key", "newkey": "walk-key2"},
     "sync-events.post": {"eventkey": "walk-key"},
     "services.set-autostart": {"autostart": False},
+    "users.add": {"username": "walkuser", "pass": "Walk-Secret-1", "roles": "read-only"},
+    "roles.add": {"role": "walkrole", "desc": "walk"},
+    "perms.add": {"name": "WALKPERM", "desc": "walk"},
+    "groups.add": {"group": "WALKGROUP", "desc": "walk"},
+    "groups.delete-many": {"groups": "NOGROUP"},
+    "groups.set-status-many": {"groups": "NOGROUP", "enabled": "false"},
 }
 #: path captures of the walk that name no workflow or order: a queue, an event type, a key
 CAPTURES = {"queue": "WALKQ", "eventtype": "WALKEV", "eventkey": "walk-key"}
