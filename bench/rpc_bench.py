@@ -77,7 +77,9 @@ def xml_ping(c: httpx.Client) -> None:
         raise SystemExit(f"XML-RPC: HTTP {r.status_code} {r.text[:200]}")
 
 
-def load(url: str, call: Call, requests: int, concurrency: int, seconds: float) -> dict[str, float]:
+def load(
+    url: str, call: Call, requests: int, concurrency: int, seconds: float, warmup: bool = True
+) -> dict[str, float]:
     per_worker = max(1, requests // concurrency)
     deadline = time.monotonic() + seconds
 
@@ -94,7 +96,8 @@ def load(url: str, call: Call, requests: int, concurrency: int, seconds: float) 
 
     threads = min(concurrency, 64)
     with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(worker, range(min(threads, 4))))  # warm-up: connections, caches
+        if warmup:
+            list(pool.map(worker, range(min(threads, 4))))  # warm-up: connections, caches
         t0 = time.perf_counter()
         lat = [x for chunk in pool.map(worker, range(concurrency)) for x in chunk]
         elapsed = time.perf_counter() - t0

@@ -21,6 +21,7 @@ from qorus_cli.common import (
 )
 from qorus_cli.oload_show import show_release
 from qorus_core.db import schema
+from qorus_core.db.audit import audit_codes
 from qorus_core.db.engine import READONLY, check_connection
 from qorus_core.db.refdata import get_schema_id
 from qorus_core.loader import LoadError, LoadResult, check, load
@@ -211,8 +212,8 @@ def main(
 
 
 def _audit_on(value: Any) -> bool:
-    codes = value if isinstance(value, list | tuple | set) else str(value or "").split(",")
-    return any(str(c).strip() in ("oload", "*") for c in codes)
+    """Whether the ``audit`` option asks for SOURCE-FILE-LOADED rows (code ``oload``)."""
+    return "oload" in audit_codes(value)
 
 
 def _load(

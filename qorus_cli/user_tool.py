@@ -28,7 +28,7 @@ from qorus_cli.common import (
 from qorus_cli.user_tool_sync import prepare as prepare_sync
 from qorus_cli.user_tool_sync import synchronize
 from qorus_core import rbac
-from qorus_core.db import dberror, schema
+from qorus_core.db import audit, dberror, schema
 from qorus_core.db.engine import mask
 from qorus_core.model.errors import QorusError
 from qorus_core.omqdir import OmqDir
@@ -275,6 +275,7 @@ def _plan_groups(
 
             def do_status(c: Connection, n: str = name, f: bool = flag) -> str:
                 rbac.set_group_enabled(c, n, f)
+                audit.group_status_changed(c, n, f)  # with the change (audit code groups)
                 return f"+ GROUP {n!r} {'enabled' if f else 'disabled'}"
 
             plan.add(do_status)
@@ -504,7 +505,7 @@ def _apply(
         if verbose:
             _say("system schema: current")
         if plan.actions:
-            with engine.begin() as conn:
+            with engine.begin() as conn, audit.using(audit.offline_trail(options, "user-tool")):
                 done = []
                 for n, action in enumerate(plan.actions, 1):
                     done.append(action(conn))

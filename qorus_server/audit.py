@@ -1,81 +1,42 @@
-"""Audit rows for what the server itself does, written when the ``audit`` option asks for them.
+"""The server's audit writer: which rows the ``audit`` option asks for, and who, from where and
+why each change is made (the rows' ``who``, ``source`` and ``reason``).
 
-The ``audit`` option lists audit codes (``system``, ``api``, ... or ``*``); an event is written
-only when its code is listed. Each row is its own short transaction so that a failing audit
-write never undoes the work it describes.
+What a row holds and which option code switches it on is :mod:`qorus_core.db.audit`. Here:
+
+* :attr:`Auditor.system` is the trail of what the server does by itself (``who`` = ``Qorus``,
+  ``source`` = the host and process): engine threads, the scheduler, recovery;
+* :meth:`Auditor.call_trail` is the trail of one API call (the caller's user name, address and
+  request, e.g. ``REST PUT /api/latest/orders/5?action=retry`` or
+  ``RPC: omq.system.retry-workflow-instance``); the registry puts it in force for the length
+  of the call, so that every row the call's changes write names the caller;
+* :meth:`Auditor.event` writes one row when the option enables it: in the caller's
+  transaction when given ``conn`` (a change and its audit row commit together), else in a
+  short transaction of its own (what is no database change: a service loaded, an execution
+  instance started).
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any
+import os
+import socket
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection, Engine
 
-from qorus_core.db.audit import insert_audit
+from qorus_core.db import audit as core
+from qorus_core.db.audit import AuditTrail, OptionCodes, audit_codes
 from qorus_core.options import Options
-from qorus_core.secrets import mask_secrets
 
-# audit event name -> the audit option code that switches it on
-CATEGORY = {
-    "SYSTEM-STARTUP": "system",
-    "SYSTEM-SHUTDOWN": "system",
-    "SYSTEM-RECOVERY-START": "system",
-    "SYSTEM-RECOVERY-COMPLETE": "system",
-    "API-CALL": "api",
-    "JOB-START": "jobs",
-    "JOB-STOP": "jobs",
-    "JOB-INSTANCE-START": "jobs",
-    "JOB-INSTANCE-STOP": "jobs",
-    "JOB-RECOVERY": "jobs",
-    "SERVICE-START": "services",
-    "SERVICE-STOP": "services",
-}
+if TYPE_CHECKING:
+    from qorus_server.api.registry import CallContext
+
+#: who the server's own rows name
+SYSTEM_WHO = "Qorus"
 
 
-def enabled(options: Options, category: str) -> bool:
-    codes = {str(c) for c in options.get("audit")}
-    return "*" in codes or category in codes
-
-
-def _text(value: Any) -> str | None:
-    """A column's text: secrets masked (before the cut, so no half secret survives)."""
-    if value is None:
-        return None
-    value = mask_secrets(value)
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
-    return text[:4000]
-
-
-def write(
-    conn: Connection,
-    event: str,
-    *,
-    reason: str | None = None,
-    who: str | None = None,
-    source: str | None = None,
-    info1: Any = None,
-    info2: Any = None,
-    related: int | None = None,
-    **refs: int | None,
-) -> int | None:
-    """Insert one audit row in the caller's transaction (no option check); its id.
-    ``refs`` are the ids of what the row is about, by column (``jobid``, ``job_instanceid``,
-    ``serviceid``, ...; None is left out), ``related`` the row it follows up (a SERVICE-STOP
-    names its SERVICE-START)."""
-    extra: dict[str, Any] = {k: v for k, v in refs.items() if v is not None}
-    if related is not None:
-        extra["related_audit_eventid"] = related
-    return insert_audit(
-        conn,
-        event,
-        reason=_text(reason),
-        who=_text(who),
-        source=_text(source),
-        info1=_text(info1),
-        info2=_text(info2),
-        **extra,
-    )
+def enabled(options: Options, code: str) -> bool:
+    """Whether audit option code ``code`` (``system``, ``api``, ...) is on now."""
+    return code in audit_codes(options.get("audit"))
 
 
 class Auditor:
@@ -84,15 +45,39 @@ class Auditor:
     def __init__(self, engine: Engine, options: Options) -> None:
         self.engine = engine
         self.options = options
+        self.codes = OptionCodes(options)
+        #: the trail of what the server does by itself
+        self.system = AuditTrail(
+            self.codes, who=SYSTEM_WHO, source=f"{socket.gethostname()} pid {os.getpid()}"
+        )
+        #: the SYSTEM-STARTUP row (named by SYSTEM-SHUTDOWN)
+        self.startup_id: int | None = None
 
     def wants(self, event: str) -> bool:
-        return enabled(self.options, CATEGORY.get(event, "system"))
+        return self.system.wants(event)
+
+    def trail(self) -> AuditTrail:
+        """The trail in force (an API call's), else the server's own."""
+        return core.current() or self.system
+
+    def call_trail(self, ctx: CallContext) -> AuditTrail:
+        """The trail of an API call: its user (``Qorus`` for the server's own calls), its
+        client address and its request."""
+        internal = ctx.transport == "internal"
+        who = ctx.username or (SYSTEM_WHO if internal else None)
+        reason = ctx.request or ("internal API call" if internal else ctx.transport)
+        return AuditTrail(
+            self.codes, who=who, source=ctx.source or self.system.source, reason=reason
+        )
 
     def event(self, event: str, conn: Connection | None = None, **kw: Any) -> int | None:
-        """Write the row when the option asks for it; its id (None when not written)."""
-        if not self.wants(event):
+        """Write the row (columns as :func:`qorus_core.db.audit.row` takes them; ``who``,
+        ``source`` and ``reason`` default to the trail in force) when the option asks for it;
+        its id (None when not written)."""
+        trail = self.trail()
+        if not trail.wants(event):
             return None
         if conn is not None:
-            return write(conn, event, **kw)
+            return trail.write(conn, event, **kw)
         with self.engine.begin() as c:
-            return write(c, event, **kw)
+            return trail.write(c, event, **kw)

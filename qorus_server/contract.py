@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Connection, Engine
 
     from qorus_core.crypto import SensitiveCipher
     from qorus_core.db.pools import SystemPools
@@ -101,5 +101,10 @@ class ServerContract(Protocol):
     def wait_shutdown(self, timeout: float | None = ...) -> bool: ...
 
     def audit_api_call(
-        self, op: Operation, ctx: CallContext, args: Mapping[str, object], result: object
+        self,
+        op: Operation,
+        ctx: CallContext,
+        args: Mapping[str, object],
+        result: object,
+        conn: Connection | None = ...,
     ) -> None: ...

@@ -1,20 +1,52 @@
-"""The system event stream: every part of the server posts here; `/apievents` and the RPC
-``omq.system.get-last-events`` / ``wait-for-events`` read from here.
+"""The system event stream: every part of the server posts here; ``/apievents`` and the RPC
+``omq.system.get-last-event-id`` / ``get-last-events`` / ``wait-for-events`` read from here.
 
-Events are kept in memory (the last ``max-events``); posting is thread-safe and cheap so that
-engine threads can post without slowing step execution. Secrets in an event's info are
-masked when it is posted.
+Events are kept in memory (the last ``max-events``) with ids that increase by one from 1;
+posting is thread-safe and cheap so that engine threads can post without slowing step
+execution (listeners run in the posting thread and must only hand the event on). Secrets in
+an event's info are masked when it is posted.
+
+An event is the reference's hash: ``id``, ``time``, ``class`` / ``classstr``, ``event`` /
+``eventstr``, ``severity`` / ``severitystr`` (the error severities: NONE -1, INFO 0, WARNING 1,
+MINOR 2, MAJOR 3, FATAL 4), ``caller`` (who caused it: the API call's user, request and
+address, or ``<internal>``), ``info``; a user event also has ``userseverity`` /
+``userseveritystr``, and every event ``compositeseverity`` / ``compositeseveritystr`` (the
+higher of the two).
+
+Filters (:func:`parse_criteria`, :func:`select`) follow the reference: a criteria list is a
+list of hashes whose keys are ``class``, ``classstr``, ``event``, ``eventstr`` (and their
+``...hash`` forms: a hash whose keys are the accepted values), ``minseverity``,
+``minseveritystr``, ``minuserseverity``, ``minuserseveritystr``, ``mincompositeseverity``,
+``mincompositeseveritystr``, ``all``, ``none``, and ours: ``info`` (a hash of info keys and
+the values they must have; nested hashes match nested info). "Or" filtering takes an event
+that matches every key of any one hash, "and" filtering one that matches some key of every
+hash.
+
+Who sees what (:func:`visible`): with RBAC on a caller sees the events of the interfaces its
+interface groups hold (workflow, service and job events by id, group events of its groups,
+user events of the interface that posted them), system events, and nothing else unless its
+roles hold the DEFAULT group.
 """
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
+from qorus_core.db import audit as audit_trail
+from qorus_core.model.errors import ValidationError
 from qorus_core.secrets import mask_secrets
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from qorus_core.db.unit import EventSink
 
 EVENT_CLASSES: dict[str, int] = {
     "SYSTEM": 101,
@@ -62,6 +94,9 @@ EVENT_CODES: dict[str, int] = {
     "USER_EVENT": 9001,
 }
 
+CLASS_NAMES = {v: k for k, v in EVENT_CLASSES.items()}
+EVENT_NAMES = {v: k for k, v in EVENT_CODES.items()}
+
 _CLASS_BY_PREFIX = {
     "SYSTEM": "SYSTEM",
     "GROUP": "GROUP",
@@ -72,11 +107,42 @@ _CLASS_BY_PREFIX = {
     "USER": "USER",
 }
 
-SEVERITIES: dict[str, int] = {"DEBUG": 0, "INFO": 1, "WARNING": 2, "ERROR": 3, "FATAL": 4}
+#: the error severities and their order (the reference's ErrorSeverityOrder)
+SEVERITIES: dict[str, int] = {
+    "NONE": -1,
+    "INFO": 0,
+    "WARNING": 1,
+    "MINOR": 2,
+    "MAJOR": 3,
+    "FATAL": 4,
+}
+SEVERITY_NAMES = {v: k for k, v in SEVERITIES.items()}
+#: other names callers use for a severity
+_SEVERITY_ALIASES = {"DEBUG": "NONE", "ERROR": "MAJOR"}
+
+#: the longest a wait-for-events call waits (ms); a longer timeout is cut to this
+MAX_WAIT_MS = 60_000
+#: the most criteria hashes of one list, keys of one ``info`` criterion, and its depth
+MAX_CRITERIA = 100
+MAX_INFO_KEYS = 32
+MAX_INFO_DEPTH = 4
+_MAX_TEXT = 400
 
 
 def event_class(eventstr: str) -> str:
     return _CLASS_BY_PREFIX[eventstr.split("_", 1)[0]]
+
+
+def severity_name(value: object) -> str:
+    """A severity's name (NONE, INFO, WARNING, MINOR, MAJOR, FATAL; DEBUG and ERROR as aliases
+    of NONE and MAJOR); ValueError otherwise."""
+    name = str(value).strip().upper()
+    name = _SEVERITY_ALIASES.get(name, name)
+    if name not in SEVERITIES:
+        raise ValueError(
+            f"unknown event severity {str(value)[:40]!r} (use one of {', '.join(SEVERITIES)})"
+        )
+    return name
 
 
 @dataclass(frozen=True)
@@ -86,36 +152,72 @@ class Event:
     classstr: str
     eventstr: str
     severitystr: str
-    caller: str
+    caller: Any
     info: dict[str, object] = field(default_factory=dict)
+    userseveritystr: str | None = None
+    #: the interface that posted a user event (``workflow``, id): who may see it
+    scope: tuple[str, int] | None = None
+
+    @property
+    def severity(self) -> int:
+        return SEVERITIES[self.severitystr]
+
+    @property
+    def userseverity(self) -> int | None:
+        return None if self.userseveritystr is None else SEVERITIES[self.userseveritystr]
+
+    @property
+    def compositeseverity(self) -> int:
+        user = self.userseverity
+        return self.severity if user is None else max(self.severity, user)
 
     def as_dict(self) -> dict[str, object]:
         """The event hash as Qorus clients expect it."""
-        return {
+        out: dict[str, object] = {
             "id": self.id,
             "time": self.time.isoformat(),
+            "timeus": self.time.microsecond,
             "class": EVENT_CLASSES[self.classstr],
             "classstr": self.classstr,
             "event": EVENT_CODES[self.eventstr],
             "eventstr": self.eventstr,
-            "severity": SEVERITIES[self.severitystr],
+            "severity": self.severity,
             "severitystr": self.severitystr,
             "caller": self.caller,
             "info": self.info,
         }
+        if self.userseveritystr is not None:
+            out["userseverity"] = self.userseverity
+            out["userseveritystr"] = self.userseveritystr
+        comp = self.compositeseverity
+        out["compositeseverity"] = comp
+        out["compositeseveritystr"] = SEVERITY_NAMES[comp]
+        return out
 
 
 Listener = Callable[[Event], None]
+
+
+def _caller(component: str) -> dict[str, object]:
+    """Who causes the event being posted: the API call in force (its user, request and
+    address), else the server itself."""
+    trail = audit_trail.current()
+    if trail is None or (trail.who == "Qorus" and trail.reason is None):
+        return {"user": "<internal>", "api": component or "internal"}
+    return {"user": trail.who, "api": trail.reason, "source": trail.source}
 
 
 class EventBus:
     """In-memory ring of recent events with listeners and a blocking wait."""
 
     def __init__(self, max_events: int = 10000) -> None:
-        self._events: deque[Event] = deque(maxlen=max_events)
+        self.max_events = max(1, int(max_events))
+        self._events: deque[Event] = deque(maxlen=self.max_events)
         self._next_id = 1
         self._cond = threading.Condition()
         self._listeners: list[Listener] = []
+        self._shutdown = False
+        self._health = "GREEN"
 
     def post(
         self,
@@ -124,20 +226,26 @@ class EventBus:
         *,
         severity: str = "INFO",
         caller: str = "",
+        user_severity: str | None = None,
+        scope: tuple[str, int] | None = None,
     ) -> Event:
         if eventstr not in EVENT_CODES:
             raise ValueError(f"unknown system event {eventstr!r}")
-        if severity not in SEVERITIES:
-            raise ValueError(f"unknown event severity {severity!r}")
+        sev = severity_name(severity)
+        usev = None if user_severity is None else severity_name(user_severity)
+        who = _caller(caller)
+        masked = mask_secrets(dict(info)) if info else {}
         with self._cond:
             ev = Event(
                 self._next_id,
                 datetime.now(UTC),
                 event_class(eventstr),
                 eventstr,
-                severity,
-                caller,
-                mask_secrets(info) if info else {},
+                sev,
+                who,
+                masked,
+                usev,
+                scope,
             )
             self._next_id += 1
             self._events.append(ev)
@@ -146,6 +254,26 @@ class EventBus:
         for listener in listeners:
             listener(ev)
         return ev
+
+    def health(self, value: str, info: Mapping[str, object] | None = None) -> None:
+        """Note the system's health now (GREEN, YELLOW or RED); SYSTEM_HEALTH_CHANGED when
+        it is not what it was (the system starts GREEN)."""
+        with self._cond:
+            old = self._health
+            if old == value:
+                return
+            self._health = value
+        self.post(
+            "SYSTEM_HEALTH_CHANGED",
+            {"health": value, "old-health": old, **(info or {})},
+            severity="MAJOR",
+            caller="health",
+        )
+
+    @property
+    def current_health(self) -> str:
+        with self._cond:
+            return self._health
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener`` for every new event (from the posting thread); returns unsubscribe."""
@@ -164,18 +292,389 @@ class EventBus:
         with self._cond:
             return self._next_id - 1
 
+    @property
+    def stopping(self) -> bool:
+        return self._shutdown
+
+    def shutdown(self) -> None:
+        """The system is shutting down: every wait ends now (answering ``shutdown``), and
+        waits that start later return at once; posting goes on."""
+        with self._cond:
+            self._shutdown = True
+            self._cond.notify_all()
+
     def since(self, min_id: int, limit: int | None = None) -> list[Event]:
         """Events with ``id > min_id``, oldest first."""
         with self._cond:
-            out = [e for e in self._events if e.id > min_id]
+            out = self._after(min_id)
         return out[:limit] if limit else out
+
+    def _after(self, min_id: int) -> list[Event]:
+        """Events with ``id > min_id`` (under the lock): the ids are consecutive, so the
+        position of the first one is known."""
+        if not self._events:
+            return []
+        first = self._events[0].id
+        start = max(0, min_id + 1 - first)
+        if start >= len(self._events):
+            return []
+        if start == 0:
+            return list(self._events)
+        return [self._events[i] for i in range(start, len(self._events))]
 
     def last(self, count: int) -> list[Event]:
         with self._cond:
-            return list(self._events)[-count:] if count > 0 else []
+            n = len(self._events)
+            if count <= 0:
+                return []
+            return [self._events[i] for i in range(max(0, n - count), n)]
 
     def wait_for_events(self, min_id: int, timeout: float) -> list[Event]:
         """Block until an event newer than ``min_id`` exists or ``timeout`` seconds pass."""
         with self._cond:
-            self._cond.wait_for(lambda: self._next_id - 1 > min_id, timeout=timeout)
+            self._cond.wait_for(
+                lambda: self._next_id - 1 > min_id or self._shutdown, timeout=timeout
+            )
         return self.since(min_id)
+
+    def query(
+        self,
+        min_id: int,
+        timeout: float,
+        accept: Callable[[Event], bool] | None = None,
+        limit: int | None = None,
+    ) -> dict[str, Any]:
+        """The reference's answer of a wait: ``{lastid, events}`` with the events of id
+        ``>= min_id`` that ``accept`` takes (at most ``limit``, the oldest), waiting up to
+        ``timeout`` seconds for one; ``shutdown: True`` when the system is shutting down."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        cursor = max(min_id, 1) - 1
+        with self._cond:
+            while True:
+                new = self._after(cursor)
+                cursor = self._next_id - 1
+                found = [e for e in new if accept is None or accept(e)]
+                if found:
+                    return {"lastid": cursor, "events": found[:limit] if limit else found}
+                if self._shutdown:
+                    return {"lastid": cursor, "shutdown": True}
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return {"lastid": cursor}
+                self._cond.wait(left)
+
+
+# ---------------------------------------------------------------------- filters
+
+#: criteria key -> the kind of value it takes
+CRITERIA: dict[str, str] = {
+    "class": "class",
+    "classhash": "classhash",
+    "classstr": "classstr",
+    "classstrhash": "classstrhash",
+    "event": "event",
+    "eventhash": "eventhash",
+    "eventstr": "eventstr",
+    "eventstrhash": "eventstrhash",
+    "minseverity": "severity",
+    "minseveritystr": "severitystr",
+    "minuserseverity": "severity",
+    "minuserseveritystr": "severitystr",
+    "mincompositeseverity": "severity",
+    "mincompositeseveritystr": "severitystr",
+    "all": "any",
+    "none": "any",
+    "info": "info",
+}
+
+Criterion = tuple[str, Any]
+Criteria = list[list[Criterion]]
+
+
+def _bad(name: str, what: str, code: str = "INVALID-CRITERIA-CODE") -> ValidationError:
+    return ValidationError(f"{name}: {what}", code=code)
+
+
+def _int(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise _bad(name, f"expected an integer, got {type(value).__name__}")
+    try:
+        n = int(value)
+    except ValueError:
+        raise _bad(name, f"expected an integer, got {str(value)[:40]!r}") from None
+    if abs(n) > 2**63:
+        raise _bad(name, "the integer is out of range")
+    return n
+
+
+def _name(value: object, name: str) -> str:
+    if not isinstance(value, str) or len(value) > _MAX_TEXT or "\x00" in value:
+        raise _bad(name, "expected a name")
+    return value.strip().upper()
+
+
+def _keys_hash(value: object, name: str, as_int: bool) -> frozenset[Any]:
+    if not isinstance(value, Mapping):
+        raise _bad(
+            name, f"expected a hash whose keys are the values taken, got {type(value).__name__}"
+        )
+    if len(value) > MAX_CRITERIA:
+        raise _bad(name, f"at most {MAX_CRITERIA} keys")
+    out = set()
+    for k, v in value.items():
+        if not v:
+            continue
+        out.add(_int(k, name) if as_int else _name(k, name))
+    return frozenset(out)
+
+
+def _info(value: object, name: str, depth: int = 1) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise _bad(name, f"expected a hash of info keys and values, got {type(value).__name__}")
+    if depth > MAX_INFO_DEPTH:
+        raise _bad(name, f"nested more than {MAX_INFO_DEPTH} levels")
+    if len(value) > MAX_INFO_KEYS:
+        raise _bad(name, f"at most {MAX_INFO_KEYS} keys")
+    out: dict[str, Any] = {}
+    for k, v in value.items():
+        if not isinstance(k, str) or len(k) > _MAX_TEXT or "\x00" in k:
+            raise _bad(name, "the info keys must be names")
+        if isinstance(v, Mapping):
+            out[k] = _info(v, f"{name}.{k}", depth + 1)
+        elif v is None or isinstance(v, bool | int | str):
+            if isinstance(v, str) and (len(v) > _MAX_TEXT or "\x00" in v):
+                raise _bad(f"{name}.{k}", "the text is too long or holds NUL")
+            out[k] = v
+        elif isinstance(v, float) and math.isfinite(v):
+            out[k] = v
+        else:
+            raise _bad(f"{name}.{k}", f"cannot match a value of type {type(v).__name__}")
+    return out
+
+
+def _criterion(key: object, value: object, name: str) -> Criterion:
+    if not isinstance(key, str) or key not in CRITERIA:
+        raise _bad(
+            name,
+            f"invalid criteria code {str(key)[:40]!r}; expecting one of: {', '.join(CRITERIA)}",
+        )
+    kind = CRITERIA[key]
+    where = f"{name}.{key}"
+    if kind in ("class", "event", "severity"):
+        return key, _int(value, where)
+    if kind == "classstr":
+        return key, _name(value, where)
+    if kind == "eventstr":
+        return key, _name(value, where)
+    if kind == "severitystr":
+        try:
+            return key, SEVERITIES[severity_name(_name(value, where))]
+        except ValueError as exc:
+            raise _bad(where, str(exc)) from None
+    if kind in ("classhash", "eventhash"):
+        return key, _keys_hash(value, where, as_int=True)
+    if kind in ("classstrhash", "eventstrhash"):
+        return key, _keys_hash(value, where, as_int=False)
+    if kind == "info":
+        return key, _info(value, where)
+    return key, None  # all, none: the value is ignored
+
+
+def parse_criteria(value: object, name: str = "filter") -> Criteria:
+    """A criteria list (a hash, or a list of hashes) checked and normalised; 400 naming the
+    argument when it is not one."""
+    if value is None:
+        return []
+    items = [value] if isinstance(value, Mapping) else value
+    if not isinstance(items, list | tuple):
+        raise _bad(
+            name,
+            f"expected a list of criteria hashes, got {type(value).__name__}",
+            "GET-EVENTS-ERROR",
+        )
+    if len(items) > MAX_CRITERIA:
+        raise _bad(name, f"at most {MAX_CRITERIA} criteria hashes", "GET-EVENTS-ERROR")
+    out: Criteria = []
+    for i, c in enumerate(items):
+        if not isinstance(c, Mapping):
+            raise _bad(
+                f"{name}[{i}]",
+                f"a criteria element must be a hash, not {type(c).__name__}",
+                "GET-EVENTS-ERROR",
+            )
+        if len(c) > len(CRITERIA):
+            raise _bad(f"{name}[{i}]", "too many keys")
+        out.append([_criterion(k, v, f"{name}[{i}]") for k, v in c.items()])
+    return out
+
+
+def _info_match(want: Mapping[str, Any], have: object) -> bool:
+    if not isinstance(have, Mapping):
+        return False
+    for k, v in want.items():
+        got = have.get(k)
+        if isinstance(v, Mapping):
+            if not _info_match(v, got):
+                return False
+        elif got != v and not (
+            isinstance(got, int | str) and isinstance(v, int | str) and str(got) == str(v)
+        ):
+            return False
+    return True
+
+
+def check(event: Event, key: str, value: Any) -> bool:
+    """Whether ``event`` meets one criterion."""
+    if key == "class":
+        return bool(EVENT_CLASSES[event.classstr] == value)
+    if key == "classhash":
+        return EVENT_CLASSES[event.classstr] in value
+    if key == "classstr":
+        return bool(event.classstr == value)
+    if key == "classstrhash":
+        return event.classstr in value
+    if key == "event":
+        return bool(EVENT_CODES[event.eventstr] == value)
+    if key == "eventhash":
+        return EVENT_CODES[event.eventstr] in value
+    if key == "eventstr":
+        return bool(event.eventstr == value)
+    if key == "eventstrhash":
+        return event.eventstr in value
+    if key in ("minseverity", "minseveritystr"):
+        return bool(event.severity >= value)
+    if key in ("minuserseverity", "minuserseveritystr"):
+        user = event.userseverity
+        return user is not None and bool(user >= value)
+    if key in ("mincompositeseverity", "mincompositeseveritystr"):
+        return bool(event.compositeseverity >= value)
+    if key == "info":
+        return _info_match(value, event.info)
+    return key == "all"
+
+
+def match_or(event: Event, criteria: Criteria) -> bool:
+    """Every key of some hash matches."""
+    return any(all(check(event, k, v) for k, v in c) for c in criteria)
+
+
+def match_and(event: Event, criteria: Criteria) -> bool:
+    """Some key of every hash matches."""
+    return all(any(check(event, k, v) for k, v in c) for c in criteria)
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """What a client asked to see: ``mode`` ``or`` (an event matching any criteria hash, less
+    those matching every hash of ``negated``) or ``and`` (an event matching every hash, plus
+    those matching none of ``negated``); either way less those matching any hash of
+    ``nfilt``. No criteria at all: every event."""
+
+    criteria: Criteria = field(default_factory=list)
+    mode: str = "or"
+    negated: Criteria = field(default_factory=list)
+    nfilt: Criteria = field(default_factory=list)
+
+    @property
+    def everything(self) -> bool:
+        return not (self.criteria or self.negated or self.nfilt)
+
+    def __call__(self, event: Event) -> bool:
+        if self.everything:
+            return True
+        if self.mode == "and":
+            ok = match_and(event, self.criteria) or bool(
+                self.negated and not match_or(event, self.negated)
+            )
+        else:
+            ok = (not self.criteria or match_or(event, self.criteria)) and not (
+                self.negated and match_and(event, self.negated)
+            )
+        return ok and not (self.nfilt and match_or(event, self.nfilt))
+
+
+def parse_filter(value: object, name: str = "filter") -> EventFilter:
+    """The filter of ``wait-for-events`` and of the ``/apievents`` filter message: a criteria
+    list ("or"), or a hash ``{or|and: [...], and_not|or_not: [...], nfilt: [...]}``."""
+    if isinstance(value, Mapping) and set(value) & {"or", "and", "and_not", "or_not", "nfilt"}:
+        extra = set(value) - {"or", "and", "and_not", "or_not", "nfilt"}
+        if extra:
+            raise _bad(
+                name, f"unknown keys {sorted(str(k)[:40] for k in extra)}", "GET-EVENTS-ERROR"
+            )
+        mode = "and" if "and" in value or "or_not" in value else "or"
+        if mode == "and" and ("or" in value or "and_not" in value):
+            raise _bad(name, "use either or / and_not or and / or_not", "GET-EVENTS-ERROR")
+        return EventFilter(
+            parse_criteria(value.get(mode), f"{name}.{mode}"),
+            mode,
+            parse_criteria(
+                value.get("or_not" if mode == "and" else "and_not"),
+                f"{name}.{'or_not' if mode == 'and' else 'and_not'}",
+            ),
+            parse_criteria(value.get("nfilt"), f"{name}.nfilt"),
+        )
+    return EventFilter(parse_criteria(value, name))
+
+
+# ---------------------------------------------------------------------- who sees what
+
+_ID_OF = {"WORKFLOW": "workflowid", "SERVICE": "serviceid", "JOB": "jobid"}
+
+
+def visible(user: Any, event: Event) -> bool:
+    """Whether ``user`` (a principal; None when RBAC is off) may see ``event``."""
+    if user is None:
+        return True
+    if getattr(user, "all_interfaces", False):
+        return True
+    cls = event.classstr
+    if cls == "SYSTEM":
+        return True
+    if cls == "USER":
+        if event.scope is None:
+            return True
+        kind, ident = event.scope
+        test = getattr(user, f"sees_{kind}", None)
+        return bool(test is not None and test(ident))
+    if cls in _ID_OF:
+        ref = event.info.get(_ID_OF[cls])
+        test = getattr(user, f"sees_{cls.lower()}", None)
+        if not isinstance(ref, int) or test is None:
+            return False
+        return bool(test(ref))
+    if cls == "GROUP":
+        gid = event.info.get("groupid")
+        return isinstance(gid, int) and gid in getattr(user, "group_ids", frozenset())
+    return False
+
+
+def for_user(user: Any, accept: Callable[[Event], bool] | None = None) -> Callable[[Event], bool]:
+    """The events ``user`` may see that ``accept`` takes."""
+    if accept is None:
+        return lambda e: visible(user, e)
+    return lambda e: visible(user, e) and accept(e)
+
+
+# ---------------------------------------------------------------------- shared posters
+
+
+def group_status_changed(
+    conn: Connection,
+    events: EventSink | None,
+    *,
+    name: str,
+    groupid: int | None,
+    enabled: bool,
+    info: Mapping[str, object] | None = None,
+) -> None:
+    """What a change of an interface group's status records, for every caller that enables or
+    disables a group (REST, RPC, user-tool through the server): the GROUP-STATUS-CHANGED
+    audit row in the caller's transaction ``conn`` (under the trail in force, when ``groups``
+    is audited), and GROUP_STATUS_CHANGED posted to ``events`` (pass the buffer of
+    :func:`qorus_core.db.unit.after_commit`, so that it is posted once the change commits)."""
+    audit_trail.group_status_changed(conn, name, enabled)
+    if events is not None:
+        payload: dict[str, object] = dict(info or {})
+        payload.update({"name": name, "groupid": groupid, "enabled": bool(enabled)})
+        events.post("GROUP_STATUS_CHANGED", payload, severity="MAJOR", caller="groups")

@@ -13,10 +13,11 @@ This component brings what runs here in line with the groups after they change:
 
 It remembers which interfaces were stopped and which groups were enabled when it last looked,
 so that a change made offline (``user-tool``) followed by ``reloadRbac`` acts the same as one
-made over the API: each group whose status changed since is announced (GROUP_STATUS_CHANGED,
-and a GROUP-STATUS-CHANGED audit row when the ``audit`` option has ``groups``). Group
-operations get it with :func:`enforcer` *before* they change anything and call
-:meth:`GroupEnforcer.apply` after their commit.
+made over the API: GROUP_STATUS_CHANGED is posted for each group whose status changed since
+(the GROUP-STATUS-CHANGED audit row was written with the change itself: by the group
+operation in its transaction, by ``user-tool`` offline). Group operations get it with
+:func:`enforcer` *before* they change anything and call :meth:`GroupEnforcer.apply` after
+their commit, naming the groups they announced themselves.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from qorus_core.db.engine import READONLY
 from qorus_core.db.group_status import KINDS, statuses, stopped
 from qorus_core.model.errors import QorusError
-from qorus_server import audit
 from qorus_server.contract import ServerContract
 from qorus_server.engine.manager import WorkflowManager
 from qorus_server.jobs.manager import JobManager
@@ -77,19 +77,21 @@ class GroupEnforcer:
             return held, statuses(conn)
 
     def apply(
-        self, reason: str, who: str | None = None, source: str | None = None
+        self, reason: str, who: str | None = None, announced: frozenset[str] = frozenset()
     ) -> dict[str, Any]:
-        """Announce the groups whose status changed, stop what the groups stop now and start
-        what they released since the last look; what was done, per interface kind. A failure
-        of one interface is logged and the others are handled."""
+        """Announce the groups whose status changed (but those ``announced`` already), stop
+        what the groups stop now and start what they released since the last look; what was
+        done, per interface kind. A failure of one interface is logged and the others are
+        handled."""
         with self._lock:
             new, groups = self._read()
             old = self._stopped if self._stopped is not None else new
             before, self._stopped, self._statuses = self._statuses, new, groups
             for name, (gid, enabled) in sorted(groups.items()):
                 was = before.get(name)
-                if (was is None and not enabled) or (was is not None and was[1] != enabled):
-                    self._announce(name, gid, enabled, reason, who, source)
+                changed = (was is None and not enabled) or (was is not None and was[1] != enabled)
+                if changed and name not in announced:
+                    self._announce(name, gid, enabled, reason)
             released = {kind: old[kind] - new[kind] for kind in KINDS}
             return {
                 "workflows": self._workflows(new["workflow"], released["workflow"], reason),
@@ -97,36 +99,18 @@ class GroupEnforcer:
                 "jobs": self._jobs(),
             }
 
-    def _announce(
-        self, name: str, gid: int, enabled: bool, reason: str, who: str | None, source: str | None
-    ) -> None:
-        """GROUP_STATUS_CHANGED and its audit row (audit code ``groups``)."""
-        server = self._srv()
-        verb = "enabled" if enabled else "disabled"
-        log.info("interface group %r (%d) %s: %s", name, gid, verb, reason)
+    def _announce(self, name: str, gid: int, enabled: bool, reason: str) -> None:
+        """GROUP_STATUS_CHANGED of a change nobody announced (made offline)."""
+        log.info("interface group %r (%d) %s: %s", name, gid, "on" if enabled else "off", reason)
         try:
-            server.events.post(
+            self._srv().events.post(
                 "GROUP_STATUS_CHANGED",
                 {"name": name, "groupid": gid, "enabled": enabled, "reason": reason},
+                severity="MAJOR",
                 caller="groups",
             )
         except Exception:  # an event listener failing must not fail the change
             log.exception("cannot post GROUP_STATUS_CHANGED of group %r", name)
-        if not audit.enabled(server.options, "groups"):
-            return
-        try:
-            with server.engine.begin() as conn:
-                audit.write(
-                    conn,
-                    "GROUP-STATUS-CHANGED",
-                    reason=reason,
-                    who=who or "%SYS%",
-                    source=source or "groups",
-                    info1=name,
-                    info2=verb,
-                )
-        except SQLAlchemyError:
-            log.exception("cannot write the GROUP-STATUS-CHANGED audit row of group %r", name)
 
     def _component(self, cls: type[Any]) -> Any:
         for comp in self._srv().components:

@@ -32,6 +32,7 @@ the started instances.
 from __future__ import annotations
 
 import asyncio
+import getpass
 import logging
 import os
 import signal
@@ -43,10 +44,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from qorus_core.crypto import SensitiveCipher, SensitiveKeyError
+from qorus_core.db import audit as audit_rows
 from qorus_core.db import schema, sensitive
 from qorus_core.db.engine import READONLY, check_connection
 from qorus_core.db.pools import SystemPools, pool_sizes
@@ -155,6 +157,7 @@ class QorusServer:
         self.sensitive: SensitiveCipher | None = None
         self.pid_file = omq.var / f"qorus-{self.instance_key or 'none'}.pid"
         self.shutdown_reason: str | None = None
+        self._shutdown_trail: audit_rows.AuditTrail | None = None
         self._heartbeat: app_session.Heartbeat | None = None
         self._uvicorn: list[tuple[http_listeners.UvicornServer, socket.socket]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -280,9 +283,18 @@ class QorusServer:
             self.log,
             watcher=watcher,
             on_lost=lambda: self.request_shutdown("the application session was recovered"),
+            on_beat=self._beat,
         )
         self._heartbeat.start()
         self.log.info("application session %d opened", self.sessionid)
+
+    def _beat(self, ok: bool) -> None:
+        """The heartbeat's verdict on the system datasource: RED while it fails; back from
+        RED once it answers (``system/health`` tells YELLOW from GREEN)."""
+        if not ok:
+            self.events.health("RED", {"reason": "the system database does not answer"})
+        elif self.events.current_health == "RED":
+            self.events.health("GREEN", {"reason": "the system database answers again"})
 
     def step6_components(self) -> None:
         for spec in self.component_registry:
@@ -321,10 +333,11 @@ class QorusServer:
             "listeners": [lst.url for lst in self.listeners],
         }
         self.events.post("SYSTEM_STARTUP", info, caller="qorus")
-        self.auditor.event(
+        self.auditor.startup_id = self.auditor.event(
             "SYSTEM-STARTUP",
             reason=f"qorus {self.version} started",
-            who=f"{self.hostname} pid {self.pid}",
+            who=f"UNIX: user {_unix_user()}",
+            source=f"{self.hostname} pid {self.pid}",
             info1=str(self.sessionid),
             info2=info,
         )
@@ -408,7 +421,10 @@ class QorusServer:
             if self._shutdown_requested.is_set():
                 return
             self.shutdown_reason = reason
+            # who asked (an API call's user and address, else the server itself)
+            self._shutdown_trail = self.auditor.trail() if self.auditor is not None else None
             self._shutdown_requested.set()
+        self.events.shutdown()  # event waits end now: requests in progress can finish
         loop, ev = self._loop, self._stop_async
         if loop is not None and ev is not None:
             loop.call_soon_threadsafe(ev.set)
@@ -442,12 +458,14 @@ class QorusServer:
             info = {"instance-key": self.instance_key, "reason": self.shutdown_reason}
             self.events.post("SYSTEM_SHUTDOWN", info, caller="qorus")
             try:
-                self.auditor.event(
-                    "SYSTEM-SHUTDOWN",
-                    reason=self.shutdown_reason,
-                    who=f"{self.hostname} pid {self.pid}",
-                    info1=str(self.sessionid),
-                )
+                trail = self._shutdown_trail or self.auditor.system
+                with audit_rows.using(trail):  # who asked for the shutdown
+                    self.auditor.event(
+                        "SYSTEM-SHUTDOWN",
+                        reason=self.shutdown_reason,
+                        info1=str(self.sessionid),
+                        related=self.auditor.startup_id,
+                    )
             except SQLAlchemyError:
                 self.log.exception("cannot write the shutdown audit row")
             if self._heartbeat:
@@ -482,10 +500,16 @@ class QorusServer:
         return self.registry.call(name, self.context(), args)
 
     def audit_api_call(
-        self, op: Operation, ctx: CallContext, args: Mapping[str, object], result: object
+        self,
+        op: Operation,
+        ctx: CallContext,
+        args: Mapping[str, object],
+        result: object,
+        conn: Connection | None = None,
     ) -> None:
-        """The registry calls this after an audited operation succeeds (audit code ``api``)."""
-        record_api_call(self, op, ctx, args)
+        """The registry calls this after an audited operation succeeds (audit code ``api``);
+        with ``conn``, in that transaction (see :meth:`CallContext.audit_in`)."""
+        record_api_call(self, op, ctx, args, conn)
 
     @property
     def components(self) -> list[Component]:
@@ -517,23 +541,40 @@ class QorusServer:
 
 
 def record_api_call(
-    server: ServerContract, op: Operation, ctx: CallContext, args: Mapping[str, object]
+    server: ServerContract,
+    op: Operation,
+    ctx: CallContext,
+    args: Mapping[str, object],
+    conn: Connection | None = None,
 ) -> None:
-    """The API-CALL audit row of a successful audited operation (when ``audit`` has ``api``);
-    shared by the real and the test server so both audit the same way."""
-    if server.auditor is None or not audit.enabled(server.options, "api"):
+    """The API-CALL audit row of a successful operation, under the call's trail (its user,
+    address and request as ``who``, ``source`` and ``reason``; its arguments in ``info1``,
+    the operation in ``info2``): with audit code ``api`` for an operation that changes
+    something (or writes its own rows), ``api-read`` for one that only reads. Shared by the
+    real and the test server so both audit the same way. With ``conn`` the row is part of that
+    transaction (one commit for a change and its audit row), and a failure to write it fails
+    the transaction."""
+    code = "api" if op.audit or not op.read_audit else "api-read"
+    if server.auditor is None or not audit.enabled(server.options, code):
+        return
+    columns: dict[str, Any] = {
+        **_call_columns(server, ctx),
+        "info1": _audit_args(args),
+        "info2": op.name,
+    }
+    if conn is not None:
+        audit_rows.write(conn, "API-CALL", **columns)
         return
     try:
-        server.auditor.event(
-            "API-CALL",
-            reason=op.name,
-            who=ctx.username or "-",
-            source=ctx.source or ctx.transport,
-            info1=op.name,
-            info2=_audit_args(args),
-        )
+        with server.engine.begin() as c:
+            audit_rows.write(c, "API-CALL", **columns)
     except SQLAlchemyError:
         server.log.exception("cannot write the API-CALL audit row of %s", op.name)
+
+
+def _call_columns(server: ServerContract, ctx: CallContext) -> dict[str, object]:
+    trail = server.auditor.call_trail(ctx)
+    return {"who": trail.who, "source": trail.source, "reason": trail.reason}
 
 
 def _audit_args(args: Mapping[str, object]) -> dict[str, object]:
@@ -544,6 +585,13 @@ def _audit_args(args: Mapping[str, object]) -> dict[str, object]:
         out["sensitive_data"] = sensitive.redact(out["sensitive_data"])
     masked: dict[str, object] = mask_secrets(out)
     return masked
+
+
+def _unix_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid())
 
 
 def _report_line(message: str) -> None:

@@ -12,6 +12,7 @@ older than ``session-stale-timeout`` is recovered by whichever live node locks i
 
 from __future__ import annotations
 
+import getpass
 import logging
 import os
 import socket
@@ -23,11 +24,14 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
 
+from qorus_core.db import audit as audit_rows
 from qorus_core.db import interfaces
 from qorus_core.db import jobs as jobs_db
 from qorus_core.db import sessions as sess
+from qorus_core.db.audit import AuditTrail
 from qorus_core.db.engine import READONLY
 from qorus_core.model.errors import QorusError
+from qorus_core.model.status import JobStatus, OrderStatus
 from qorus_core.options import Options
 from qorus_server.audit import Auditor
 
@@ -70,36 +74,77 @@ def _who() -> str:
 def _recover(
     conn: Connection, old: sess.Session, auditor: Auditor, log: logging.Logger, why: str
 ) -> sess.RecoveryResult:
-    """Recover ``old`` in the caller's transaction between the two audit rows."""
+    """Recover ``old`` in the caller's transaction between the two audit rows (code
+    ``system``), with a WORKFLOW-STATUS-CHANGE row per order turned to RETRY
+    (``workflow-data``) and a JOB-RECOVERY row per job instance turned to CRASH
+    (``job-data``), all in that transaction."""
     log.warning("recovering %s: %s", _describe(old), why)
-    auditor.event(
-        "SYSTEM-RECOVERY-START",
+    trail = auditor.system.but(
+        who=f"UNIX: user {_unix_user()}", source=f"{why} session {old.sessionid} on {_who()}"
+    )
+    start = trail.write(
         conn,
+        "SYSTEM-RECOVERY-START",
         reason=f"recovering {why} {_describe(old)}",
-        who=_who(),
         info1=str(old.sessionid),
     )
     result = sess.recover_session(conn, old.sessionid)
-    for jiid, jobid in result.job_instances:
-        auditor.event(
-            "JOB-RECOVERY",
-            conn,
-            reason=f"job instance {jiid} of {_describe(old)} was IN-PROGRESS: CRASH",
-            who=_who(),
-            info1="CRASH",
-            jobid=jobid,
-            job_instanceid=jiid,
-        )
-    auditor.event(
-        "SYSTEM-RECOVERY-COMPLETE",
+    audit_recovered(conn, trail, result, start)
+    trail.write(
         conn,
+        "SYSTEM-RECOVERY-COMPLETE",
         reason=f"recovered {why} {_describe(old)}",
-        who=_who(),
         info1=str(old.sessionid),
         info2=result.as_dict(),
+        related=start,
     )
     log.warning("recovered %s: %s", _describe(old), result.as_dict())
     return result
+
+
+def audit_recovered(
+    conn: Connection, trail: AuditTrail, result: sess.RecoveryResult, related: int | None = None
+) -> None:
+    """The audit rows of what a recovery changed, in its transaction: IN-PROGRESS -> RETRY
+    per order, IN-PROGRESS -> CRASH per job instance."""
+    recovery = trail.but(reason="schema recovery")
+    if result.order_ids and recovery.wants("WORKFLOW-STATUS-CHANGE"):
+        audit_rows.write_many(
+            conn,
+            [
+                recovery.row(
+                    "WORKFLOW-STATUS-CHANGE",
+                    workflowid=wfid,
+                    workflow_instanceid=wfiid,
+                    info1=OrderStatus.IN_PROGRESS,
+                    info2=OrderStatus.RETRY,
+                    related=related,
+                )
+                for wfid, wfiid in result.order_ids
+            ],
+        )
+    if result.job_instances and recovery.wants("JOB-RECOVERY"):
+        audit_rows.write_many(
+            conn,
+            [
+                recovery.row(
+                    "JOB-RECOVERY",
+                    jobid=jobid,
+                    job_instanceid=jiid,
+                    info1=JobStatus.IN_PROGRESS,
+                    info2=JobStatus.CRASH,
+                    related=related,
+                )
+                for jiid, jobid in result.job_instances
+            ],
+        )
+
+
+def _unix_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid())
 
 
 def acquire(
@@ -226,6 +271,7 @@ class StaleSessionWatcher:
                         res.orders,
                         res.sessionid,
                     )
+                    audit_recovered(conn, self.auditor.system, res)
                     results.append(res)
         announce(self.engine, self.events, results)
         return results
@@ -245,6 +291,7 @@ class Heartbeat:
         *,
         watcher: StaleSessionWatcher | None = None,
         on_lost: Callable[[], None] | None = None,
+        on_beat: Callable[[bool], None] | None = None,
     ) -> None:
         self.engine = engine
         self.sessionid = sessionid
@@ -252,6 +299,8 @@ class Heartbeat:
         self.log = log
         self.watcher = watcher
         self.on_lost = on_lost
+        #: told after each beat whether the database answered (the system's health)
+        self.on_beat = on_beat
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="qorus-heartbeat", daemon=True)
 
@@ -266,11 +315,13 @@ class Heartbeat:
                     alive = sess.heartbeat(conn, self.sessionid)
             except Exception as exc:  # keep beating: the database may come back
                 self.log.error("session heartbeat failed: %s", exc)
+                self._beat(False)
                 if self.watcher is not None:
                     # after an outage the other nodes' heartbeats are as old as ours: give
                     # them a full stale timeout to beat again before taking them for dead
                     quiet_until = time.monotonic() + self.watcher.max_age
                 continue
+            self._beat(True)
             if not alive:
                 self.log.error(
                     "application session %d was recovered by another node (its heartbeat was "
@@ -289,6 +340,13 @@ class Heartbeat:
                     self.watcher.check()
                 except Exception as exc:  # try again at the next beat
                     self.log.error("stale session check failed: %s", exc)
+
+    def _beat(self, ok: bool) -> None:
+        if self.on_beat is not None:
+            try:
+                self.on_beat(ok)
+            except Exception:  # a listener failing must not stop the heartbeat
+                self.log.exception("heartbeat listener failed")
 
     def stop(self) -> None:
         self._stop.set()

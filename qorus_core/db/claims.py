@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from qorus_core.db import sensitive
+from qorus_core.db import audit, sensitive
 from qorus_core.db import tables as t
 from qorus_core.db.dialects import dialect_for
 from qorus_core.db.refdata import now
@@ -110,8 +110,21 @@ def claim_batch(
             retry_trigger=None,
         )
     )
+    _audit_claims(conn, workflowid, list(orders.values()))
     _read_data(conn, orders)
     return [orders[i] for i in ids]
+
+
+def _audit_claims(conn: Connection, workflowid: int, claimed: list[ClaimedOrder]) -> None:
+    """The WORKFLOW-STATUS-CHANGE rows of a claim (old status -> IN-PROGRESS) in its
+    transaction, one statement; none (not even a question to the database) when no trail is
+    in force or ``workflow-data`` is not audited."""
+    trail = audit.current()
+    if trail is not None:
+        trail.status_changes(
+            conn,
+            [(workflowid, o.workflow_instanceid, o.status, S.IN_PROGRESS) for o in claimed],
+        )
 
 
 def claim_order(conn: Connection, wfiid: int, sessionid: int) -> ClaimedOrder | None:
@@ -123,6 +136,7 @@ def claim_order(conn: Connection, wfiid: int, sessionid: int) -> ClaimedOrder | 
         wi.c.workflowstatus,
         wi.c.priority,
         wi.c.parent_workflow_instanceid,
+        wi.c.workflowid,
     ).where(
         wi.c.workflow_instanceid == wfiid,
         wi.c.status_sessionid == 0,
@@ -149,6 +163,7 @@ def claim_order(conn: Connection, wfiid: int, sessionid: int) -> ClaimedOrder | 
             retry_trigger=None,
         )
     )
+    _audit_claims(conn, int(r[4]), [order])
     _read_data(conn, {order.workflow_instanceid: order})
     return order
 
@@ -227,4 +242,23 @@ def release_orders(conn: Connection, sessionid: int, claimed: list[ClaimedOrder]
                 **({"retry_trigger": ts} if status in WAITING else {}),
             )
         ).rowcount
+    trail = audit.current()
+    if trail is not None and count and trail.wants("WORKFLOW-STATUS-CHANGE"):
+        ids = [o.workflow_instanceid for o in claimed]
+        wfids = dict(
+            conn.execute(
+                select(wi.c.workflow_instanceid, wi.c.workflowid).where(
+                    wi.c.workflow_instanceid.in_(ids)
+                )
+            ).all()
+        )
+        trail.status_changes(
+            conn,
+            [
+                (int(wfids[o.workflow_instanceid]), o.workflow_instanceid, S.IN_PROGRESS, o.status)
+                for o in claimed
+                if o.workflow_instanceid in wfids
+            ],
+            reason="claimed orders given back",
+        )
     return count

@@ -16,8 +16,9 @@ from datetime import datetime
 from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
 
+from qorus_core.db import audit
 from qorus_core.db import tables as t
-from qorus_core.db.sessions import IN_PROGRESS, RecoveryResult, retry_orders
+from qorus_core.db.sessions import IN_PROGRESS, RETRY, RecoveryResult, retry_orders
 
 wi = t.workflow_instance
 
@@ -59,8 +60,16 @@ def hand_back(
         if held(int(wfiid)):
             continue
         orphans.append(int(wfiid))
+        res.order_ids.append((int(wfid), int(wfiid)))
         res.workflows[int(wfid)] = res.workflows.get(int(wfid), 0) + 1
     retry_orders(conn, sessionid, orphans, res)
+    trail = audit.current()
+    if trail is not None:
+        trail.status_changes(
+            conn,
+            [(wfid, wfiid, IN_PROGRESS, RETRY) for wfid, wfiid in res.order_ids],
+            reason="handed back after a database error",
+        )
     return res, orphans
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from qorus_core.crypto import SensitiveCipher
-from qorus_core.db import sensitive
+from qorus_core.db import audit, sensitive
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import now
 from qorus_core.db.unit import ConnOrEngine, EventSink, dumps, unit
@@ -52,20 +52,16 @@ class WorkflowBrief:
 
 
 def workflow_brief(conn: Connection, workflowid: int) -> WorkflowBrief:
-    row = conn.execute(
-        select(t.workflows.c.name, t.workflows.c.version).where(
-            t.workflows.c.workflowid == workflowid
-        )
-    ).first()
-    if row is None:
+    wf, wk = t.workflows, t.workflow_keys
+    rows = conn.execute(  # one round trip: the workflow and its keylist
+        select(wf.c.name, wf.c.version, wk.c.keyname)
+        .select_from(wf.outerjoin(wk, wk.c.workflowid == wf.c.workflowid))
+        .where(wf.c.workflowid == workflowid)
+    ).all()
+    if not rows:
         raise NotFoundError(f"workflow id {workflowid} does not exist", code="WORKFLOW-ERROR")
-    keys = frozenset(
-        r[0]
-        for r in conn.execute(
-            select(t.workflow_keys.c.keyname).where(t.workflow_keys.c.workflowid == workflowid)
-        )
-    )
-    return WorkflowBrief(workflowid, row[0], row[1], keys)
+    keys = frozenset(r[2] for r in rows if r[2] is not None)
+    return WorkflowBrief(workflowid, rows[0][0], rows[0][1], keys)
 
 
 def parse_timestamp(value: Any, what: str) -> datetime | None:
@@ -311,6 +307,24 @@ def create_orders(
                 ) from None
         if any(o.status == OrderStatus.READY for o in new):
             notify_due(conn, [workflowid])
+        trail = audit.current()
+        if trail is not None and trail.wants("WORKFLOW-DATA-CREATED"):
+            audit.write_many(
+                conn,
+                [
+                    trail.row(
+                        "WORKFLOW-DATA-CREATED",
+                        workflowid=workflowid,
+                        workflow_instanceid=i,
+                        info1=(
+                            f"status: {_status_name(o.status)} parent: {o.parent_id} "
+                            f"subworkflow: {subworkflow} prio: {o.priority} "
+                            f"externalid: {o.external_id} scheduled: {o.scheduled}"
+                        ),
+                    )
+                    for i, o in zip(ids, new, strict=True)
+                ],
+            )
         for i, o in zip(ids, new, strict=True):
             pending.append(
                 (

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from qorus_core.db import sensitive, waits
+from qorus_core.db import audit, sensitive, waits
 from qorus_core.db import tables as t
 from qorus_core.db.order_row import lock_order_row
 from qorus_core.db.orders import (
@@ -56,22 +56,24 @@ def _refuse_in_progress(order: dict[str, Any], code: str, what: str) -> None:
 def _status_event(
     conn: Connection, pending: PendingEvents, order: dict[str, Any], new: str
 ) -> None:
-    """Record the status change; an order made due also wakes the other nodes at commit."""
+    """Record the status change: its audit row (under the trail in force) in the same
+    transaction, its event after the commit; an order made due also wakes the other nodes at
+    commit."""
     if new in _DUE:
         notify_due(conn, [int(order["workflowid"])])
-    pending.append(
-        (
-            "WORKFLOW_STATUS_CHANGED",
-            {
-                "name": order["name"],
-                "version": order["version"],
-                "workflowid": order["workflowid"],
-                "workflow_instanceid": order["workflow_instanceid"],
-                "old": _name(order["workflowstatus"]),
-                "new": _name(new),
-            },
-        )
-    )
+    audit.status_change(conn, order, new)
+    pending.append(("WORKFLOW_STATUS_CHANGED", status_info(order, order["workflowstatus"], new)))
+
+
+def status_info(order: Mapping[str, Any], old: str | None, new: str) -> dict[str, Any]:
+    """The info of WORKFLOW_STATUS_CHANGED: the order and ``info: {old, new}`` (names)."""
+    return {
+        "name": order["name"],
+        "version": order["version"],
+        "workflowid": order["workflowid"],
+        "workflow_instanceid": order["workflow_instanceid"],
+        "info": {"old": _name(old), "new": _name(new)},
+    }
 
 
 def _set(conn: Connection, order: dict[str, Any], **values: Any) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from qorus_core.db import sensitive, waits
 from qorus_core.db import tables as t
 from qorus_core.db.orders import parse_timestamp
+from qorus_core.db.refdata import AUDIT_EVENT_CODES
 from qorus_core.db.unit import ConnOrEngine, loads, unit
 from qorus_core.db.wfdefs import find_workflow
 from qorus_core.model.errors import NotFoundError, ValidationError
@@ -207,14 +208,36 @@ def get_order_info(target: ConnOrEngine, wfiid: Any) -> dict[str, Any]:
                 .order_by(n.c.noteid)
             )
         ]
-        a = t.audit_events
-        out["AuditEvents"] = [
-            dict(r._mapping)
-            for r in conn.execute(
-                select(a).where(a.c.workflow_instanceid == ident).order_by(a.c.audit_eventid)
-            )
-        ]
+        out["AuditEvents"] = order_audit_events(conn, ident)
         return out
+
+
+def order_audit_events(conn: Connection, ident: int) -> list[dict[str, Any]]:
+    """The audit rows of an order as the reference shows them: ``audit_eventid``,
+    ``related_audit_eventid``, ``audit_event_code``, ``audit_user_event``, ``reason``,
+    ``who``, ``source``, ``info1``, ``info2``, ``created`` (NULLs left out) and ``event``, the
+    code's name."""
+    a = t.audit_events
+    cols = (
+        a.c.audit_eventid,
+        a.c.related_audit_eventid,
+        a.c.audit_event_code,
+        a.c.audit_user_event,
+        a.c.reason,
+        a.c.who,
+        a.c.source,
+        a.c.info1,
+        a.c.info2,
+        a.c.created,
+    )
+    out = []
+    for r in conn.execute(
+        select(*cols).where(a.c.workflow_instanceid == ident).order_by(a.c.audit_eventid)
+    ):
+        row = {k: v for k, v in r._mapping.items() if v is not None}
+        row["event"] = AUDIT_EVENT_CODES.get(int(row["audit_event_code"]), "UNKNOWN")
+        out.append(row)
+    return out
 
 
 def _keys(conn: Connection, ident: int) -> dict[str, Any]:

@@ -75,9 +75,10 @@ class SystemPools:
 
 def open_pools(url: URL, sizes: PoolSizes) -> SystemPools:
     def make(size: int, timeout: float) -> Engine:
-        return create_system_engine(
-            url, pool_min=min(sizes.minimum, size), pool_max=size, pool_timeout=timeout
-        )
+        # a connection opened under load stays open up to the pool's size: an overflow
+        # connection would be closed at its return and opened again by the next request
+        # (a PostgreSQL connection costs more than most requests)
+        return create_system_engine(url, pool_min=size, pool_max=size, pool_timeout=timeout)
 
     api = make(sizes.api, sizes.api_timeout)
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):

@@ -194,6 +194,8 @@ class RecoveryResult:
     workflows: dict[int, int] = field(default_factory=dict)
     #: (job_instanceid, jobid) of the job instances turned to CRASH
     job_instances: list[tuple[int, int]] = field(default_factory=list)
+    #: (workflowid, workflow_instanceid) of the orders turned to RETRY (their audit rows)
+    order_ids: list[tuple[int, int]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -283,6 +285,7 @@ def _recover_orders(conn: Connection, sessionid: int, res: RecoveryResult) -> No
     order_ids = []
     for wfiid, wfid in rows:
         order_ids.append(int(wfiid))
+        res.order_ids.append((int(wfid), int(wfiid)))
         res.workflows[int(wfid)] = res.workflows.get(int(wfid), 0) + 1
     retry_orders(conn, sessionid, order_ids, res)
 

@@ -26,6 +26,8 @@ class EventSink(Protocol):
         *,
         severity: str = "INFO",
         caller: str = "",
+        user_severity: str | None = None,
+        scope: tuple[str, int] | None = None,
     ) -> Any: ...
 
 
@@ -41,7 +43,7 @@ class EventBuffer:
     def __init__(self, caller: str = "") -> None:
         #: the caller of events posted without one
         self.caller = caller
-        self.events: list[tuple[str, dict[str, Any] | None, str, str]] = []
+        self.events: list[tuple[str, dict[str, Any] | None, str, str, dict[str, Any]]] = []
 
     def post(
         self,
@@ -50,8 +52,16 @@ class EventBuffer:
         *,
         severity: str = "INFO",
         caller: str = "",
+        user_severity: str | None = None,
+        scope: tuple[str, int] | None = None,
     ) -> None:
-        self.events.append((eventstr, info, severity, caller or self.caller))
+        """Hold an event (``user_severity`` and ``scope`` are passed on when given)."""
+        extra: dict[str, Any] = {}
+        if user_severity is not None:
+            extra["user_severity"] = user_severity
+        if scope is not None:
+            extra["scope"] = scope
+        self.events.append((eventstr, info, severity, caller or self.caller, extra))
 
     def append(self, event: tuple[str, dict[str, Any] | None]) -> None:
         """Hold a ``(name, info)`` pair, as the data functions record their events."""
@@ -62,8 +72,8 @@ class EventBuffer:
         events, self.events = self.events, []
         if sink is None:
             return
-        for eventstr, info, severity, caller in events:
-            sink.post(eventstr, info, severity=severity, caller=caller)
+        for eventstr, info, severity, caller, extra in events:
+            sink.post(eventstr, info, severity=severity, caller=caller, **extra)
 
 
 PendingEvents = EventBuffer

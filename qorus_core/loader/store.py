@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import os
 import socket
 from dataclasses import dataclass
 from typing import Any
@@ -10,8 +11,9 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
+from qorus_core.db import audit
 from qorus_core.db import tables as t
-from qorus_core.db.refdata import AUDIT_CODE_BY_NAME, DEFAULT_GROUP_ID, now
+from qorus_core.db.refdata import DEFAULT_GROUP_ID, now
 from qorus_core.db.versions import find_version
 from qorus_core.loader import kinds
 from qorus_core.loader.catalog import dumps
@@ -19,8 +21,6 @@ from qorus_core.loader.model import Definition
 from qorus_core.loader.problems import Problems
 from qorus_core.loader.upsert import UNCHANGED, UPDATED
 from qorus_core.model.refs import split_ref
-
-SOURCE_FILE_LOADED = AUDIT_CODE_BY_NAME["SOURCE-FILE-LOADED"]
 
 
 @dataclass
@@ -152,30 +152,31 @@ class Store:
         return done
 
     def audit(self, outcomes: list[Outcome]) -> None:
-        """One SOURCE-FILE-LOADED row per file loaded."""
+        """One SOURCE-FILE-LOADED row per file loaded, in the load's transaction: ``reason``
+        ``oload pid N``, ``who`` the UNIX user, ``source`` ``host:file``, ``info1`` the kind,
+        ``info2`` ``name vVERSION (id) status``; the row names the workflow, step, service or
+        job it stored."""
         who = _user()
         host = socket.gethostname()
-        ts = now()
         rows = []
         for o in outcomes:
             d = o.definition
+            ver = f"v{d.version} " if d.version is not None else ""
             rows.append(
-                {
-                    "audit_event_code": SOURCE_FILE_LOADED,
-                    "reason": f"oload: {d.label} {o.status}",
-                    "who": who,
-                    "source": f"oload@{host}",
-                    "info1": str(d.path),
-                    "info2": d.label,
-                    "workflowid": o.oid if d.kind == "workflow" else None,
-                    "stepid": o.oid if d.kind == "step" else None,
-                    "serviceid": o.oid if d.kind == "service" else None,
-                    "jobid": o.oid if d.kind == "job" else None,
-                    "created": ts,
-                }
+                audit.row(
+                    "SOURCE-FILE-LOADED",
+                    reason=f"oload pid {os.getpid()}",
+                    who=who,
+                    source=f"{host}:{d.path}",
+                    info1=d.kind,
+                    info2=f"{d.name} {ver}({o.oid}) {o.status}",
+                    workflowid=o.oid if d.kind == "workflow" else None,
+                    stepid=o.oid if d.kind == "step" else None,
+                    serviceid=o.oid if d.kind == "service" else None,
+                    jobid=o.oid if d.kind == "job" else None,
+                )
             )
-        if rows:
-            self.conn.execute(insert(t.audit_events), rows)
+        audit.write_many(self.conn, rows)
 
 
 def _user() -> str:

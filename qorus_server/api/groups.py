@@ -22,14 +22,15 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from qorus_core import rbac
+from qorus_core.db.group_status import statuses
 from qorus_core.db.refdata import DEFAULT_GROUP, DEFAULT_GROUP_ID
+from qorus_core.db.unit import after_commit
 from qorus_core.model import args as a
 from qorus_core.model.errors import AuthorizationError, QorusError, ValidationError
 from qorus_core.rbac import groups as rbac_groups
 from qorus_server.api.rbac import (
     NAME_MAX,
     change_arg,
-    changing,
     flag_arg,
     list_flag,
     name_arg,
@@ -39,6 +40,7 @@ from qorus_server.api.rbac import (
 )
 from qorus_server.api.registry import CallContext, operation
 from qorus_server.api.wfcommon import readonly
+from qorus_server.events import group_status_changed
 from qorus_server.groups import enforcer
 
 #: the longest member reference: ``NAME:VERSION`` (160 + 1 + 80 characters)
@@ -106,18 +108,33 @@ def _not_default(name: str, verb: str) -> None:
 
 
 def _changed(
-    ctx: CallContext, reason: str, change: Callable[[Connection], Any]
+    ctx: CallContext, reason: str, change: Callable[[Connection], Any], *, one: bool = True
 ) -> tuple[Any, dict[str, Any]]:
-    """Run ``change`` in one transaction, then make what runs here follow the groups;
-    ``change``'s result and what was stopped and started."""
+    """Run ``change`` in one transaction with its API-CALL row and, for each group whose
+    status it changed, the GROUP-STATUS-CHANGED row; GROUP_STATUS_CHANGED once it commits.
+    Then make what runs here follow the groups. ``change``'s result and what was stopped
+    and started. ``one``: the whole call is this change (a call changing several groups,
+    each on its own, is audited once after them all)."""
     enf = enforcer(ctx.server)  # remembers the groups before the change
-    with changing(ctx) as conn:
+    server = ctx.server
+    with after_commit(server.engine, server.events) as (conn, later):
+        if one:
+            ctx.audit_in(conn)
+        before = statuses(conn)
         result = change(conn)
-    acted = enf.apply(reason, ctx.username, ctx.source or ctx.transport)
+        announced = set()
+        for name, (gid, enabled) in sorted(statuses(conn).items()):
+            was = before.get(name)
+            if (was is None and not enabled) or (was is not None and was[1] != enabled):
+                group_status_changed(
+                    conn, later, name=name, groupid=gid, enabled=enabled, info={"reason": reason}
+                )
+                announced.add(name)
+    acted = enf.apply(reason, ctx.username, announced=frozenset(announced))
     return result, acted
 
 
-def _set_status(ctx: CallContext, name: str, flag: bool) -> dict[str, Any]:
+def _set_status(ctx: CallContext, name: str, flag: bool, one: bool = True) -> dict[str, Any]:
     _not_default(name, "enabled or disabled")
     verb = "enabled" if flag else "disabled"
     reason = f"interface group {name!r} {verb} by {ctx.username or 'the system'}"
@@ -127,7 +144,7 @@ def _set_status(ctx: CallContext, name: str, flag: bool) -> dict[str, Any]:
         rbac.set_group_enabled(conn, name, flag)
         return before.enabled, rbac.list_groups(conn, name)[0]
 
-    (was, _info), acted = _changed(ctx, reason, change)
+    (was, _info), acted = _changed(ctx, reason, change, one=one)
     return {
         "info": f"group {name!r} {verb}" if was != flag else f"group {name!r} was already {verb}",
         "name": name,
@@ -247,11 +264,17 @@ def update_group(ctx: CallContext, name: object, **changes: object) -> dict[str,
 def delete_group(ctx: CallContext, name: object, cascade: object = None) -> dict[str, Any]:
     """Delete a group; one that roles hold needs ``cascade`` (then they lose it). Deleting a
     disabled group releases its members."""
-    group = _name(name)
-    flag = flag_arg(cascade, "cascade")
+    return _delete(ctx, _name(name), flag_arg(cascade, "cascade"))
+
+
+def _delete(ctx: CallContext, group: str, flag: bool, one: bool = True) -> dict[str, Any]:
     _not_default(group, "deleted")
     reason = f"interface group {group!r} deleted by {ctx.username or 'the system'}"
-    count, acted = _changed(ctx, reason, lambda conn: rbac.delete_group(conn, group, flag))
+
+    def change(conn: Connection) -> int:
+        return rbac.delete_group(conn, group, flag)
+
+    count, acted = _changed(ctx, reason, change, one=one)
     return {"info": f"group {group!r} deleted (removed from {count} roles)", "acted": acted}
 
 
@@ -271,7 +294,7 @@ def delete_many(ctx: CallContext, groups: object = None, cascade: object = None)
     out = []
     for group in names:
         try:
-            delete_group(ctx, group, flag)
+            _delete(ctx, group, flag, one=False)
             out.append(f"deleted group {group!r}")
         except QorusError as exc:
             out.append(f"error deleting group {group!r}: {exc.code}: {exc.desc}")
@@ -330,7 +353,7 @@ def set_status_many(ctx: CallContext, groups: object = None, enabled: object = N
     out = []
     for group in names:
         try:
-            _set_status(ctx, group, flag)
+            _set_status(ctx, group, flag, one=False)
             out.append(f"updated group {group!r}; enabled: {str(flag).lower()}")
         except QorusError as exc:
             out.append(f"error updating group {group!r}: {exc.code}: {exc.desc}")

@@ -152,8 +152,10 @@ def _description(name: object, desc: object, max_len: int) -> str | None:
 
 @contextmanager
 def changing(ctx: CallContext) -> Iterator[Connection]:
-    """One transaction for one change: a refused change leaves the database as it was."""
+    """One transaction for one change and its API-CALL audit row: a refused change leaves the
+    database as it was."""
     with ctx.server.engine.begin() as conn:
+        ctx.audit_in(conn)
         yield conn
 
 

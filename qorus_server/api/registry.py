@@ -7,8 +7,9 @@ XML-RPC, YAML-RPC) and the internal Python API all reach it through :func:`call`
 Contract (other modules depend on it):
 
 * :class:`Operation` -- ``name`` (``system.ping``), ``handler``, ``permissions`` (tuple of
-  permission names, all required; empty means LOGIN only), ``audit`` (write an API-CALL audit
-  row when the ``audit`` option includes ``api``), ``rest`` (list of ``(METHOD, template,
+  permission names, all required; empty means LOGIN only), ``audit`` (the operation changes
+  something: write an API-CALL audit row when the ``audit`` option includes ``api``; the other
+  operations only read, audited with ``api-read``), ``rest`` (list of ``(METHOD, template,
   action)``: ``("GET", "system/health", None)`` for a sub-resource or ``("PUT", "system",
   "shutdown")`` for an action, reachable as ``system?action=shutdown`` and ``system/shutdown``;
   declare an action as an action, the way the reference endpoint list names it; a template
@@ -42,9 +43,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from qorus_core.db import audit as audit_trail
 from qorus_core.model.errors import AuthorizationError, NotFoundError, ValidationError
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
     from qorus_server.contract import ServerContract
 
 Handler = Callable[..., Any]
@@ -83,10 +87,27 @@ class CallContext:
     args: Mapping[str, object] = field(default_factory=dict)
     transport: str = "internal"  # "rest", "json-rpc", "xml-rpc", "yaml-rpc", "internal"
     source: str | None = None  # the client address, when known
+    #: the request as the audit names it (``REST PUT /api/latest/orders/5?action=retry``,
+    #: ``RPC: omq.system.retry-workflow-instance``), when known
+    request: str | None = None
 
     @property
     def username(self) -> str | None:
         return self.user.username if self.user is not None else None
+
+    #: the audited operation running with this context and its arguments, until its API-CALL
+    #: row is written (set by :meth:`Registry.call`)
+    pending_audit: tuple[Operation, Mapping[str, object]] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    def audit_in(self, conn: Connection) -> None:
+        """Write the API-CALL audit row of the running audited operation on ``conn``, in the
+        handler's own transaction (one commit for the change and its audit row); the registry
+        then writes none after the handler."""
+        pending, self.pending_audit = self.pending_audit, None
+        if pending is not None:
+            self.server.audit_api_call(pending[0], self, pending[1], None, conn=conn)
 
 
 @dataclass(frozen=True)
@@ -96,6 +117,9 @@ class Operation:
     permissions: tuple[str, ...] = ()
     audit: bool = False
     rest: tuple[RestRoute, ...] = ()
+    #: an operation that only reads gets its API-CALL row (code ``api-read``) from the
+    #: registry; False for one that writes its own (arguments it must not show)
+    read_audit: bool = True
     rpc: str | None = None
     blocking: bool = True
     success_status: int = 200
@@ -184,9 +208,21 @@ class Registry:
         op = name if isinstance(name, Operation) else self.get(name)
         self.authorize(op, ctx)
         op.check_args(args)
-        result = op.handler(ctx, **args)
-        if op.audit:
-            ctx.server.audit_api_call(op, ctx, args, result)
+        auditor = getattr(ctx.server, "auditor", None)
+        # the changes the call makes are audited under the caller's name, address and request
+        with audit_trail.using(auditor.call_trail(ctx) if auditor is not None else None):
+            # (a read answered on the event loop, such as ping, writes no api-read row there)
+            if not (op.audit or (op.read_audit and op.blocking)):
+                return op.handler(ctx, **args)
+            outer, ctx.pending_audit = ctx.pending_audit, (op, args)
+            try:
+                result = op.handler(ctx, **args)
+                record = getattr(ctx.server, "audit_api_call", None)  # absent in bare fakes
+                if ctx.pending_audit is not None and record is not None:
+                    # not written in the handler's own transaction (see CallContext.audit_in)
+                    record(op, ctx, args, result)
+            finally:
+                ctx.pending_audit = outer
         return result
 
 
@@ -204,6 +240,7 @@ def operation(
     blocking: bool = True,
     success_status: int = 200,
     registry: Registry | None = None,
+    read_audit: bool = True,
 ) -> Callable[[Handler], Handler]:
     """Register the decorated function as operation ``name``; the function is returned as is."""
 
@@ -219,6 +256,7 @@ def operation(
                 blocking=blocking,
                 success_status=success_status,
                 desc=(inspect.getdoc(fn) or "").split("\n", 1)[0],
+                read_audit=read_audit,
             )
         )
         return fn

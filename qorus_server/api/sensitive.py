@@ -83,6 +83,7 @@ def _event(ctx: CallContext, wfiid: int, workflowid: int, skey: str | None) -> N
     "orders.sensitive-data",
     rest=[("GET", "orders/{id}", "sensitiveData")],
     permissions=(READ,),
+    read_audit=False,  # its API-CALL row names the key, never the values
 )
 def get_sensitive_data(
     ctx: CallContext, id: object, skey: object = None, svalue: object = None
@@ -103,6 +104,7 @@ def get_sensitive_data(
     "orders.update-sensitive-data",
     rest=[("PUT", "orders/{id}", "sensitiveData")],
     permissions=(EDIT,),
+    read_audit=False,  # its API-CALL row names the key, never the values
 )
 def put_sensitive_data(
     ctx: CallContext,
@@ -147,6 +149,7 @@ def put_sensitive_data(
     "orders.delete-sensitive-data",
     rest=[("DELETE", "orders/{id}", "sensitiveData")],
     permissions=(DELETE,),
+    read_audit=False,  # its API-CALL row names the key, never the values
 )
 def delete_sensitive_data(
     ctx: CallContext, id: object, skey: object = None, svalue: object = None

@@ -112,6 +112,7 @@ def health(ctx: CallContext) -> dict[str, object]:
         "transient": 0,
         "components": s.component_health(),
     }
+    s.events.health(str(out["health"]), {"stuck-orders": stuck})
     return out
 
 
@@ -265,5 +266,5 @@ def reload_rbac(ctx: CallContext) -> str:
     members released start again)."""
     ctx.server.logins.reload()
     reason = f"RBAC reloaded by {ctx.username or 'the system'}"
-    enforcer(ctx.server).apply(reason, ctx.username, ctx.source or ctx.transport)
+    enforcer(ctx.server).apply(reason, ctx.username)
     return "RBAC reloaded"

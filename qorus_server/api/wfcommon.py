@@ -94,13 +94,22 @@ def check_visible(ctx: CallContext, workflowid: int, label: object) -> None:
     access.check_visible(ctx, "workflow", workflowid, label)
 
 
-def resolve(ctx: CallContext, ref: object, version: object = None, arg: str = "id") -> int:
+def resolve(
+    ctx: CallContext,
+    ref: object,
+    version: object = None,
+    arg: str = "id",
+    conn: Connection | None = None,
+) -> int:
     """The workflowid of ``ref`` (id, name = latest version, ``name:version``), visible to
     the caller; 400 when malformed, 404 WORKFLOW-ERROR when unknown, 403 when its groups
-    hide it."""
+    hide it. Looked up on ``conn`` when given (the caller's transaction)."""
     name, ver = split_ref(ref, version, arg)
-    with readonly(ctx) as conn:
+    if conn is not None:
         wfid = find_workflow(conn, name, ver)
+    else:
+        with readonly(ctx) as ro:
+            wfid = find_workflow(ro, name, ver)
     check_visible(ctx, wfid, str(ref))
     return wfid
 

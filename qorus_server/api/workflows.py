@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy.engine import Connection
+
 from qorus_core.db import interfaces, orders, orders_query
+from qorus_core.db.unit import after_commit
 from qorus_core.model import args as a
 from qorus_core.model.errors import NotFoundError, OptionError, QorusError, ValidationError
 from qorus_core.options import check_value, lookup
@@ -134,15 +137,18 @@ def create_order(
     version: object = None,
     **fields: object,
 ) -> dict[str, Any]:
-    """Create an order (201 ``{workflow_instanceid}``); the running instances wake at once."""
-    wfid = resolve_named(ctx, id, name, version, "createOrder")
+    """Create an order (201 ``{workflow_instanceid}``); the running instances wake at once.
+
+    One connection and one transaction: the workflow's lookup, the order and its API-CALL
+    audit row commit together (the events are posted after the commit)."""
     s = ctx.server
-    with bad_data_is_400():
-        wfiid = orders.create_orders(s.engine, wfid, [fields], events=s.events, cipher=s.sensitive)[
-            0
-        ]
+    with after_commit(s.engine, s.events) as (conn, later):
+        wfid = resolve_named(ctx, id, name, version, "createOrder", conn)
+        with bad_data_is_400():
+            wfiid = orders.create_orders(conn, wfid, [fields], events=later, cipher=s.sensitive)
+        ctx.audit_in(conn)
     manager(ctx).notify(wfid)
-    return {"workflow_instanceid": wfiid}
+    return {"workflow_instanceid": wfiid[0]}
 
 
 # ---------------------------------------------------------------------- one workflow
@@ -253,14 +259,21 @@ def reset(ctx: CallContext, id: str, version: object = None) -> str:
     return f"workflow {res['name']}/{res['version']} has been deleted from the cache"
 
 
-def resolve_named(ctx: CallContext, id: object, name: object, version: object, what: str) -> int:
+def resolve_named(
+    ctx: CallContext,
+    id: object,
+    name: object,
+    version: object,
+    what: str,
+    conn: Connection | None = None,
+) -> int:
     """The workflow of an order-creating call: the path ``id``, else the ``name`` argument;
-    each given one must be well formed."""
+    each given one must be well formed (looked up on ``conn`` when given)."""
     refs = {n: workflow_ref(v, n) for n, v in (("id", id), ("name", name)) if v is not None}
     if len(refs) != 1:
         raise ValidationError(f"{what} needs the workflow: the path id or 'name', one of them")
     [(arg, ref)] = refs.items()
-    return resolve(ctx, ref, version, arg)
+    return resolve(ctx, ref, version, arg, conn)
 
 
 def _autostart(ctx: CallContext, wfid: int, value: int) -> dict[str, Any]:

@@ -49,8 +49,24 @@ class RunEnv:
         token = context.set_interface_logger(self.logger)
         try:
             fn(*args)
-        except Exception:
+        except Exception as exc:
             self.logger.exception("workflow %s: %s() failed", self.wdef.name, name)
+            events = self.runtime.events
+            if name == "oneTimeInit" and events is not None:
+                events.post(
+                    "SYSTEM_ERROR",
+                    {
+                        "err": "WORKFLOW-INIT-ERROR",
+                        "desc": f"{type(exc).__name__}: {exc}"[:4000],
+                        "info": {
+                            "name": self.wdef.name,
+                            "version": self.wdef.version,
+                            "workflowid": self.wdef.workflowid,
+                        },
+                    },
+                    severity="MAJOR",
+                    caller="engine",
+                )
         finally:
             context.reset_interface_logger(token)
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from qorus_core.db import audit
 from qorus_core.db.engine import READONLY
 from qorus_core.db.handback import hand_back, owned_in_progress
 from qorus_core.db.sessions import RecoveryResult
@@ -66,6 +67,8 @@ class OrphanSweeper:
         self.holdings = holdings
         self.log = log
         self.on_handed_back = on_handed_back
+        #: the audit trail of the orders handed back (the engine's)
+        self.trail: audit.AuditTrail | None = None
         self.interval = interval
         self.backoff = Backoff(0.5, retry_max)
         self.handed_back = 0
@@ -115,7 +118,7 @@ class OrphanSweeper:
         candidates = [i for i in ids if i not in self.holdings]
         if not candidates:
             return RecoveryResult(self.sessionid)
-        with self.engine.begin() as conn:
+        with self.engine.begin() as conn, audit.using(self.trail):
             res, ids = hand_back(conn, self.sessionid, candidates, self.holdings.__contains__)
         if res.orders:
             self.handed_back += res.orders

@@ -23,10 +23,12 @@ from datetime import datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from qorus_core.db import audit
 from qorus_core.db.claims import ClaimedOrder, claim_batch, release, release_orders
 from qorus_core.db.refdata import now
 from qorus_core.db.wfdefs import WorkflowDef
 from qorus_core.model.errors import QorusError
+from qorus_core.model.status import ORDER_STATUS_NAMES
 from qorus_server.engine import steptypes
 from qorus_server.engine.backoff import Backoff
 from qorus_server.engine.codecache import CodeCache
@@ -77,6 +79,8 @@ class ExecutionInstance:
         self._busy = 0
         self._threads: list[threading.Thread] = []
         self.processed = 0
+        #: the WORKFLOW-START audit row (named by the WORKFLOW-STOP row)
+        self.audit_id: int | None = None
         self.env = self._make_env(wdef)
         self.workers = max(1, int(option_value(wdef, runtime, "workflow-workers")))
 
@@ -197,6 +201,7 @@ class ExecutionInstance:
                     self._orphans()
                 raise
             self._recovered()
+            self._claimed(batch)
             with self._cond:
                 if not batch:
                     return None, gen
@@ -204,6 +209,28 @@ class ExecutionInstance:
                 if len(batch) > 1:
                     self._cond.notify_all()
                 return batch[0], gen
+
+    def _claimed(self, batch: list[ClaimedOrder]) -> None:
+        """Tell event clients that the claimed orders are IN-PROGRESS (after the commit)."""
+        events = self.runtime.events
+        if events is None or not batch:
+            return
+        wdef = self.wdef
+        for o in batch:
+            events.post(
+                "WORKFLOW_STATUS_CHANGED",
+                {
+                    "name": wdef.name,
+                    "version": wdef.version,
+                    "workflowid": wdef.workflowid,
+                    "workflow_instanceid": o.workflow_instanceid,
+                    "info": {
+                        "old": ORDER_STATUS_NAMES.get(o.status, o.status),
+                        "new": "IN-PROGRESS",
+                    },
+                },
+                caller="engine",
+            )
 
     def _give_back(self, db: WorkerDb) -> None:
         """Give back the claims set aside by a database error (called under the claim lock)."""
@@ -217,6 +244,8 @@ class ExecutionInstance:
         self.logger.info("%d claimed order(s) that had not started were given back", count)
 
     def _worker(self) -> None:
+        # what this thread changes is audited as the server's own doing
+        audit.set_for_thread(self.runtime.audit)
         db = WorkerDb(self.runtime.engine)
         try:
             self._work(db)

@@ -96,6 +96,7 @@ class WorkflowManager:
         self.holdings = Holdings()
         self.sweeper: OrphanSweeper | None = None
         self._api_engine: Any = None
+        self._auditor: Any = None
 
     # ------------------------------------------------------------------ life cycle
 
@@ -116,7 +117,9 @@ class WorkflowManager:
             server=server,
             exec_sync=self.exec_synchronous,
             sensitive=server.sensitive,
+            audit=server.auditor.system if server.auditor is not None else None,
         )
+        self._auditor = server.auditor
         self.runtime = runtime
         self.codecache = CodeCache(runtime.engine)
         self.log = runtime.get_logger("system", "engine")
@@ -128,6 +131,7 @@ class WorkflowManager:
             self._handed_back,
             retry_max=float(runtime.options.get("engine-db-retry-max")),
         )
+        self.sweeper.trail = runtime.audit
         self.sweeper.start()
         bind_runtime(runtime)
         events = runtime.events
@@ -165,6 +169,14 @@ class WorkflowManager:
                     started.append(self._start(int(wfid), "NORMAL"))
                 except QorusError as exc:
                     self.log.error("cannot autostart workflow id %d: %s", wfid, exc.desc)
+                    rt = self.runtime
+                    if rt is not None and rt.events is not None:
+                        rt.events.post(
+                            "SYSTEM_ERROR",
+                            {"err": exc.code, "desc": exc.desc, "info": {"workflowid": wfid}},
+                            severity="MAJOR",
+                            caller="engine",
+                        )
                     break
         return started
 
@@ -291,7 +303,27 @@ class WorkflowManager:
             self._instances[inst.execid] = inst
         inst.start()
         self._post("WORKFLOW_START", inst)
+        inst.audit_id = self._audit(
+            "WORKFLOW-START",
+            workflowid,
+            info1=str(inst.execid),
+            info2=f"mode: {mode} options: {dict(wdef.options)}"
+            if wdef.options
+            else f"mode: {mode}",
+        )
         return inst.info()
+
+    def _audit(self, event: str, workflowid: int, **kw: Any) -> int | None:
+        """A WORKFLOW-START / WORKFLOW-STOP row (audit code ``workflows``) under the trail in
+        force: the API call that starts or stops the instance, else the server."""
+        if self._auditor is None:
+            return None
+        try:
+            rid: int | None = self._auditor.event(event, workflowid=workflowid, **kw)
+            return rid
+        except SQLAlchemyError:
+            self.log.exception("cannot write the %s audit row of workflow id %d", event, workflowid)
+            return None
 
     # ------------------------------------------------------------------ operations
 
@@ -337,10 +369,29 @@ class WorkflowManager:
         for inst in instances:
             inst.stop()
             self._post("WORKFLOW_STOP", inst)
+            self._audit(
+                "WORKFLOW-STOP",
+                inst.wdef.workflowid,
+                info1=str(inst.execid),
+                related=inst.audit_id,
+            )
 
     def _update_workflow(self, workflowid: int, **values: Any) -> None:
         with self._api().begin() as conn:
             runs_db.update_workflow(conn, workflowid, **values)
+
+    def _updated(self, wfid: int, wdef: WorkflowDef | None = None, **info: Any) -> None:
+        """WORKFLOW_UPDATED: the workflow and ``info`` (what changed: ``autostart``,
+        ``enabled``)."""
+        rt = self.runtime
+        if rt is None or rt.events is None:
+            return
+        wdef = wdef or self._load(wfid)
+        rt.events.post(
+            "WORKFLOW_UPDATED",
+            {"name": wdef.name, "version": wdef.version, "workflowid": wfid, "info": info},
+            caller="engine",
+        )
 
     def set_autostart(
         self, name: str | int, autostart: int, version: str | None = None
@@ -356,6 +407,7 @@ class WorkflowManager:
             )
         wfid = self.workflowid(name, version)
         self._update_workflow(wfid, autostart=count)
+        self._updated(wfid, autostart=count)
         running = self._running(wfid)
         if len(running) > count:
             self._stop_instances(running[count:])
@@ -368,6 +420,7 @@ class WorkflowManager:
         wfid = self.workflowid(name, version)
         self._update_workflow(wfid, enabled=True)
         wdef = self._load(wfid)
+        self._updated(wfid, wdef, enabled=True)
         if self._rt().options.get("autostart-interfaces"):
             want = min(wdef.autostart, self.max_instances())
             for _ in range(max(0, want - len(self._running(wfid)))):
@@ -376,6 +429,7 @@ class WorkflowManager:
     def disable(self, name: str | int, version: str | None = None) -> None:
         wfid = self.workflowid(name, version)
         self._update_workflow(wfid, enabled=False)
+        self._updated(wfid, enabled=False)
         self._stop_instances(self._running(wfid))
 
     def reset(self, name: str | int, version: str | None = None) -> dict[str, Any]:
@@ -450,6 +504,7 @@ class WorkflowManager:
         if wfid is None:
             return
         if event.eventstr in ("WORKFLOW_DATA_SUBMITTED", "WORKFLOW_RECOVERED") or (
-            event.eventstr == "WORKFLOW_STATUS_CHANGED" and info.get("new") in _WAKE_STATUSES
+            event.eventstr == "WORKFLOW_STATUS_CHANGED"
+            and (info.get("info") or {}).get("new") in _WAKE_STATUSES
         ):
             self.notify(int(wfid))

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from qorus_core.db import sensitive, waits
+from qorus_core.db import audit, sensitive, waits
 from qorus_core.db import steps as steps_db
 from qorus_core.db.claims import ClaimedOrder, StepRow
 from qorus_core.db.refdata import now
@@ -209,6 +209,7 @@ class OrderRunner:
                     outcomes.append(outcome)
                     if final is not None:
                         self._finish(conn, ctx, order, final, outcomes, outcome.retry_delay)
+                self._post_errors(order, outcome)
                 ctx.dynamic_dirty = False
                 ctx.key_changes.clear()
         assert final is not None
@@ -479,6 +480,7 @@ class OrderRunner:
                 conn, order.workflow_instanceid, self.env.runtime.sessionid, ts
             ):
                 raise LostOwnership()
+            self._audit(conn, order, final)
             return
         values: dict[str, Any] = {
             "workflowstatus": final,
@@ -512,10 +514,51 @@ class OrderRunner:
             wake_at=self._until if final in _WAITS else None,
         ):
             raise LostOwnership()
+        self._audit(conn, order, values["workflowstatus"])
         if final == S.RETRY:
             self.env.note_retry(values["retry_trigger"])
         elif final in _WAITS and self._until is not None:
             self.env.note_retry(self._until)
+
+    def _post_errors(self, order: ClaimedOrder, out: StepOutcome) -> None:
+        """WORKFLOW_DATA_ERROR for each error the step raised (after its commit), with the
+        error's severity as the event's user severity."""
+        events = self.env.runtime.events
+        if events is None or not out.errors:
+            return
+        wdef = self.env.wdef
+        for e in out.errors:
+            events.post(
+                "WORKFLOW_DATA_ERROR",
+                {
+                    "name": wdef.name,
+                    "version": wdef.version,
+                    "workflowid": wdef.workflowid,
+                    "workflow_instanceid": order.workflow_instanceid,
+                    "error": {
+                        "err": e.error,
+                        "desc": e.description,
+                        "info": e.info,
+                        "business_error": e.business,
+                        "stepid": out.stepid,
+                        "ind": out.ind,
+                        "retry": out.retries,
+                        "severity": e.severity,
+                    },
+                },
+                caller="engine",
+                user_severity=e.severity,
+            )
+
+    def _audit(self, conn: Connection, order: ClaimedOrder, new: str) -> None:
+        """The WORKFLOW-STATUS-CHANGE row (IN-PROGRESS -> ``new``) with the order's final
+        commit, under the trail in force (the engine's; nothing when none or when
+        ``workflow-data`` is not audited: no statement at all)."""
+        trail = audit.current()
+        if trail is not None:
+            trail.status_changes(
+                conn, [(self.env.wdef.workflowid, order.workflow_instanceid, S.IN_PROGRESS, new)]
+            )
 
     def _after(self, order: ClaimedOrder, final: str) -> None:
         """After the last commit: wake the local instances of woken parents' workflows and
@@ -535,8 +578,7 @@ class OrderRunner:
                 "version": wdef.version,
                 "workflowid": wdef.workflowid,
                 "workflow_instanceid": order.workflow_instanceid,
-                "old": "IN-PROGRESS",
-                "new": ORDER_STATUS_NAMES[final],
+                "info": {"old": "IN-PROGRESS", "new": ORDER_STATUS_NAMES[final]},
             },
             caller="engine",
         )

@@ -48,8 +48,29 @@ class MaskQueryFilter(logging.Filter):
         return True
 
 
+class MaskWebSocketFilter(logging.Filter):
+    """On ``uvicorn.error``: its WebSocket handshake lines (``'%s - "WebSocket %s" ...'``)
+    carry the request target as their second argument (``/log?token=...``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if (
+            isinstance(record.msg, str)
+            and '"WebSocket %s"' in record.msg
+            and isinstance(args, tuple)
+            and len(args) >= 2
+            and isinstance(args[1], str)
+        ):
+            record.args = (args[0], mask_target(args[1]), *args[2:])
+        return True
+
+
 def install(logger_name: str = "uvicorn.access") -> None:
-    """Add the filter once to the access logger (idempotent: every listener calls it)."""
+    """Add the filters once to the access logger and to the logger of WebSocket handshakes
+    (idempotent: every listener calls it)."""
     logger = logging.getLogger(logger_name)
     if not any(isinstance(f, MaskQueryFilter) for f in logger.filters):
         logger.addFilter(MaskQueryFilter())
+    ws_logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, MaskWebSocketFilter) for f in ws_logger.filters):
+        ws_logger.addFilter(MaskWebSocketFilter())

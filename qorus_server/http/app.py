@@ -1,7 +1,9 @@
 """The one ASGI app behind every listener: REST under ``/api`` (``/api/latest`` = ``/api/v7``;
 ``/api/v1`` .. ``/api/v6`` alias it too), ``/api/public/...`` without authentication; the RPC
 gateways (:data:`RPC_GATEWAYS`: JSON-RPC at ``/JSON``, XML-RPC at ``/RPC2``, YAML-RPC at
-``/YAML``) and ``/SOAP`` (501).
+``/YAML``) and ``/SOAP`` (501); ``/webdav`` (:mod:`qorus_server.http.webdav`), the ``/log``
+WebSocket (:mod:`qorus_server.http.logstream`) and the ``/apievents`` WebSocket
+(:mod:`qorus_server.http.apievents`).
 
 Every REST call goes through :meth:`Registry.call`; operations marked ``blocking`` run in a
 worker thread. Arguments come from the query (``&`` or ``;``), the body (JSON, YAML, XML-RPC
@@ -22,21 +24,24 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from qorus_core.model.errors import NotFoundError, ValidationError
 from qorus_server.api.errors import error_answer
 from qorus_server.api.registry import CallContext, PrincipalLike
 from qorus_server.http import codec, limits
+from qorus_server.http.apievents import EventStream
 from qorus_server.http.compress import CompressionMiddleware
 from qorus_server.http.cors import CorsMiddleware
 from qorus_server.http.dispatch import api_segments, query_args, resolve_call
+from qorus_server.http.logstream import LogStream
 from qorus_server.http.rpc_common import RpcGateway
 from qorus_server.http.rpc_json import JsonRpcGateway
 from qorus_server.http.rpc_soap import soap
 from qorus_server.http.rpc_xml import XmlRpcGateway
 from qorus_server.http.rpc_yaml import YamlRpcGateway
+from qorus_server.http.webdav import MOUNT, WebDavGateway
 from qorus_server.security import Credentials
 
 if TYPE_CHECKING:
@@ -180,6 +185,8 @@ class RestEndpoint:
             args=args,
             transport="rest",
             source=f"{client.host}:{client.port}" if client else None,
+            request=f"REST {request.method} {request.url.path}"
+            + (f"?action={str(action)[:80]}" if action else ""),
         )
         if op.blocking:
             result = await run_in_threadpool(server.registry.call, op, ctx, args)
@@ -200,16 +207,20 @@ RPC_GATEWAYS: dict[str, type[RpcGateway]] = {
 def build_app(server: QorusServer) -> Starlette:
     endpoint = RestEndpoint(server)
     methods = ["GET", "PUT", "POST", "DELETE", "PATCH"]
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/api", endpoint.handle, methods=methods),
         Route("/api/{path:path}", endpoint.handle, methods=methods),
     ]
     for path, gateway in RPC_GATEWAYS.items():
         routes.append(Route(path, gateway(server).handle, methods=methods))
     routes.append(Route("/SOAP", soap, methods=methods))
+    routes.append(Route(MOUNT + "{rest:path}", WebDavGateway(server)))  # every method
+    logs = LogStream(server)
+    routes += [WebSocketRoute("/log", logs.handle), WebSocketRoute("/log/{path:path}", logs.handle)]
+    routes.append(WebSocketRoute("/apievents", EventStream(server).handle))  # system events
     middleware = [
         Middleware(TrackerMiddleware, server=server),
         Middleware(CorsMiddleware, options=server.options),
-        Middleware(CompressionMiddleware),
+        Middleware(CompressionMiddleware, skip=(MOUNT,)),  # files stream as they are
     ]
     return Starlette(routes=routes, middleware=middleware)

@@ -47,13 +47,21 @@ def choose_encoding(accept_encoding: str) -> str | None:
     return None
 
 
+def _skipped(path: str, prefixes: tuple[str, ...]) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in prefixes)
+
+
 class CompressionMiddleware:
-    def __init__(self, app: ASGIApp, min_size: int = MIN_SIZE) -> None:
+    """``skip``: path prefixes answered uncompressed and unbuffered (``/webdav``: files of any
+    size, ranges)."""
+
+    def __init__(self, app: ASGIApp, min_size: int = MIN_SIZE, skip: tuple[str, ...] = ()) -> None:
         self.app = app
         self.min_size = min_size
+        self.skip = skip
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or _skipped(scope["path"], self.skip):
             await self.app(scope, receive, send)
             return
         accept = ""

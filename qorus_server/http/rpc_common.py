@@ -133,6 +133,7 @@ class RpcGateway:
             args=call.args,
             transport=self.transport,
             source=caller.source,
+            request=f"RPC: {method}",
         )
         if call.op.blocking:
             return await run_in_threadpool(server.registry.call, call.op, ctx, call.args)

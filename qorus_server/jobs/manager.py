@@ -40,9 +40,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from qorus_core.db import audit
 from qorus_core.db import jobs as jobs_db
 from qorus_core.db.engine import READONLY
 from qorus_core.db.group_status import stopping_group
@@ -76,6 +77,8 @@ class Run:
     thread: threading.Thread | None = None
     done: threading.Event = field(default_factory=threading.Event)
     status: JobStatus | None = None
+    #: the JOB-INSTANCE-START audit row (named by JOB-INSTANCE-STOP)
+    audit_id: int | None = None
 
 
 class JobManager:
@@ -132,6 +135,7 @@ class JobManager:
             server=server,
             exec_sync=self._exec_sync,
             sensitive=server.sensitive,
+            audit=server.auditor.system if server.auditor is not None else None,
         )
         self.code = JobCode(engine)
         self.log = server.log
@@ -235,28 +239,51 @@ class JobManager:
     ) -> dict[str, object]:
         return self._srv().workflows.exec_synchronous(name, version, fields)
 
-    def _post(self, event: str, info: dict[str, object], severity: str = "INFO") -> None:
+    def _post(
+        self,
+        event: str,
+        info: dict[str, object],
+        severity: str = "INFO",
+        user_severity: str | None = None,
+    ) -> None:
         srv = self.server
         if srv is not None:
-            srv.events.post(event, info, severity=severity, caller="jobs")
+            srv.events.post(
+                event, info, severity=severity, caller="jobs", user_severity=user_severity
+            )
 
-    def _audit(self, event: str, job: JobDef, reason: str, jiid: int | None = None) -> None:
+    def _audit(
+        self,
+        event: str,
+        job: JobDef,
+        info1: str,
+        jiid: int | None = None,
+        conn: Connection | None = None,
+        **kw: Any,
+    ) -> int | None:
+        """A job's audit row under the trail in force (an API call's, else the server's): in
+        ``conn``'s transaction when given (a job instance's row and its audit row commit
+        together), else on its own."""
         srv = self.server
         if srv is None or srv.auditor is None:
-            return
-        try:
-            srv.auditor.event(
-                event,
-                reason=reason,
-                who=f"{srv.node}",
-                source="scheduler",
-                info1=job.name,
-                info2=job.version,
-                jobid=job.jobid,
-                job_instanceid=jiid,
+            return None
+        if conn is not None:
+            return srv.auditor.event(
+                event, conn, info1=info1, jobid=job.jobid, job_instanceid=jiid, **kw
             )
+        try:
+            return srv.auditor.event(event, info1=info1, jobid=job.jobid, job_instanceid=jiid, **kw)
         except SQLAlchemyError as exc:
             self.log.error("cannot write the %s audit row of job %s: %s", event, job.name, exc)
+            return None
+
+    def _instance_started(
+        self, conn: Connection, job: JobDef, res: int | str, why: str
+    ) -> int | None:
+        """The JOB-INSTANCE-START row of a job instance just started in ``conn``."""
+        if not isinstance(res, int):
+            return None
+        return self._audit("JOB-INSTANCE-START", job, why, res, conn)
 
     def _job_info(self, job: JobDef) -> dict[str, object]:
         return {"name": job.name, "version": job.version, "jobid": job.jobid}
@@ -266,7 +293,7 @@ class JobManager:
             "job %s scheduled: %s; next trigger %s UTC", job.label(), job.schedule.describe(), nxt
         )
         self._post("JOB_START", {**self._job_info(job), "next": str(nxt) if nxt else None})
-        self._audit("JOB-START", job, f"scheduled: {job.schedule.describe()}")
+        self._audit("JOB-START", job, f"scheduled: {job.schedule.describe()}", info2=f"next: {nxt}")
 
     def _stopped(self, job: JobDef, why: str) -> None:
         self.job_logger(job.name).info("job %s no longer scheduled: %s", job.label(), why)
@@ -278,13 +305,19 @@ class JobManager:
     def _loop(self) -> None:
         while not self._stopping.is_set():
             self._wake.clear()
+            started: list[Run] = []
             try:
-                self.tick()
+                started = self.tick()
             except Exception:  # the database may come back; keep scheduling
                 self.log.exception("job scheduler tick failed")
             if self._stopping.is_set():
                 break
-            self.clock.wait(self._wake, self._next_wakeup())
+            until = self._next_wakeup()
+            if until <= self.clock.now() and not started:
+                # a trigger due but not started here (another node runs the job): no busy loop
+                self._stopping.wait(0.2)
+                continue
+            self.clock.wait(self._wake, until)
 
     def _next_wakeup(self) -> datetime:
         now = self.clock.now()
@@ -295,8 +328,8 @@ class JobManager:
                 for jid, j in self._scheduled.items()
                 if j.next_trigger is not None and jid not in self._running
             ]
-        future = [d for d in due if d > now]
-        return min([*future, limit])
+        # a trigger that came while the tick ran (its clock reading was older) is due now
+        return min([*due, limit]) if due else limit
 
     def wake(self) -> None:
         """Tick now (a job was changed)."""
@@ -395,6 +428,7 @@ class JobManager:
             res = jobs_db.start_instance(
                 conn, job.jobid, self._sessionid(), now, due=due, next_trigger=nxt
             )
+            rid = self._instance_started(conn, job, res, f"trigger {due} UTC")
         if isinstance(res, str):
             self.log.debug("job %s trigger %s not run here: %s", job.label(), due, res)
             return None
@@ -412,7 +446,7 @@ class JobManager:
                 self._scheduled[job.jobid] = job
         if was is not None and job.expired(nxt):
             self._stopped(job, f"expired on {job.expiry_date} UTC")
-        run = Run(job, res, now)
+        run = Run(job, res, now, audit_id=rid)
         with self._lock:
             self._running[job.jobid] = run
         run.thread = threading.Thread(
@@ -454,21 +488,26 @@ class JobManager:
     # ------------------------------------------------------------------ running
 
     def _execute(self, run: Run) -> JobStatus:
-        """Run the job's code once and end the instance; its final status."""
+        """Run the job's code once and end the instance; its final status. What it changes
+        is audited under the API call that ran it, else as the server's doing."""
+        rt = self.runtime
+        with audit.using(audit.current() or (rt.audit if rt is not None else None)):
+            return self._execute_run(run)
+
+    def _execute_run(self, run: Run) -> JobStatus:
         job, jiid = run.job, run.job_instanceid
         rt = self.runtime
         assert rt is not None and self.code is not None
         logger = self.job_logger(job.name)
         info = {**self._job_info(job), "job_instanceid": jiid}
         self._post("JOB_INSTANCE_START", info)
-        self._audit("JOB-INSTANCE-START", job, f"job instance {jiid} started", jiid)
         logger.info("JI %d: job %s started", jiid, job.label())
 
         def on_error(severity: str, error: str, desc: str | None, _info: Any) -> None:
             self._post(
                 "JOB_ERROR",
                 {**info, "severity": severity, "error": error, "description": desc},
-                severity="WARNING" if severity in ("NONE", "INFO", "WARNING") else "ERROR",
+                user_severity=severity,
             )
 
         jrun = JobRun(
@@ -507,8 +546,19 @@ class JobManager:
         status = JobStatus.ERROR if jrun.failed else JobStatus.COMPLETE
         completed = self.clock.now()
         try:
+            took = (completed - run.started).total_seconds()
             with self._engine().begin() as conn:
                 ended = jobs_db.finish_instance(conn, jiid, status, completed)
+                if ended:
+                    self._audit(
+                        "JOB-INSTANCE-STOP",
+                        job,
+                        status,
+                        jiid,
+                        conn,
+                        info2=f"{status.api_name} after {took:.3f} s",
+                        related=run.audit_id,
+                    )
         except SQLAlchemyError as exc:
             logger.error("JI %d: cannot store the status %s: %s", jiid, status.api_name, exc)
             ended = False
@@ -531,9 +581,8 @@ class JobManager:
                 "completed": str(completed),
                 "next": str(nxt) if nxt else None,
             },
-            severity="INFO" if status == JobStatus.COMPLETE else "ERROR",
+            severity="INFO" if status == JobStatus.COMPLETE else "MAJOR",
         )
-        self._audit("JOB-INSTANCE-STOP", job, f"job instance {jiid} ended {status.api_name}", jiid)
         run.status = status
         with self._lock:
             if self._running.get(job.jobid) is run:
@@ -565,8 +614,9 @@ class JobManager:
             if busy is None:
                 with self._engine().begin() as conn:
                     res = jobs_db.start_instance(conn, jobid, srv.sessionid or 0, now)
+                    rid = self._instance_started(conn, job, res, "run now")
                 if isinstance(res, int):
-                    run = Run(job, res, now)
+                    run = Run(job, res, now, audit_id=rid)
                     self._running[jobid] = run
         if busy is not None:
             res = jobs_db.RUNNING

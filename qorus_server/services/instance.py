@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from qorus_core.db import audit
 from qorus_core.db.refdata import now
 from qorus_core.db.services import MethodDef, ServiceDef
 from qorus_core.model.errors import QorusError
@@ -300,6 +301,9 @@ class ServiceInstance:
         """A thread of the service (registered now, so an unload joins it)."""
 
         def run() -> None:
+            # what the thread changes is audited as the server's doing (it outlives any call)
+            rt = self.manager.runtime
+            audit.set_for_thread(rt.audit if rt is not None else None)
             tokens = context.enter_service(self, None)
             try:
                 fn(*args)

@@ -123,6 +123,7 @@ class ServiceManager:
             get_logger=logger_factory(server, self._logger_factory),
             server=server,
             sensitive=server.sensitive,
+            audit=server.auditor.system if server.auditor is not None else None,
         )
         self.runtime = runtime
         self.log = runtime.get_logger("system", "services")
@@ -254,18 +255,20 @@ class ServiceManager:
             self.log.exception("cannot post %s", event)
 
     def post_error(self, sdef: ServiceDef, err: str, desc: str) -> None:
-        self._post("SERVICE_ERROR", sdef, severity="ERROR", err=err, desc=desc)
+        self._post("SERVICE_ERROR", sdef, severity="MAJOR", err=err, desc=desc)
 
     def _audit(self, event: str, inst: ServiceInstance, reason: str, who: str | None) -> None:
         server = self.server
         if server is None:
             return
         try:
+            # who and from where: the API call in force (or the server itself)
+            who_kw: dict[str, Any] = {"who": who} if who else {}
             rid = server.auditor.event(
                 event,
+                None,
                 reason=reason,
-                who=who or "%SYS%",
-                source="services",
+                **who_kw,
                 info1=f"{inst.sdef.type} {inst.name} v{inst.sdef.version}",
                 serviceid=inst.serviceid,
                 related=inst.audit_id if event == "SERVICE-STOP" else None,
@@ -495,6 +498,7 @@ class ServiceManager:
             if not db.set_flags(conn, serviceid, enabled=enabled):
                 raise NotFoundError(f"service id {serviceid} does not exist", code="SERVICE-ERROR")
         sdef = self.stored(serviceid)
+        self._post("SERVICE_UPDATED", sdef, info={"enabled": enabled})
         entry = self._entry(_key(sdef))
         if not enabled:
             inst = entry.instance
@@ -519,6 +523,7 @@ class ServiceManager:
             inst.sdef = sdef
         if before.autostart != autostart:
             self._post("SERVICE_AUTOSTART_CHANGE", sdef, autostart=autostart)
+            self._post("SERVICE_UPDATED", sdef, info={"autostart": autostart})
         return before.autostart != autostart, sdef
 
     def reset_stats(self, sdef: ServiceDef) -> None:

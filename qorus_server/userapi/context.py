@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy.engine import Engine
 
 from qorus_core.crypto import SensitiveCipher
+from qorus_core.db.audit import AuditTrail
 from qorus_core.db.unit import EventSink
 from qorus_core.model.errors import QorusError
 from qorus_core.omqdir import OmqDir
@@ -55,6 +56,8 @@ class Runtime:
 
     #: the cipher of the sensitive-data-key (None: sensitive data cannot be used)
     sensitive: SensitiveCipher | None = None
+    #: the audit trail of what the engine's own threads change (None: nothing is audited)
+    audit: AuditTrail | None = None
 
     def system_logger(self) -> logging.Logger:
         return self.get_logger("system", "qorus")

@@ -55,7 +55,12 @@ def call_rest_api(method: str, path: str, args: Mapping[str, Any] | None = None)
     call_args.update(dict(args or {}))
     op, call_args = resolve_call(server.router, verb, segs, call_args, action)
     ctx = CallContext(
-        server=server, user=None, args=call_args, transport="internal", source="UserApi"
+        server=server,
+        user=None,
+        args=call_args,
+        transport="internal",
+        source="UserApi",
+        request=f"REST {verb} {path}"[:400],
     )
     return server.registry.call(op, ctx, call_args)
 

@@ -7,17 +7,36 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from qorus_core.db import orders, orders_ops, waits, wfdefs
-from qorus_core.db.audit import insert_audit
+from qorus_core.db import audit, orders, orders_ops, waits, wfdefs
 from qorus_core.model import args as a
 from qorus_core.model.errors import QorusError
-from qorus_core.secrets import mask_secrets
+from qorus_server.events import severity_name
 
 from . import context, sysapi
 from .fmt import qore_sprintf
 
 TRACE = 5
 logging.addLevelName(TRACE, "TRACE")
+
+
+def _scope() -> tuple[str, int] | None:
+    """The interface whose code runs now (who may see its user events)."""
+    ctx = context.current()
+    if ctx is not None:
+        return ("workflow", ctx.workflowid)
+    svc = context.current_service()
+    if svc is not None:
+        return ("service", svc.serviceid)
+    job = _current_job()
+    if job is not None:
+        return ("job", job.job.jobid)
+    return None
+
+
+def _current_job() -> Any:
+    from .jobapi import current_job  # jobapi imports this module
+
+    return current_job()
 
 
 def _log(level: int, fmt: Any, args: tuple[object, ...]) -> None:
@@ -184,34 +203,49 @@ class UserApi:
 
     @staticmethod
     def postUserEvent(severity: str, info: Any = None) -> None:
+        """Post a USER_EVENT (``severity``: NONE, INFO, WARNING, MINOR, MAJOR or FATAL, its
+        user severity); a client with RBAC sees it when it sees the interface that posted it."""
         rt = context.runtime()
-        if rt.events is not None:
-            payload = dict(info) if isinstance(info, Mapping) else {"info": info}
-            rt.events.post("USER_EVENT", payload, severity=str(severity).upper(), caller="user")
+        if rt.events is None:
+            return
+        try:
+            sev = severity_name(severity)
+        except ValueError as exc:
+            raise QorusError(str(exc), code="POST-USER-EVENT-ERROR") from None
+        payload = dict(info) if isinstance(info, Mapping) else {"info": info}
+        rt.events.post("USER_EVENT", payload, caller="user", user_severity=sev, scope=_scope())
 
     @staticmethod
     def auditUserEvent(
         user_event: str, info1: str | None = None, info2: str | None = None
     ) -> int | None:
-        """Write a USER-EVENT audit row when the ``audit`` option asks for user events."""
+        """Write a USER-EVENT audit row when the ``audit`` option asks for user events: the
+        order and step, the service or the job instance whose code calls it, ``who`` /
+        ``source`` / ``reason`` of the API call in force (else the server's); its id."""
         rt = context.runtime()
-        codes = set(rt.options.get("audit") or [])
-        if not codes & {"*", "user-events"}:
+        trail = audit.current() or audit.AuditTrail(
+            audit.OptionCodes(rt.options), who="Qorus", source="UserApi"
+        )
+        if not trail.wants("USER-EVENT"):
             return None
+        refs: dict[str, int | None] = {}
         ctx = context.current()
+        svc = context.current_service()
+        job = _current_job()
+        if ctx is not None:
+            refs = {
+                "workflowid": ctx.workflowid,
+                "workflow_instanceid": ctx.workflow_instanceid,
+                "stepid": ctx.stepid or None,
+                "ind": ctx.ind if ctx.stepid else None,
+            }
+        elif svc is not None:
+            refs = {"serviceid": svc.serviceid}
+        elif job is not None:
+            refs = {"jobid": job.job.jobid, "job_instanceid": job.job_instanceid}
         with rt.engine.begin() as conn:
-            return insert_audit(
-                conn,
-                "USER-EVENT",
-                audit_user_event=str(user_event)[:80],
-                workflowid=ctx.workflowid if ctx else None,
-                workflow_instanceid=ctx.workflow_instanceid if ctx else None,
-                stepid=ctx.stepid if ctx and ctx.stepid else None,
-                ind=ctx.ind if ctx and ctx.stepid else None,
-                who="%SYS%",
-                source="UserApi",
-                info1=mask_secrets(info1),
-                info2=mask_secrets(info2),
+            return trail.write(
+                conn, "USER-EVENT", user_event=str(user_event), info1=info1, info2=info2, **refs
             )
 
     # ------------------------------------------------------------------ options and system

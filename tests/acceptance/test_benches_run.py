@@ -40,3 +40,30 @@ def test_rpc_bench_runs() -> None:
     assert out.returncode == 0, out.stderr[-2000:]
     rows = {line.split()[0] for line in out.stdout.splitlines() if line.strip()}
     assert {"REST", "JSON-RPC", "XML-RPC"} <= rows
+
+
+def test_submit_bench_runs_on_sqlite() -> None:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "bench/submit_bench.py",
+            "--db",
+            "sqlite",
+            "-n",
+            "8",
+            "--requests",
+            "16",
+            "--concurrency",
+            "2",
+            "--json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert len(result["rows"]) == 4
+    assert result["end_to_end_per_s"] > 0

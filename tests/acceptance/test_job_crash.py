@@ -20,7 +20,7 @@ from qorus_core.db.refdata import AUDIT_CODE_BY_NAME
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.integration, pytest.mark.slow]
 
-OPTS = ("audit=jobs", "heartbeat-interval=1")
+OPTS = ("audit=[jobs, job-data]", "heartbeat-interval=1")
 
 JOB = (
     "type: job\nname: SLOWJOB\nversion: '1.0'\ndesc: runs until killed the first time\n"

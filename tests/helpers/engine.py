@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import now
@@ -94,7 +94,7 @@ class TestServer:
         self.schema_id: str | None = None
         self.sessionid: int | None = new_session(engine) if session else None
         self.sensitive: Any = None
-        self.events = EventBus()
+        self.events = EventBus(int(options.get("max-events")))
         self.auditor = Auditor(engine, options)
         self.logs: Any = None
         self.log = logging.getLogger("qorus.test.system")
@@ -138,14 +138,20 @@ class TestServer:
     def request_shutdown(self, reason: str = "shutdown requested") -> None:
         self.stopping = True
         self.shutdown_reason = reason
+        self.events.shutdown()
 
     def wait_shutdown(self, timeout: float | None = None) -> bool:
         return self.stopping
 
     def audit_api_call(
-        self, op: Operation, ctx: CallContext, args: Mapping[str, Any], result: Any
+        self,
+        op: Operation,
+        ctx: CallContext,
+        args: Mapping[str, Any],
+        result: Any,
+        conn: Connection | None = None,
     ) -> None:
-        record_api_call(self, op, ctx, args)  # type: ignore[arg-type]
+        record_api_call(self, op, ctx, args, conn)  # type: ignore[arg-type]
 
 
 def make_server(engine: Engine, **options: Any) -> TestServer:

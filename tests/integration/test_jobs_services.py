@@ -51,7 +51,7 @@ def logs() -> Logs:
 
 @pytest.fixture
 def server(engine: Engine) -> TestServer:
-    return make_server(engine, audit=["jobs", "services"])
+    return make_server(engine, audit=["jobs", "job-data", "services"])
 
 
 @pytest.fixture

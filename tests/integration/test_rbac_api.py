@@ -55,9 +55,11 @@ def refused(server: TestServer, op: str, user: Any, /, **args: Any) -> QorusErro
 
 
 def api_rows(engine: Engine) -> list[str]:
+    """The API-CALL rows: their arguments and operation."""
+    ae = t.audit_events
     with engine.connect() as conn:
-        rows = conn.execute(select(t.audit_events.c.info2).where(t.audit_events.c.info1 != ""))
-        return [str(r) for r in rows.scalars()]
+        rows = conn.execute(select(ae.c.info1, ae.c.info2).where(ae.c.audit_event_code == 15))
+        return [f"{r[0]} {r[1]}" for r in rows]
 
 
 def test_users_crud_with_the_model_rules(server: TestServer, admin: rbac.Principal) -> None:

@@ -125,6 +125,25 @@ KINDS: dict[str, list[Any]] = {
     "text80": [*BAD_TEXT, "n" * 81],
     "password": [*BAD_TEXT, "p" * 4097],
     "names": [*BAD_TEXT_ITEM, *BAD_LIST, "a,b\x00", ["x" * 5000], ["n"] * 1001],
+    # event filters: criteria lists (qorus_server.events.parse_filter)
+    "filter": [
+        "x",
+        "{a: [",
+        "x" * 5000,
+        5,
+        NAN,
+        [1],
+        [{"bogus": 1}],
+        [{"class": "abc"}],
+        [{"minseveritystr": "LOUD"}],
+        [{"classhash": [1]}],
+        [{"info": DEEP}],
+        [{"info": {"a": NAN}}],
+        [{"info": {"a": "x\x00"}}],
+        [{"all": True}] * 101,
+        {"or": [{"all": True}], "and": []},
+        DEEP,
+    ],
 }
 
 #: arguments of each operation (path captures included) -> kind; handlers taking ``**kwargs``
@@ -360,7 +379,36 @@ OPS: dict[str, dict[str, str]] = {
     "groups.disable": {"name": "text80"},
     "groups.set-status": {"name": "text80", "enabled": "bool"},
     "groups.set-status-many": {"groups": "names", "enabled": "bool"},
+    "events.last-id": {},
+    "events.last": {"count": "int>=0", "filter": "filter"},
+    "events.wait": {"min_id": "int>=0", "timeout_ms": "int>=0", "filter": "filter"},
     # RPC only (no REST route): walked by tests/security/test_rpc_hostile.py
+    "events.last-or": {
+        "count": "int>=0",
+        "filter": "filter",
+        "and_not": "filter",
+        "nfilt": "filter",
+    },
+    "events.last-and": {
+        "count": "int>=0",
+        "filter": "filter",
+        "or_not": "filter",
+        "nfilt": "filter",
+    },
+    "events.wait-or": {
+        "min_id": "int>=0",
+        "criteria": "filter",
+        "timeout_ms": "int>=0",
+        "and_not": "filter",
+        "nfilt": "filter",
+    },
+    "events.wait-and": {
+        "min_id": "int>=0",
+        "criteria": "filter",
+        "timeout_ms": "int>=0",
+        "or_not": "filter",
+        "nfilt": "filter",
+    },
     "rpc.help": {"names": "texts"},
     "rpc.list-methods": {},
 }

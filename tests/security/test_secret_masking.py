@@ -215,7 +215,7 @@ def test_no_secret_in_any_answer_listing_log_or_audit_row(
     with eng.connect() as c:
         rows = c.execute(select(t.audit_events)).all()
     eng.dispose()
-    assert any(r.info1 == "system.options.set" for r in rows)
+    assert any(r.info2 == "system.options.set" for r in rows)
     for row in rows:
         assert_clean(f"audit row {row.audit_eventid}", repr(tuple(row)))
 

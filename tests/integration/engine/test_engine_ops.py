@@ -136,7 +136,7 @@ def test_retry_rules(engine: Engine, wf: int) -> None:
     res = ops.retry_order(engine, wfiid, events=bus)
     assert res["workflow_status"] == "RETRY" and res["steps_updated"] == 1
     ev = bus.since(0)[-1]
-    assert ev.eventstr == "WORKFLOW_STATUS_CHANGED" and ev.info["new"] == "RETRY"
+    assert ev.eventstr == "WORKFLOW_STATUS_CHANGED" and ev.info["info"]["new"] == "RETRY"
     assert get_order_info(engine, wfiid)["StepInstances"][0]["stepstatus"] == "RETRY"
     assert code_of(ops.retry_order, engine, 999999) == "RETRY-ERROR"
 

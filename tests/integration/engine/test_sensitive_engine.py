@@ -81,7 +81,9 @@ def server(engine: Engine, cipher: SensitiveCipher) -> SimpleNamespace:
     s.sensitive = cipher
     s.registry = REGISTRY
     s.audited = []
-    s.audit_api_call = lambda op, ctx, args, result: s.audited.append((op.name, _audit_args(args)))
+    s.audit_api_call = lambda op, ctx, args, result, conn=None: s.audited.append(
+        (op.name, _audit_args(args))
+    )
     return s
 
 

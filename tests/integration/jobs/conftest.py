@@ -27,7 +27,7 @@ def logs() -> Logs:
 
 @pytest.fixture
 def server(engine: Engine) -> TestServer:
-    return make_server(engine, audit=["jobs", "api"])
+    return make_server(engine, audit=["jobs", "job-data", "api"])
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ def two_nodes(
 ) -> list[tuple[TestServer, JobManager]]:
     out = []
     for node in ("node-a", "node-b"):
-        server = make_server(engine, node=node, audit=["jobs"])
+        server = make_server(engine, node=node, audit=["jobs", "job-data"])
         out.append((server, start_jobs(server, clock, logger_factory=lambda n: logs("job", n))))
     return out
 
