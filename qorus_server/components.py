@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from qorus_server.contract import Component
 from qorus_server.engine.manager import WorkflowManager
+from qorus_server.groups import GroupEnforcer
 from qorus_server.jobs.manager import JobManager
 from qorus_server.services.manager import ServiceManager
 
@@ -124,3 +125,5 @@ COMPONENTS.add(
 # the jobs start after the services and the workflows and stop before them: a job's run may
 # call a service or create an order until the scheduler has stopped
 COMPONENTS.add("jobs", JobManager, start_order=300)
+# interface groups enforced on this node: started last, it acts on the three above
+COMPONENTS.add("groups", GroupEnforcer, start_order=400)

@@ -34,11 +34,13 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
+from qorus_core import rbac
 from qorus_core.db.engine import READONLY
-from qorus_core.model.errors import AuthenticationError, AuthorizationError
+from qorus_core.model.errors import AuthenticationError, AuthorizationError, OptionError
 from qorus_core.options import Options
 from qorus_core.rbac import Principal
 from qorus_server.audit import Auditor
+from qorus_server.force_user import ForceRule, ForceUserMap
 from qorus_server.hash_pool import HashPool
 from qorus_server.login_throttle import Limits, LoginThrottle, Outcome
 from qorus_server.security import (
@@ -138,6 +140,9 @@ class LoginGate:
         self._lock = threading.Lock()
         self._pending_lock = threading.Lock()
         self._pending: dict[tuple[str, bytes], Future[Principal]] = {}
+        #: rbac-force-user: client address -> user
+        self.force_map = ForceUserMap()
+        self._bad_force_value: str | None = None
 
     @property
     def pool(self) -> HashPool:
@@ -161,13 +166,57 @@ class LoginGate:
     # ------------------------------------------------------------------ HTTP requests
 
     async def authenticate(self, credentials: Credentials) -> Principal | None:
-        """RBAC off: nobody. RBAC on: a ``Qorus-Token`` from ``public/login`` or HTTP Basic."""
+        """RBAC off: nobody. RBAC on: a ``Qorus-Token`` from ``public/login`` or HTTP Basic;
+        without either, the user ``rbac-force-user`` names for the client's address."""
         if not self.host.options.get("rbac-security"):
             return None
         if credentials.token:
             return await run_in_threadpool(self.token_login, credentials.token)
+        if not credentials.authorization:
+            forced = await self._forced_user(credentials.address)
+            if forced is not None:
+                return await run_in_threadpool(self.forced_login, forced, credentials.address)
         user, password = parse_basic(credentials.authorization)
         return await self.password_login_async(user, password, credentials.address, "basic")
+
+    # ------------------------------------------------------------------ rbac-force-user
+
+    def _force_rules(self) -> tuple[ForceRule, ...]:
+        values = self.host.options.get("rbac-force-user") or ()
+        try:
+            return self.force_map.rules(values)
+        except OptionError as exc:  # set at run time: refuse to map anyone
+            with self._lock:
+                shown_before, self._bad_force_value = self._bad_force_value, exc.desc
+            if shown_before != exc.desc:
+                self.host.log.error("%s; no request is mapped to a user", exc.desc)
+            return ()
+
+    async def _forced_user(self, address: str) -> str | None:
+        """The user ``rbac-force-user`` maps requests from ``address`` to, or None."""
+        rules = self._force_rules()
+        if not rules:
+            return None
+        if self.force_map.needs_lookup(rules):
+            return await run_in_threadpool(self.force_map.user_for, rules, address)
+        return self.force_map.user_for(rules, address)
+
+    def forced_login(self, username: str, address: str) -> Principal:
+        """The principal of a user of the users table that ``rbac-force-user`` maps a request
+        without credentials to; 401 when the user does not exist, 403 without LOGIN."""
+        try:
+            with self._connect() as conn:
+                principal = rbac.load_principal(conn, username)
+        except AuthenticationError:
+            self.host.log.warning(
+                "rbac-force-user maps %s to user %s, which does not exist in the users table",
+                address,
+                shown_name(username),
+            )
+            raise AuthenticationError(
+                "authentication is required (HTTP Basic or a Qorus-Token from public/login)"
+            ) from None
+        return _with_login(principal)
 
     async def password_login_async(
         self, user: str, password: str, address: str, via: str
@@ -314,6 +363,16 @@ class LoginGate:
         if username:
             self.cache.forget_user(username)
         return False
+
+    def end_user(self, username: str) -> int:
+        """A user's password or roles changed, or the user was deleted, through the API: end
+        its tokens and forget its remembered logins at once (the next request logs in again).
+        Answers how many tokens ended."""
+        self.cache.forget_user(username)
+        ended = self.tokens.revoke_user(username)
+        if ended:
+            self.host.log.info("%d login token(s) of user %s ended", ended, shown_name(username))
+        return ended
 
     # ------------------------------------------------------------------ reloadRbac
 

@@ -347,6 +347,14 @@ class TokenStore:
         with self._lock:
             return self._tokens.pop(tid, None) is not None
 
+    def revoke_user(self, username: str) -> int:
+        """End every token of ``username``; how many there were."""
+        with self._lock:
+            mine = [k for k, e in self._tokens.items() if e.username == username]
+            for k in mine:
+                del self._tokens[k]
+            return len(mine)
+
     def snapshot(self) -> list[tuple[str, TokenEntry]]:
         with self._lock:
             return list(self._tokens.items())

@@ -67,6 +67,7 @@ from qorus_server.components import COMPONENTS, ComponentRegistry, Factory, Star
 from qorus_server.contract import Component, ServerContract
 from qorus_server.engine.manager import WorkflowManager
 from qorus_server.events import EventBus
+from qorus_server.force_user import parse_rules as parse_force_rules
 from qorus_server.http import listeners as http_listeners
 from qorus_server.http.app import RequestTracker, build_app
 from qorus_server.http.routes import RestRouter
@@ -242,6 +243,7 @@ class QorusServer:
         self.log.info("RBAC on; user %r may log in and shut the system down", user)
         try:  # the users table, then the external authenticators of rbac-external
             self.logins.authenticator = security.build_authenticator(self.options, self.log)
+            parse_force_rules(self.options.get("rbac-force-user") or ())
         except OptionError as exc:
             raise StartupError(EXIT_RBAC, exc.desc) from None
 

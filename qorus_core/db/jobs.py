@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 
 from qorus_core.db import tables as t
 from qorus_core.db.dialects import dialect_for
+from qorus_core.db.group_status import not_stopped
 from qorus_core.db.refdata import now
 from qorus_core.db.unit import dumps
 from qorus_core.db.versions import find_version
@@ -177,9 +178,12 @@ def all_jobs(conn: Connection) -> list[JobDef]:
 
 
 def schedulable_jobs(conn: Connection) -> list[JobDef]:
-    """The active and enabled jobs: the ones the scheduler runs on their schedule."""
+    """The active and enabled jobs that no disabled interface group stops: the ones the
+    scheduler runs on their schedule."""
     rows = conn.execute(
-        select(*_DEF_COLUMNS).where(j.c.active.is_(True), j.c.enabled.is_(True)).order_by(j.c.jobid)
+        select(*_DEF_COLUMNS)
+        .where(j.c.active.is_(True), j.c.enabled.is_(True), not_stopped("job", j.c.jobid))
+        .order_by(j.c.jobid)
     )
     return [_def(r) for r in rows]
 

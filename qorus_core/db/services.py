@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from qorus_core.db import tables as t
+from qorus_core.db.group_status import stopped
 from qorus_core.db.refdata import now
 from qorus_core.db.versions import find_version
 from qorus_core.model.errors import NotFoundError
@@ -226,8 +227,14 @@ def latest_services(conn: Connection, service_type: str | None = None) -> list[S
 
 
 def autostart_services(conn: Connection) -> list[int]:
-    """The latest version of every enabled service whose ``autostart`` is set."""
-    return [s.serviceid for s in latest_services(conn) if s.autostart and s.enabled]
+    """The latest version of every enabled service whose ``autostart`` is set and that no
+    disabled interface group stops."""
+    held = stopped(conn, "service")
+    return [
+        s.serviceid
+        for s in latest_services(conn)
+        if s.autostart and s.enabled and s.serviceid not in held
+    ]
 
 
 def set_flags(

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from qorus_core.db import tables as t
+from qorus_core.db.group_status import not_stopped
 from qorus_core.db.refdata import now
 from qorus_core.db.versions import find_version
 from qorus_core.model.status import OrderStatus as S
@@ -20,10 +21,14 @@ wf = t.workflows
 
 
 def autostart_workflows(conn: Connection) -> list[tuple[int, int]]:
-    """``(workflowid, autostart)`` of every enabled, not deprecated workflow that autostarts."""
+    """``(workflowid, autostart)`` of every enabled, not deprecated workflow that autostarts
+    and that no disabled interface group stops."""
     rows = conn.execute(
         select(wf.c.workflowid, wf.c.autostart).where(
-            wf.c.enabled.is_(True), wf.c.deprecated.is_(False), wf.c.autostart > 0
+            wf.c.enabled.is_(True),
+            wf.c.deprecated.is_(False),
+            wf.c.autostart > 0,
+            not_stopped("workflow", wf.c.workflowid),
         )
     ).all()
     return [(int(r[0]), int(r[1])) for r in rows]

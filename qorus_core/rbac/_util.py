@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from qorus_core.rbac.errors import RbacError
+from qorus_core.model.args import shown
+from qorus_core.rbac.errors import BAD_ARGUMENT, RbacError
 
 # ':' ',' ';' '=' and '+'/'-' in front separate fields in user-tool arguments
 _NAME = re.compile(r"^[^\s:,;=+\-][^:,;=]*$")
@@ -17,16 +18,34 @@ _NAME = re.compile(r"^[^\s:,;=+\-][^:,;=]*$")
 def check_name(kind: str, name: str, maxlen: int, code: str) -> str:
     name = name.strip()
     if not name:
-        raise RbacError(f"a {kind} name cannot be empty", code=code)
+        raise RbacError(f"a {kind} name cannot be empty", code=code, status=BAD_ARGUMENT)
     if len(name) > maxlen:
-        raise RbacError(f"{kind} name {name!r} is longer than {maxlen} characters", code=code)
+        raise RbacError(
+            f"{kind} name {shown(name)} is longer than {maxlen} characters",
+            code=code,
+            status=BAD_ARGUMENT,
+        )
     if not _NAME.match(name) or name != name.strip():
         raise RbacError(
             f"{kind} name {name!r} is invalid: it may not start with a space, '+' or '-' nor "
             "contain ':', ',', ';' or '='",
             code=code,
+            status=BAD_ARGUMENT,
         )
     return name
+
+
+def check_text(what: str, text: str, maxlen: int, code: str) -> str:
+    """A description: at most ``maxlen`` characters (its column), no NUL character."""
+    if len(text) > maxlen:
+        raise RbacError(
+            f"{what} is longer than {maxlen} characters ({len(text)})",
+            code=code,
+            status=BAD_ARGUMENT,
+        )
+    if "\x00" in text:
+        raise RbacError(f"{what} contains a NUL character", code=code, status=BAD_ARGUMENT)
+    return text
 
 
 def exists(conn: Connection, col: Any, value: Any) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from qorus_core.rbac.errors import RbacError
+from qorus_core.rbac.errors import BAD_ARGUMENT, RbacError
 
 
 @dataclass(frozen=True)
@@ -39,13 +39,16 @@ class ListChange:
             raise RbacError(
                 f"{what}: cannot mix relative (+name, -name) and plain names: {','.join(items)}",
                 code="ARG-ERROR",
+                status=BAD_ARGUMENT,
             )
         if not items or relative == {False}:
             return cls.set_to(items)
         add = [i[1:].strip() for i in items if i[0] == "+"]
         remove = [i[1:].strip() for i in items if i[0] == "-"]
         if "" in add or "" in remove:
-            raise RbacError(f"{what}: '+' or '-' without a name", code="ARG-ERROR")
+            raise RbacError(
+                f"{what}: '+' or '-' without a name", code="ARG-ERROR", status=BAD_ARGUMENT
+            )
         return cls(add=tuple(dict.fromkeys(add)), remove=tuple(dict.fromkeys(remove)))
 
     def names(self) -> tuple[str, ...]:

@@ -16,11 +16,13 @@ from qorus_core.db.refdata import DEFAULT_GROUP, now
 from qorus_core.db.versions import find_version
 from qorus_core.model.refs import split_ref
 from qorus_core.model.versions import version_key
-from qorus_core.rbac._util import check_name, missing
+from qorus_core.rbac._util import check_name, check_text, missing
 from qorus_core.rbac.changes import ListChange
-from qorus_core.rbac.errors import RbacError
+from qorus_core.rbac.errors import FORBIDDEN, UNKNOWN, RbacError
 
 KINDS = ("workflow", "service", "job")
+#: the longest description of a group (its column)
+DESCRIPTION_MAX = 4000
 
 
 @dataclass(frozen=True)
@@ -66,14 +68,14 @@ def resolve_member(conn: Connection, kind: str, spec: str) -> Member:
     found = find_version(conn, table, name, version or None, *user_only)
     if found is not None:
         return Member(found[0], name, found[1])
-    if not version and name.isdigit():
+    if not version and name.isascii() and name.isdigit() and int(name) < 2**63:
         row = conn.execute(
             select(idcol, table.c.name, table.c.version).where(idcol == int(name), *user_only)
         ).first()
         if row is not None:
             return Member(int(row[0]), row[1], row[2])
     what = "user service" if kind == "service" else kind
-    raise RbacError(f"{what} {spec!r} does not exist", code=f"{kind.upper()}-ERROR")
+    raise RbacError(f"{what} {spec!r} does not exist", code=f"{kind.upper()}-ERROR", status=UNKNOWN)
 
 
 def _resolve_all(conn: Connection, kind: str, specs: Iterable[str]) -> list[int]:
@@ -83,7 +85,7 @@ def _resolve_all(conn: Connection, kind: str, specs: Iterable[str]) -> list[int]
 def group_id(conn: Connection, name: str, code: str = "GROUP-ERROR") -> int:
     gid = conn.execute(select(t.groups.c.groupid).where(t.groups.c.name == name)).scalar()
     if gid is None:
-        raise RbacError(f"group {name!r} does not exist", code=code)
+        raise RbacError(f"group {name!r} does not exist", code=code, status=UNKNOWN)
     return int(gid)
 
 
@@ -91,12 +93,16 @@ def check_known(conn: Connection, names: Iterable[str], code: str) -> None:
     unknown = missing(conn, t.groups.c.name, list(names))
     if unknown:
         s = "s" if len(unknown) > 1 else ""
-        raise RbacError(f"unknown group{s}: " + ", ".join(unknown), code=code)
+        raise RbacError(f"unknown group{s}: " + ", ".join(unknown), code=code, status=UNKNOWN)
 
 
 def _not_default(name: str, code: str, verb: str) -> None:
     if name == DEFAULT_GROUP:
-        raise RbacError(f"group {DEFAULT_GROUP!r} (every interface) cannot be {verb}", code=code)
+        raise RbacError(
+            f"group {DEFAULT_GROUP!r} (every interface) cannot be {verb}",
+            code=code,
+            status=FORBIDDEN,
+        )
 
 
 def add_group(
@@ -112,6 +118,7 @@ def add_group(
     """Create a group with its members; returns the new group id."""
     code = "ADD-GROUP-ERROR"
     name = check_name("group", name, 80, code)
+    check_text("the group's description", description, DESCRIPTION_MAX, code)
     if conn.execute(select(t.groups.c.groupid).where(t.groups.c.name == name)).first():
         raise RbacError(f"group {name!r} already exists", code=code)
     members = {
@@ -149,7 +156,9 @@ def update_group(
     gid = group_id(conn, name, code)
     values: dict[str, Any] = {"modified": now()}
     if description is not None:
-        values["description"] = description
+        values["description"] = check_text(
+            "the group's description", description, DESCRIPTION_MAX, code
+        )
     if enabled is not None:
         values["enabled"] = enabled
     for kind, change in (("workflow", workflows), ("service", services), ("job", jobs)):
@@ -224,7 +233,7 @@ def list_groups(conn: Connection, name: str | None = None) -> list[GroupInfo]:
         q = q.where(g.c.name == name)
     rows = list(conn.execute(q).mappings())
     if name is not None and not rows:
-        raise RbacError(f"group {name!r} does not exist", code="GROUP-ERROR")
+        raise RbacError(f"group {name!r} does not exist", code="GROUP-ERROR", status=UNKNOWN)
     members = {k: _members(conn, k) for k in KINDS}
     held: dict[int, list[str]] = {}
     for role, gid in conn.execute(select(t.role_groups.c.role, t.role_groups.c.groupid)):

@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from qorus_core.options import Options
-from qorus_core.rbac.errors import RbacError
+from qorus_core.rbac.errors import BAD_ARGUMENT, RbacError
 
 _hasher = PasswordHasher()
 # verified against when the user does not exist, so that a bad user name costs as much time as
@@ -61,6 +61,7 @@ class PasswordPolicy:
             raise RbacError(
                 f"the password of user {username!r} is too weak: it needs " + "; ".join(missing),
                 code="PASSWORD-POLICY-ERROR",
+                status=BAD_ARGUMENT,
             )
 
 

@@ -10,11 +10,13 @@ from sqlalchemy.engine import Connection
 
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import now
-from qorus_core.rbac._util import check_name, missing
-from qorus_core.rbac.errors import RbacError
+from qorus_core.rbac._util import check_name, check_text, missing
+from qorus_core.rbac.errors import UNKNOWN, RbacError
 
 SYSTEM = "SYSTEM"
 USER = "USER"
+#: the longest description of a permission (its column)
+DESCRIPTION_MAX = 240
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,9 @@ def check_known(conn: Connection, names: Iterable[str], code: str) -> None:
     unknown = missing(conn, t.permissions.c.name, list(names))
     if unknown:
         raise RbacError(
-            f"unknown permission{'s' if len(unknown) > 1 else ''}: " + ", ".join(unknown), code=code
+            f"unknown permission{'s' if len(unknown) > 1 else ''}: " + ", ".join(unknown),
+            code=code,
+            status=UNKNOWN,
         )
 
 
@@ -70,6 +74,7 @@ def add_permission(conn: Connection, name: str, description: str) -> None:
     """A new USER permission; its name may not be that of any other permission (any case)."""
     code = "ADD-PERMISSION-ERROR"
     name = check_name("permission", name, 80, code)
+    check_text("the permission's description", description, DESCRIPTION_MAX, code)
     for other, ptype in conn.execute(select(t.permissions.c.name, t.permissions.c.permission_type)):
         if other.upper() == name.upper():
             if ptype == SYSTEM:
@@ -87,14 +92,16 @@ def add_permission(conn: Connection, name: str, description: str) -> None:
 def _user_permission(conn: Connection, name: str, code: str, verb: str) -> None:
     got = _get(conn, name)
     if got is None:
-        raise RbacError(f"permission {name!r} does not exist", code=code)
+        raise RbacError(f"permission {name!r} does not exist", code=code, status=UNKNOWN)
     if got[0] == SYSTEM:
         raise RbacError(f"{name!r} is a system permission: it cannot be {verb}", code=code)
 
 
 def update_permission(conn: Connection, name: str, description: str) -> None:
     """Change the description of a USER permission (system ones are immutable)."""
-    _user_permission(conn, name, "UPDATE-PERMISSION-ERROR", "changed")
+    code = "UPDATE-PERMISSION-ERROR"
+    check_text("the permission's description", description, DESCRIPTION_MAX, code)
+    _user_permission(conn, name, code, "changed")
     conn.execute(
         update(t.permissions)
         .where(t.permissions.c.name == name)

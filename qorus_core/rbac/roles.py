@@ -12,9 +12,12 @@ from qorus_core.db import tables as t
 from qorus_core.db.refdata import now
 from qorus_core.rbac import groups as grp
 from qorus_core.rbac import perms
-from qorus_core.rbac._util import check_name, exists, missing
+from qorus_core.rbac._util import check_name, check_text, exists, missing
 from qorus_core.rbac.changes import ListChange
-from qorus_core.rbac.errors import RbacError
+from qorus_core.rbac.errors import UNKNOWN, RbacError
+
+#: the longest description of a role (its column)
+DESCRIPTION_MAX = 240
 
 
 @dataclass(frozen=True)
@@ -31,12 +34,12 @@ def check_known(conn: Connection, names: Iterable[str], code: str) -> None:
     unknown = missing(conn, t.roles.c.role, list(names))
     if unknown:
         s = "s" if len(unknown) > 1 else ""
-        raise RbacError(f"unknown role{s}: " + ", ".join(unknown), code=code)
+        raise RbacError(f"unknown role{s}: " + ", ".join(unknown), code=code, status=UNKNOWN)
 
 
 def _require(conn: Connection, role: str, code: str) -> None:
     if not exists(conn, t.roles.c.role, role):
-        raise RbacError(f"role {role!r} does not exist", code=code)
+        raise RbacError(f"role {role!r} does not exist", code=code, status=UNKNOWN)
 
 
 def _set_permissions(conn: Connection, role: str, names: list[str]) -> None:
@@ -74,6 +77,7 @@ def add_role(
     role = check_name("role", role, 80, code)
     if exists(conn, t.roles.c.role, role):
         raise RbacError(f"role {role!r} already exists", code=code)
+    check_text("the role's description", description, DESCRIPTION_MAX, code)
     plist = list(dict.fromkeys(p.strip() for p in permissions if p.strip()))
     glist = list(dict.fromkeys(g.strip() for g in groups if g.strip()))
     perms.check_known(conn, plist, code)
@@ -98,7 +102,9 @@ def update_role(
     _require(conn, role, code)
     values: dict[str, object] = {"modified": now()}
     if description is not None:
-        values["description"] = description
+        values["description"] = check_text(
+            "the role's description", description, DESCRIPTION_MAX, code
+        )
     if permissions is not None:
         perms.check_known(conn, permissions.names(), code)
         rp = t.role_permissions
@@ -137,7 +143,7 @@ def list_roles(conn: Connection, role: str | None = None) -> list[RoleInfo]:
         q = q.where(t.roles.c.role == role)
     rows = list(conn.execute(q))
     if role is not None and not rows:
-        raise RbacError(f"role {role!r} does not exist", code="ROLE-ERROR")
+        raise RbacError(f"role {role!r} does not exist", code="ROLE-ERROR", status=UNKNOWN)
     held: dict[str, list[str]] = {}
     for r, p in conn.execute(select(t.role_permissions.c.role, t.role_permissions.c.permission)):
         held.setdefault(r, []).append(p)

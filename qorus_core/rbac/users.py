@@ -12,10 +12,13 @@ from sqlalchemy.engine import Connection
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import now
 from qorus_core.rbac import roles as rl
-from qorus_core.rbac._util import check_name, exists
+from qorus_core.rbac._util import check_name, check_text, exists
 from qorus_core.rbac.changes import ListChange
-from qorus_core.rbac.errors import RbacError
+from qorus_core.rbac.errors import BAD_ARGUMENT, UNKNOWN, RbacError
 from qorus_core.rbac.passwords import PasswordPolicy, hash_password
+
+#: the longest description of a user (its column)
+DESCRIPTION_MAX = 240
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,10 @@ def add_user(
         raise RbacError(f"user {username!r} already exists", code=code)
     rlist = list(dict.fromkeys(r.strip() for r in roles if r.strip()))
     if not rlist:
-        raise RbacError(f"user {username!r} needs at least one role", code=code)
+        raise RbacError(
+            f"user {username!r} needs at least one role", code=code, status=BAD_ARGUMENT
+        )
+    check_text("the user's description", description, DESCRIPTION_MAX, code)
     rl.check_known(conn, rlist, code)
     policy.check(password, username)
     conn.execute(
@@ -78,17 +84,19 @@ def update_user(
     """Change a user's password, description or roles (replaced, or ``+``/``-`` edited)."""
     code = "UPDATE-USER-ERROR"
     if not exists(conn, t.users.c.username, username):
-        raise RbacError(f"user {username!r} does not exist", code=code)
+        raise RbacError(f"user {username!r} does not exist", code=code, status=UNKNOWN)
     values: dict[str, object] = {"modified": now()}
     if description is not None:
-        values["name"] = description
+        values["name"] = check_text("the user's description", description, DESCRIPTION_MAX, code)
     if roles is not None:
         rl.check_known(conn, roles.names(), code)
         ur = t.user_roles
         current = conn.execute(select(ur.c.role).where(ur.c.username == username)).scalars()
         new = roles.apply(current)
         if not new:
-            raise RbacError(f"user {username!r} would have no role left", code=code)
+            raise RbacError(
+                f"user {username!r} would have no role left", code=code, status=BAD_ARGUMENT
+            )
         _set_roles(conn, username, new)
     if password is not None:
         policy.check(password, username)
@@ -98,7 +106,9 @@ def update_user(
 
 def delete_user(conn: Connection, username: str) -> None:
     if not exists(conn, t.users.c.username, username):
-        raise RbacError(f"user {username!r} does not exist", code="DELETE-USER-ERROR")
+        raise RbacError(
+            f"user {username!r} does not exist", code="DELETE-USER-ERROR", status=UNKNOWN
+        )
     conn.execute(delete(t.user_roles).where(t.user_roles.c.username == username))
     conn.execute(delete(t.users).where(t.users.c.username == username))
 
@@ -115,7 +125,7 @@ def list_users(
         q = q.where(u.c.username == username)
     rows = list(conn.execute(q))
     if username is not None and not rows:
-        raise RbacError(f"user {username!r} does not exist", code="USER-ERROR")
+        raise RbacError(f"user {username!r} does not exist", code="USER-ERROR", status=UNKNOWN)
     held: dict[str, list[str]] = {}
     for name, r in conn.execute(select(t.user_roles.c.username, t.user_roles.c.role)):
         held.setdefault(name, []).append(r)

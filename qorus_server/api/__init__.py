@@ -5,15 +5,17 @@ operations to the imports below (the ONE place), never import operation modules 
 from __future__ import annotations
 
 # each import registers its operations: system.* and public.*, workflows.*, orders.*, exec.*,
-# async-queues.*, sync-events.*, jobs.*, services.*, events.* (system events), rpc.*
-# (omq.system.help, system.listMethods)
+# async-queues.*, sync-events.*, jobs.*, services.*, events.* (system events), users.*, roles.*,
+# perms.*, groups.*, rpc.* (omq.system.help, system.listMethods)
 from qorus_server.api import (  # noqa: F401
     async_queues,
     auth,
     events,
+    groups,
     jobs,
     order_locks,
     orders,
+    rbac,
     rpc,
     services,
     sync_events,

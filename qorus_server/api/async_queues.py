@@ -15,7 +15,19 @@ from qorus_core.db.orders_query import MAX_LIMIT
 from qorus_core.model import args as a
 from qorus_core.model.errors import NotFoundError, ValidationError
 from qorus_server.api.registry import CallContext, operation
-from qorus_server.api.wfcommon import key_arg, readonly, ref_arg, wake
+from qorus_server.api.wfcommon import key_arg, order_workflow, readonly, ref_arg, sees, wake
+
+
+def _visible_entry(ctx: CallContext, queue: str, key: str) -> None:
+    """403 when the caller's interface groups hide the workflow of the order that waits on
+    ``key`` (an unknown key is left to the operation)."""
+    if sees(ctx) is None:
+        return
+    with readonly(ctx) as conn:
+        q = waits.find_queue(conn, queue)
+        entry = waits.key_info(conn, q["queueid"], key)
+    if entry is not None:
+        order_workflow(ctx, entry["workflow_instanceid"])
 
 
 def _status_arg(value: object) -> str | None:
@@ -62,6 +74,7 @@ def key_info(ctx: CallContext, queue: object, key: object = None) -> dict[str, A
         raise NotFoundError(
             f"async queue {q['name']!r} has no entry with key {a.shown(text)}", code="INVALID-KEY"
         )
+    order_workflow(ctx, entry["workflow_instanceid"])
     return entry
 
 
@@ -115,6 +128,7 @@ def update(ctx: CallContext, queue: object, key: object = None, data: object = N
     """Give the WAITING entry of ``key`` its ``data`` (any value): the step's ``end()`` runs
     at once. 404 INVALID-KEY for an unknown key, 400 INVALID-STATUS when not WAITING."""
     ref, text, value = ref_arg(queue, "queue"), key_arg(key), _data_arg(data)
+    _visible_entry(ctx, ref, text)
     with ctx.server.engine.begin() as conn:
         q = waits.find_queue(conn, ref)
         woken = waits.update_data(conn, q["queueid"], text, value)
@@ -132,6 +146,7 @@ def update(ctx: CallContext, queue: object, key: object = None, data: object = N
 def cancel(ctx: CallContext, queue: object, key: object = None) -> str:
     """Cancel the WAITING entry of ``key``: the step's ``validation()`` runs at once."""
     ref, text = ref_arg(queue, "queue"), key_arg(key)
+    _visible_entry(ctx, ref, text)
     with ctx.server.engine.begin() as conn:
         q = waits.find_queue(conn, ref)
         woken = waits.cancel_key(conn, q["queueid"], text)
@@ -152,6 +167,7 @@ def change_key(
     when ``newkey`` is taken on the queue."""
     ref = ref_arg(queue, "queue")
     old, new = key_arg(oldkey, "oldkey"), key_arg(newkey, "newkey")
+    _visible_entry(ctx, ref, old)
     with ctx.server.engine.begin() as conn:
         q = waits.find_queue(conn, ref)
         waits.update_key(conn, q["queueid"], old, new)

@@ -15,9 +15,10 @@ from qorus_core.db import jobs as jobs_db
 from qorus_core.db.jobs import JobDef
 from qorus_core.db.orders_query import MAX_LIMIT
 from qorus_core.model import args as a
-from qorus_core.model.errors import AuthorizationError, NotFoundError, QorusError, ValidationError
+from qorus_core.model.errors import NotFoundError, QorusError, ValidationError
 from qorus_core.model.schedule import MAX_DURATION, Schedule, ScheduleError
 from qorus_core.model.status import JOB_STATUS_CODES
+from qorus_server.api import access
 from qorus_server.api.registry import CallContext, operation
 from qorus_server.api.wfcommon import readonly
 from qorus_server.jobs.manager import JobManager
@@ -58,9 +59,7 @@ def job_ref(value: object, name: str = "id") -> str:
 
 
 def _sees(ctx: CallContext, jobid: int) -> bool:
-    user = ctx.user
-    test = getattr(user, "sees_job", None) if user is not None else None
-    return test is None or getattr(user, "all_interfaces", False) or bool(test(jobid))
+    return access.visible(ctx, "job", jobid)
 
 
 def resolve(ctx: CallContext, ref: object, version: object = None, arg: str = "id") -> int:
@@ -73,11 +72,7 @@ def resolve(ctx: CallContext, ref: object, version: object = None, arg: str = "i
         ver = after or None
     with readonly(ctx) as conn:
         jobid = jobs_db.find_job(conn, text, ver)
-    if not _sees(ctx, jobid):
-        raise AuthorizationError(
-            f"user {ctx.username!r} has no access to job {ref} (interface groups)",
-            info={"jobid": jobid},
-        )
+    access.check_visible(ctx, "job", jobid, ref)
     return jobid
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from qorus_core.db.services import MethodDef, ServiceDef
 from qorus_core.model import args as a
 from qorus_core.model.errors import AuthorizationError, QorusError, ValidationError
+from qorus_server.api import access
 from qorus_server.api.registry import CallContext, operation
 from qorus_server.services.instance import ServiceInstance
 from qorus_server.services.manager import ServiceManager
@@ -70,13 +71,8 @@ def _type_arg(value: object) -> str | None:
 
 
 def _sees(ctx: CallContext, sdef: ServiceDef) -> bool:
-    user = ctx.user
-    if user is None or sdef.service_type == "SYSTEM":
-        return True
-    if getattr(user, "all_interfaces", False):
-        return True
-    fn = getattr(user, "sees_service", None)
-    return True if fn is None else bool(fn(sdef.serviceid))
+    """System services are in no group: every caller sees them."""
+    return sdef.service_type == "SYSTEM" or access.visible(ctx, "service", sdef.serviceid)
 
 
 def resolve(
@@ -86,11 +82,8 @@ def resolve(
     SERVICE-ERROR when unknown (or of the other ``service_type``), 403 when hidden."""
     name, version = service_ref(ref, arg)
     sdef = manager(ctx).definition(name, version, service_type)
-    if not _sees(ctx, sdef):
-        raise AuthorizationError(
-            f"user {ctx.username!r} has no access to service {a.shown(ref)} (interface groups)",
-            info={"serviceid": sdef.serviceid},
-        )
+    if sdef.service_type != "SYSTEM":
+        access.check_visible(ctx, "service", sdef.serviceid, a.shown(ref))
     return sdef
 
 

@@ -21,6 +21,7 @@ from qorus_core.model.errors import (
 from qorus_core.options import OPTIONS, check_value, default_text, lookup
 from qorus_core.secrets import mask_option, mask_text
 from qorus_server.api.registry import CallContext, operation
+from qorus_server.groups import enforcer
 
 #: the most sessions ``system/sessions`` answers at once
 MAX_SESSIONS = 10000
@@ -253,13 +254,17 @@ def rotate_log_files(ctx: CallContext) -> list[str]:
 
 @operation(
     "system.reloadRbac",
-    rest=[("PUT", "system", "reloadRbac")],
+    rest=[("PUT", "system", "reloadRbac"), ("PUT", "system/rbac", "reload")],
     rpc="omq.system.reload-rbac",
     permissions=("RELOAD-RBAC",),
     audit=True,
 )
 def reload_rbac(ctx: CallContext) -> str:
-    """Apply RBAC changes made offline (``user-tool -s``): forget every remembered password
-    and revoke the tokens of users deleted, with a changed password or without LOGIN."""
+    """Apply RBAC changes made offline (``user-tool -s``): forget every remembered password,
+    revoke the tokens of users deleted, with a changed password or without LOGIN, and make
+    what runs here follow the interface groups (members of groups disabled since stop,
+    members released start again)."""
     ctx.server.logins.reload()
+    reason = f"RBAC reloaded by {ctx.username or 'the system'}"
+    enforcer(ctx.server).apply(reason, ctx.username)
     return "RBAC reloaded"

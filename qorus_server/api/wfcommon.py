@@ -16,8 +16,9 @@ from qorus_core.db.engine import READONLY
 from qorus_core.db.orders_query import MAX_LIMIT, order_workflowid
 from qorus_core.db.wfdefs import find_workflow
 from qorus_core.model import args as a
-from qorus_core.model.errors import AuthorizationError, NotFoundError, QorusError, ValidationError
+from qorus_core.model.errors import NotFoundError, QorusError, ValidationError
 from qorus_core.model.status import order_code
+from qorus_server.api import access
 from qorus_server.api.registry import CallContext
 from qorus_server.engine.manager import WorkflowManager
 
@@ -83,21 +84,14 @@ def split_ref(ref: object, version: object = None, name: str = "id") -> tuple[st
 
 
 def sees(ctx: CallContext) -> Callable[[int], bool] | None:
-    """The caller's workflow visibility test, or None when every workflow is visible."""
-    user = ctx.user
-    fn = getattr(user, "sees_workflow", None) if user is not None else None
-    if fn is None or getattr(user, "all_interfaces", False):
-        return None
-    return fn  # type: ignore[no-any-return]
+    """The caller's workflow visibility test, or None when every workflow is visible
+    (:func:`qorus_server.api.access.sees`)."""
+    return access.sees(ctx, "workflow")
 
 
 def check_visible(ctx: CallContext, workflowid: int, label: object) -> None:
-    test = sees(ctx)
-    if test is not None and not test(workflowid):
-        raise AuthorizationError(
-            f"user {ctx.username!r} has no access to workflow {label} (interface groups)",
-            info={"workflowid": workflowid},
-        )
+    """403 when the caller's interface groups hide the workflow."""
+    access.check_visible(ctx, "workflow", workflowid, label)
 
 
 def resolve(

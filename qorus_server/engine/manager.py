@@ -18,13 +18,14 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from qorus_core.db import workflow_runs as runs_db
 from qorus_core.db.dialects import dialect_for
+from qorus_core.db.group_status import stopping_group
 from qorus_core.db.sessions import RecoveryResult
 from qorus_core.db.wfcache import BriefCache
 from qorus_core.db.wfdefs import WorkflowDef, find_workflow, load_workflow
@@ -147,13 +148,16 @@ class WorkflowManager:
         if runtime.options.get("autostart-interfaces"):
             self.autostart()
 
-    def autostart(self) -> list[dict[str, Any]]:
-        """Start ``autostart`` instances of every enabled workflow; failures are logged."""
+    def autostart(self, only: Collection[int] | None = None) -> list[dict[str, Any]]:
+        """Start ``autostart`` instances of every enabled workflow (of those in ``only``) that
+        no disabled interface group stops; failures are logged."""
         with self._api().connect() as conn:
             rows = runs_db.autostart_workflows(conn)
         started = []
         limit = self.max_instances()
         for wfid, count in rows:
+            if only is not None and int(wfid) not in only:
+                continue
             if int(count) > limit:
                 self.log.error(
                     "workflow id %d: autostart %d is above workflow-max-instances (%d); "
@@ -222,6 +226,20 @@ class WorkflowManager:
                 code="WORKFLOW-START-ERROR",
             )
 
+    def check_runnable(self, wdef: WorkflowDef) -> None:
+        """WORKFLOW-START-ERROR when the workflow is disabled, GROUP-DISABLED when a disabled
+        interface group holds it: nothing of it runs then."""
+        if not wdef.enabled:
+            raise QorusError(f"workflow {wdef.label()} is disabled", code="WORKFLOW-START-ERROR")
+        with self._api().connect() as conn:
+            group = stopping_group(conn, "workflow", wdef.workflowid)
+        if group is not None:
+            raise QorusError(
+                f"workflow {wdef.label()} is a member of the disabled interface group "
+                f"{group!r}: enable the group to run it",
+                code="GROUP-DISABLED",
+            )
+
     def _orphans(self) -> None:
         if self.sweeper is not None:
             self.sweeper.trigger()
@@ -269,8 +287,7 @@ class WorkflowManager:
                 code="WORKFLOW-START-ERROR",
             )
         wdef = self._load(workflowid)
-        if not wdef.enabled:
-            raise QorusError(f"workflow {wdef.label()} is disabled", code="WORKFLOW-START-ERROR")
+        self.check_runnable(wdef)
         self.check_room(workflowid, 1)
         inst = ExecutionInstance(
             next(self._ids),
@@ -331,6 +348,11 @@ class WorkflowManager:
                 f"execution instance {execid} does not exist", code="WORKFLOW-STOP-ERROR"
             )
         self._stop_instances([inst])
+
+    def running_workflows(self) -> set[int]:
+        """The workflowids with execution instances running here (synchronous ones aside)."""
+        with self._lock:
+            return {i.wdef.workflowid for i in self._instances.values() if i.mode != SYNCHRONOUS}
 
     def stop_all(self) -> list[int]:
         with self._lock:

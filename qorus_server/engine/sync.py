@@ -26,7 +26,6 @@ from qorus_core.db import workflow_runs as runs_db
 from qorus_core.db.claims import WAITING, claim_order
 from qorus_core.db.refdata import now
 from qorus_core.db.unit import after_commit, loads
-from qorus_core.model.errors import QorusError
 from qorus_core.model.status import ORDER_STATUS_NAMES
 from qorus_core.model.status import OrderStatus as S
 from qorus_server.engine.instance import ExecutionInstance
@@ -47,8 +46,7 @@ def run_synchronous(
     rt = manager._rt()
     assert manager.codecache is not None
     wdef = manager._load(workflowid)
-    if not wdef.enabled:
-        raise QorusError(f"workflow {wdef.label()} is disabled", code="WORKFLOW-START-ERROR")
+    manager.check_runnable(wdef)
     # compile and check first: a workflow that cannot run leaves no order behind
     inst = ExecutionInstance(
         next(manager._ids),

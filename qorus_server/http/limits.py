@@ -163,12 +163,19 @@ def decode(request: Request, raw: bytes, options: Options) -> Any:
 
 def refuse_query_secrets(segs: list[str], args: dict[str, object]) -> None:
     """A password in a URL ends up in access logs, proxies and browser histories: a login
-    takes its credentials from the body only."""
+    and a user's password (``users``) come in the request body only."""
     if segs[:2] == ["public", "login"] and "pass" in args:
         raise ValidationError(
             "public/login takes the password from the request body only, never from the "
             'query string: POST a body such as {"user": "NAME", "pass": "PASSWORD"}'
         )
+    if segs[:1] == ["users"]:
+        for name in ("pass", "password"):
+            if name in args:
+                raise ValidationError(
+                    f"argument {name!r}: a user's password is taken from the request body "
+                    "only, never from the query string"
+                )
 
 
 def _has_body(request: Request) -> bool:

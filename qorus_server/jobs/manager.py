@@ -46,6 +46,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from qorus_core.db import audit
 from qorus_core.db import jobs as jobs_db
 from qorus_core.db.engine import READONLY
+from qorus_core.db.group_status import stopping_group
 from qorus_core.db.jobs import JobDef
 from qorus_core.model.errors import NotFoundError, QorusError
 from qorus_core.model.status import JobStatus
@@ -599,6 +600,14 @@ class JobManager:
             raise NotFoundError(f"there is no job with jobid {jobid}", code="JOB-ERROR")
         if not job.enabled:
             raise QorusError(f"job {job.label()} is disabled and cannot run", code="JOB-ERROR")
+        with self._api().connect() as conn:
+            group = stopping_group(conn, "job", jobid)
+        if group is not None:
+            raise QorusError(
+                f"job {job.label()} is a member of the disabled interface group {group!r}: "
+                "enable the group to run it",
+                code="GROUP-DISABLED",
+            )
         now = self.clock.now()
         with self._lock:
             busy = self._running.get(jobid)

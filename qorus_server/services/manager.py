@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from qorus_core.db import services as db
 from qorus_core.db.engine import READONLY
+from qorus_core.db.group_status import stopping_group
 from qorus_core.db.services import MethodDef, ServiceDef
 from qorus_core.loader.system_release import ensure_system_services
 from qorus_core.model import args as a
@@ -144,15 +145,22 @@ class ServiceManager:
         if res is not None and res.loaded:
             self.log.info("system services loaded: %s", ", ".join(res.loaded))
 
-    def autostart(self) -> list[str]:
-        """Load every enabled service whose ``autostart`` is set; a service that fails is
-        logged (SERVICE_ERROR) and the others are loaded."""
+    def autostart(
+        self, only: Collection[int] | None = None, reason: str = "autostart", who: str | None = None
+    ) -> list[str]:
+        """Load every enabled service (of those in ``only``) whose ``autostart`` is set and
+        that no disabled interface group stops; a service that fails is logged (SERVICE_ERROR)
+        and the others are loaded."""
         with self._read() as conn:
             ids = db.autostart_services(conn)
         loaded = []
         for sid in ids:
+            if only is not None and sid not in only:
+                continue
+            if self.loaded_instance(sid) is not None:
+                continue
             try:
-                inst = self.load(sid, reason="autostart")
+                inst = self.load(sid, reason=reason, who=who)
                 loaded.append(inst.sdef.label())
             except Exception as exc:
                 desc = exc.desc if isinstance(exc, QorusError) else str(exc)
@@ -208,6 +216,10 @@ class ServiceManager:
     def _loaded(self) -> list[ServiceInstance]:
         with self._lock:
             return [e.instance for e in self._entries.values() if e.instance is not None]
+
+    def loaded_ids(self) -> set[int]:
+        """The serviceids of the services loaded here."""
+        return {inst.serviceid for inst in self._loaded()}
 
     def loaded_by_name(self, service_type: str, name: str) -> ServiceInstance | None:
         with self._lock:
@@ -351,6 +363,14 @@ class ServiceManager:
             raise QorusError(
                 f"{sdef.label()} is disabled: it cannot be loaded or called",
                 code="SERVICE-DISABLED",
+            )
+        with self._read() as conn:
+            group = stopping_group(conn, "service", sdef.serviceid)
+        if group is not None:
+            raise QorusError(
+                f"{sdef.label()} is a member of the disabled interface group {group!r}: it "
+                "cannot be loaded or called until the group is enabled",
+                code="GROUP-DISABLED",
             )
 
     def _started(self, inst: ServiceInstance, reason: str, who: str | None) -> None:

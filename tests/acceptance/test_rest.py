@@ -52,14 +52,18 @@ def test_versions_and_resources(server: Qorus) -> None:
     assert httpx.get(f"{server.url}/api/latest").json() == [
         "async-queues",
         "exec",
+        "groups",
         "jobresults",
         "jobs",
         "logout",
         "orders",
+        "perms",
         "public",
+        "roles",
         "services",
         "sync-events",
         "system",
+        "users",
         "workflows",
     ]
     for prefix in ("latest", "v7", "v3"):

@@ -61,14 +61,18 @@ def test_resources_listed(server: Qorus) -> None:
     assert httpx.get(f"{server.url}/api/latest").json() == [
         "async-queues",
         "exec",
+        "groups",
         "jobresults",
         "jobs",
         "logout",
         "orders",
+        "perms",
         "public",
+        "roles",
         "services",
         "sync-events",
         "system",
+        "users",
         "workflows",
     ]
 

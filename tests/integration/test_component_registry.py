@@ -58,13 +58,16 @@ def test_a_registered_component_runs_and_reports_health(omq_dir: Path) -> None:
     server = _run(omq_dir, registry)
     try:
         assert journal == ["start probe"]
-        # the shipped components in start order: services before workflows, jobs after
-        assert [c.name for c in server.components] == ["services", "workflows", "jobs", "probe"]
+        # the shipped components in start order: services before workflows, jobs after, the
+        # interface groups last
+        names = [c.name for c in server.components]
+        assert names == ["services", "workflows", "jobs", "groups", "probe"]
         health = server.call("system.health")
         assert health["components"] == {
             "services": {"loaded": 0, "running": 0},
             "workflows": "running",
             "jobs": "running",
+            "groups": "running",
             "probe": {"probed": True},
         }
     finally:
