@@ -14,6 +14,7 @@ want.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -70,7 +71,7 @@ class Caller:
     source: str | None
 
 
-class RpcGateway:
+class RpcGateway(ABC):
     """One RPC protocol at one path; subclasses implement :meth:`serve` and :meth:`refusal`."""
 
     name: ClassVar[str] = "RPC"  # "JSON-RPC"
@@ -103,13 +104,13 @@ class RpcGateway:
         source = f"{client.host}:{client.port}" if client else None
         return await self.serve(request, raw, Caller(user, source))
 
+    @abstractmethod
     async def serve(self, request: Request, raw: bytes, caller: Caller) -> Response:
         """The answer to a request body (HTTP 200 with results or faults)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def refusal(self, request: Request, f: Fault) -> Response:
         """A whole request refused, encoded as the protocol's fault (status set by the caller)."""
-        raise NotImplementedError
 
     def where(self, method: object) -> str:
         return f"{self.name} {str(method)[:MAX_METHOD_NAME]}"
