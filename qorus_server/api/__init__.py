@@ -22,6 +22,7 @@ from qorus_server.api import (  # noqa: F401
     system,
     wfsync,
     workflows,
+    workflows_many,
 )
 from qorus_server.api import exec as exec_ops  # noqa: F401
 from qorus_server.api import sensitive as sensitive_ops  # noqa: F401

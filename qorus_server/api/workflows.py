@@ -7,7 +7,6 @@ and operations on them are refused (AUTHORIZATION-ERROR).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -56,7 +55,7 @@ def _running(ctx: CallContext) -> dict[int, list[dict[str, Any]]]:
     return out
 
 
-def _label(ctx: CallContext, wfid: int) -> tuple[str, str]:
+def workflow_label(ctx: CallContext, wfid: int) -> tuple[str, str]:
     with readonly(ctx) as conn:
         label = interfaces.workflow_label(conn, wfid)
     assert label is not None
@@ -241,7 +240,7 @@ def start(
     if values:
         _set_options(ctx, wfid, values)
     ids = [int(wm.start_workflow(wfid, None, mode_name)["executionID"]) for _ in range(n)]
-    name, ver = _label(ctx, wfid)
+    name, ver = workflow_label(ctx, wfid)
     return {
         "workflowid": wfid,
         "name": name,
@@ -273,7 +272,7 @@ def stopped_msg(count: int) -> str:
 
 
 def _update_result(ctx: CallContext, wfid: int, info: str) -> dict[str, Any]:
-    name, ver = _label(ctx, wfid)
+    name, ver = workflow_label(ctx, wfid)
     return {"workflowid": wfid, "name": name, "version": ver, "info": f"{name} v{ver} {info}"}
 
 
@@ -333,7 +332,7 @@ def resolve_named(
     return resolve(ctx, ref, version, arg, conn)
 
 
-def _autostart(ctx: CallContext, wfid: int, value: int) -> dict[str, Any]:
+def apply_autostart(ctx: CallContext, wfid: int, value: int) -> dict[str, Any]:
     if value < 0:
         raise QorusError(
             f"autostart cannot be negative (got {value})", code="WORKFLOW-SETAUTOSTART-ERROR"
@@ -343,7 +342,7 @@ def _autostart(ctx: CallContext, wfid: int, value: int) -> dict[str, Any]:
     with readonly(ctx) as conn:
         old = interfaces.workflow_autostart(conn, wfid)
     res = wm.set_autostart(wfid, value)
-    name, ver = _label(ctx, wfid)
+    name, ver = workflow_label(ctx, wfid)
     return {
         "workflowid": wfid,
         "updated": old != value,
@@ -365,7 +364,7 @@ def set_autostart(
 ) -> dict[str, Any]:
     """Store a new autostart count and start or stop instances to match it."""
     value = instances_arg(ctx, autostart, "autostart", minimum=0)
-    return _autostart(ctx, resolve(ctx, id, version), value)
+    return apply_autostart(ctx, resolve(ctx, id, version), value)
 
 
 def instances_arg(ctx: CallContext, value: object, name: str, minimum: int) -> int:
@@ -394,7 +393,7 @@ def _current_autostart(ctx: CallContext, wfid: int) -> int:
 def inc_autostart(ctx: CallContext, id: str, version: object = None) -> dict[str, Any]:
     """Autostart plus one (one more instance starts)."""
     wfid = resolve(ctx, id, version)
-    return _autostart(ctx, wfid, _current_autostart(ctx, wfid) + 1)
+    return apply_autostart(ctx, wfid, _current_autostart(ctx, wfid) + 1)
 
 
 @operation(
@@ -411,7 +410,7 @@ def dec_autostart(ctx: CallContext, id: str, version: object = None) -> dict[str
         raise QorusError(
             f"autostart of workflow {id} is already 0", code="WORKFLOW-SETAUTOSTART-ERROR"
         )
-    return _autostart(ctx, wfid, cur - 1)
+    return apply_autostart(ctx, wfid, cur - 1)
 
 
 def _set_options(ctx: CallContext, wfid: int, values: dict[str, Any]) -> dict[str, Any]:
@@ -463,156 +462,3 @@ def set_options(
         raise ValidationError("argument 'options' is empty (a hash of option = value)")
     wfid = resolve(ctx, id, version)
     return _set_options(ctx, wfid, values)
-
-
-# ---------------------------------------------------------------------- every workflow
-
-
-def _each(
-    ctx: CallContext, ids: object, what: str, fn: Callable[[int], tuple[int, Any]], ok_key: str
-) -> tuple[int, list[dict[str, Any]]]:
-    """Apply ``fn(wfid)`` to each workflow of ``ids``; per workflow a result or the error."""
-    details = []
-    total = 0
-    refs = [workflow_ref(r, "ids") for r in a.arg_list(ids, "ids")]  # all parsed first
-    for arg in refs:
-        try:
-            wfid = resolve(ctx, arg, arg="ids")
-            n, info = fn(wfid)
-        except QorusError as exc:
-            details.append({"arg": arg, ok_key: False, "info": exc.desc, "err": exc.code})
-            continue
-        name, ver = _label(ctx, wfid)
-        total += n
-        details.append(
-            {"arg": arg, ok_key: True, "workflowid": wfid, "name": name, "version": ver, **info}
-        )
-    return total, details
-
-
-@operation(
-    "workflows.start-many",
-    rest=[("PUT", "workflows", "start")],
-    permissions=("START-WORKFLOW",),
-    audit=True,
-)
-def start_many(ctx: CallContext, ids: object = None) -> list[dict[str, Any]]:
-    """Start one execution instance of each workflow in ``ids``."""
-
-    def one(wfid: int) -> tuple[int, dict[str, Any]]:
-        execid = int(manager(ctx).start_workflow(wfid)["executionID"])
-        return 1, {"exec_id": execid, "info": f"started with execution ID {execid}"}
-
-    return _each(ctx, ids, "start", one, "started")[1]
-
-
-@operation(
-    "workflows.stop-many",
-    rest=[("PUT", "workflows", "stop")],
-    permissions=("STOP-WORKFLOW",),
-    audit=True,
-)
-def stop_many(ctx: CallContext, ids: object = None) -> dict[str, Any]:
-    """Stop the execution instances of each workflow in ``ids``."""
-
-    def one(wfid: int) -> tuple[int, dict[str, Any]]:
-        stopped = manager(ctx).stop_workflow(wfid)
-        return len(stopped), {"count": len(stopped), "ids": stopped}
-
-    count, details = _each(ctx, ids, "stop", one, "stopped")
-    return {"count": count, "details": details, "msg": stopped_msg(count)}
-
-
-@operation(
-    "workflows.enable-many",
-    rest=[("PUT", "workflows", "enable")],
-    permissions=("WORKFLOW-EXEC-CONTROL",),
-    audit=True,
-)
-def enable_many(ctx: CallContext, ids: object = None) -> list[dict[str, Any]]:
-    """Enable each workflow in ``ids``."""
-
-    def one(wfid: int) -> tuple[int, dict[str, Any]]:
-        manager(ctx).enable(wfid)
-        return 1, {"info": "enabled"}
-
-    return _each(ctx, ids, "enable", one, "enabled")[1]
-
-
-@operation(
-    "workflows.disable-many",
-    rest=[("PUT", "workflows", "disable")],
-    permissions=("WORKFLOW-EXEC-CONTROL",),
-    audit=True,
-)
-def disable_many(ctx: CallContext, ids: object = None) -> list[dict[str, Any]]:
-    """Disable each workflow in ``ids``."""
-
-    def one(wfid: int) -> tuple[int, dict[str, Any]]:
-        manager(ctx).disable(wfid)
-        return 1, {"info": "disabled"}
-
-    return _each(ctx, ids, "disable", one, "disabled")[1]
-
-
-@operation(
-    "workflows.reset-many",
-    rest=[("PUT", "workflows", "reset")],
-    permissions=("RESET-WORKFLOW",),
-    audit=True,
-)
-def reset_many(ctx: CallContext, ids: object = None) -> list[dict[str, Any]]:
-    """Reset each workflow in ``ids``."""
-
-    def one(wfid: int) -> tuple[int, dict[str, Any]]:
-        res = manager(ctx).reset(wfid)
-        return 1, {"count": res["reset"], "info": "reset"}
-
-    return _each(ctx, ids, "reset", one, "reset")[1]
-
-
-@operation(
-    "workflows.set-autostart-many",
-    rest=[("PUT", "workflows", "setAutostart")],
-    permissions=("WORKFLOW-EXEC-CONTROL",),
-    audit=True,
-)
-def set_autostart_many(
-    ctx: CallContext, ids: object = None, autostart: object = None
-) -> list[dict[str, Any]]:
-    """Set the autostart of each workflow in ``ids``."""
-    value = instances_arg(ctx, autostart, "autostart", minimum=0)
-
-    def one(wfid: int) -> tuple[int, dict[str, Any]]:
-        return 1, _autostart(ctx, wfid, value)
-
-    return _each(ctx, ids, "setAutostart", one, "updated")[1]
-
-
-@operation(
-    "workflows.reset-all",
-    rest=[("PUT", "workflows", "resetAll")],
-    rpc="omq.system.reset-all-workflows",
-    permissions=("RESET-WORKFLOW",),
-    audit=True,
-)
-def reset_all(ctx: CallContext) -> list[dict[str, Any]]:
-    """Reset every cached or running workflow the caller sees."""
-    test = sees(ctx)
-    wm = manager(ctx)
-    if test is None:
-        res = wm.reset_all()
-    else:
-        wanted = {i["workflowid"] for i in wm.list_executions()}
-        assert wm.codecache is not None
-        wanted |= set(wm.codecache.workflow_ids())
-        res = [wm.reset(w) for w in sorted(wanted) if test(w)]
-    return [
-        {
-            "workflowid": r["workflowid"],
-            "name": r["name"],
-            "version": r["version"],
-            "count": r["reset"],
-        }
-        for r in res
-    ]
