@@ -41,14 +41,8 @@ from qorus_core.bounded import DEFAULT_LIMITS, LimitError, load_yaml
 from qorus_core.model import args as a
 from qorus_core.model.errors import UnavailableError, ValidationError
 from qorus_server.api.registry import CallContext, operation
-from qorus_server.events import (
-    MAX_WAIT_MS,
-    Event,
-    EventFilter,
-    for_user,
-    parse_criteria,
-    parse_filter,
-)
+from qorus_server.event_filters import EventFilter, parse_criteria, parse_filter
+from qorus_server.events import MAX_WAIT_MS, Event, for_user
 
 #: the most waits in progress at once (each holds a worker thread until it ends)
 MAX_WAITERS = 8

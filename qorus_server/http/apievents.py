@@ -7,8 +7,8 @@ Protocol (text messages):
 * the client may send ``ping`` (answer ``pong``);
 * the client may send a filter, a JSON array of criteria hashes or a hash
   ``{or|and: [...], and_not|or_not: [...], nfilt: [...]}`` (the filters of
-  ``omq.system.wait-for-events``, :func:`qorus_server.events.parse_filter`); from then on only
-  the events that pass it are sent. ``[]`` or ``null`` sends everything again. The answer is
+  ``omq.system.wait-for-events``, :func:`qorus_server.event_filters.parse_filter`); from then
+  on only the events that pass it are sent. ``[]`` or ``null`` sends everything again. The answer is
   a JSON hash: ``{"filter": ...}`` as understood, or ``{"err": ..., "desc": ...}`` when it is
   refused (the filter in force stays); arrays are always events, hashes always answers;
 * anything else is answered ``error: unknown command``.
@@ -40,7 +40,8 @@ from typing import TYPE_CHECKING, Any
 from starlette.websockets import WebSocket, WebSocketState
 
 from qorus_core.model.errors import QorusError
-from qorus_server.events import Event, EventFilter, for_user, parse_filter
+from qorus_server.event_filters import EventFilter, parse_filter
+from qorus_server.events import Event, for_user
 from qorus_server.http.wsauth import login, refuse
 
 if TYPE_CHECKING:

@@ -125,7 +125,7 @@ KINDS: dict[str, list[Any]] = {
     "text80": [*BAD_TEXT, "n" * 81],
     "password": [*BAD_TEXT, "p" * 4097],
     "names": [*BAD_TEXT_ITEM, *BAD_LIST, "a,b\x00", ["x" * 5000], ["n"] * 1001],
-    # event filters: criteria lists (qorus_server.events.parse_filter)
+    # event filters: criteria lists (qorus_server.event_filters.parse_filter)
     "filter": [
         "x",
         "{a: [",

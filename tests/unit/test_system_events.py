@@ -13,14 +13,12 @@ import pytest
 
 from qorus_core.db import audit
 from qorus_core.model.errors import ValidationError
+from qorus_server.event_filters import EventFilter, parse_criteria, parse_filter
 from qorus_server.events import (
     EVENT_CLASSES,
     EVENT_CODES,
     Event,
     EventBus,
-    EventFilter,
-    parse_criteria,
-    parse_filter,
     visible,
 )
 
