@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from qorus_core.options import Options
-from qorus_server.ldap_auth import (
+from qorus_server.ldap_settings import (
     LdapSettings,
     escape_dn_value,
     escape_filter_value,
