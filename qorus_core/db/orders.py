@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, literal, select, tuple_
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import insert, select, tuple_
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from qorus_core.crypto import SensitiveCipher
@@ -20,7 +20,7 @@ from qorus_core.db import audit, sensitive, wfcache
 from qorus_core.db import tables as t
 from qorus_core.db.refdata import now
 from qorus_core.db.unit import ConnOrEngine, EventSink, dumps, unit
-from qorus_core.db.wake import notify_column, wake_expression
+from qorus_core.db.wake import notify_column
 from qorus_core.model.args import absent, arg_date, arg_id, arg_int, arg_text, check_data, shown
 from qorus_core.model.errors import NotFoundError, QorusError
 from qorus_core.model.status import ORDER_STATUS_NAMES, OrderStatus
@@ -370,101 +370,6 @@ def create_orders(
                 )
             )
     return ids
-
-
-def create_order_one_statement(
-    engine: Engine,
-    brief: WorkflowBrief,
-    stamp: str | None,
-    args: Mapping[str, Any],
-    events: EventSink | None = None,
-) -> int | None:
-    """A plain order (data, priority, status, scheduled, external id: no keys, unique keys,
-    parent or sensitive data) created on PostgreSQL in ONE autocommitted statement (its
-    workflow_instance and order_instance rows and the wake-up, checked against the definitions
-    ``stamp`` of the cached ``brief``): one round trip instead of BEGIN, two INSERTs and
-    COMMIT. None when the order is not such a one or is refused (the caller then creates it
-    the ordinary way, which reports why); :class:`~qorus_core.db.wfcache.StaleDefinitions`
-    when the definitions changed (nothing was written)."""
-    if engine.dialect.name != "postgresql":
-        return None
-    trail = audit.current()
-    if trail is not None and trail.wants("WORKFLOW-DATA-CREATED"):
-        return None  # its audit row commits with it: the ordinary transaction
-    ts = now()
-    try:
-        o = validate_order(brief, args, ts)
-    except QorusError:
-        return None
-    if o.keys or o.unique or o.parent_id is not None or o.sensitive:
-        return None
-    wi, oi = t.workflow_instance, t.order_instance
-    values = {
-        "workflowid": brief.workflowid,
-        "workflowstatus": o.status,
-        "workflowstatus_orig": o.status_orig,
-        "status_sessionid": 0,
-        "parent_workflow_instanceid": None,
-        "subworkflow": False,
-        "synchronous": False,
-        "priority": o.priority,
-        "scheduled": o.scheduled,
-        "retries": 0,
-        "errors": 0,
-        "warnings": 0,
-        "note_count": 0,
-        "business_error": False,
-        "started": ts,
-        "modified": ts,
-    }
-    stamp_now = wfcache.stamp_query()
-    same = stamp_now.is_(None) if stamp is None else stamp_now == stamp
-    w = (
-        insert(wi)
-        .from_select(
-            list(values),
-            select(*[literal(v, wi.c[k].type) for k, v in values.items()]).where(same),
-        )
-        .returning(wi.c.workflow_instanceid)
-        .cte("w")
-    )
-    odata = {
-        "external_order_instanceid": o.external_id,
-        "staticdata": dumps(o.staticdata),
-        "dynamicdata": dumps(o.dynamicdata),
-        "created": ts,
-        "modified": ts,
-    }
-    o_ins = (
-        insert(oi)
-        .from_select(
-            ["workflow_instanceid", *odata],
-            select(w.c.workflow_instanceid, *[literal(v, oi.c[k].type) for k, v in odata.items()]),
-        )
-        .cte("o")
-    )
-    cols: list[Any] = [w.c.workflow_instanceid]
-    if o.status == OrderStatus.READY:
-        cols.append(wake_expression(brief.workflowid))
-    stmt = select(*cols).add_cte(o_ins)
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        row = conn.execute(stmt).first()
-    if row is None:
-        raise wfcache.StaleDefinitions(brief.workflowid)
-    wfiid = int(row[0])
-    if events is not None:
-        events.post(
-            "WORKFLOW_DATA_SUBMITTED",
-            {
-                "name": brief.name,
-                "version": brief.version,
-                "workflowid": brief.workflowid,
-                "workflow_instanceid": wfiid,
-                "status": _status_name(o.status),
-            },
-            caller="engine",
-        )
-    return wfiid
 
 
 def _status_name(code: str) -> str:

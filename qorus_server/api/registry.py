@@ -39,7 +39,7 @@ Contract (other modules depend on it):
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -52,6 +52,10 @@ if TYPE_CHECKING:
     from qorus_server.contract import ServerContract
 
 Handler = Callable[..., Any]
+#: an operation's shortcut on the event loop: ``(ctx, args)`` -> awaitable result or None
+FastHandler = Callable[["CallContext", dict[str, object]], "Awaitable[Any] | None"]
+#: what a shortcut's awaitable gives when it declined after all (the handler then runs)
+DECLINED: Any = object()
 RestRoute = tuple[str, str, str | None]
 
 HTTP_METHODS = ("GET", "PUT", "POST", "DELETE")
@@ -124,6 +128,8 @@ class Operation:
     blocking: bool = True
     success_status: int = 200
     desc: str = ""
+    #: a shortcut run on the event loop before the handler (see :meth:`Registry.try_fast`)
+    fast: FastHandler | None = None
 
     def check_args(self, args: Mapping[str, object]) -> None:
         """Refuse arguments the handler cannot take (INVALID-ARGUMENT, HTTP 400)."""
@@ -203,6 +209,19 @@ class Registry:
                 f"needed by {op.name}"
             )
 
+    def try_fast(
+        self, op: Operation, ctx: CallContext, args: dict[str, object]
+    ) -> Awaitable[Any] | None:
+        """The operation's shortcut for a call on the event loop, after the permission and
+        argument checks: an awaitable of the result (:data:`DECLINED` when the shortcut gave
+        up after all), or None when there is no shortcut for this call. A shortcut never
+        blocks and writes no audit row: it declines a call that needs one."""
+        if op.fast is None:
+            return None
+        self.authorize(op, ctx)
+        op.check_args(args)
+        return op.fast(ctx, args)
+
     def call(self, name: str | Operation, ctx: CallContext, args: Mapping[str, object]) -> Any:
         """Check permissions and arguments, run the handler, audit it; return its result."""
         op = name if isinstance(name, Operation) else self.get(name)
@@ -241,6 +260,7 @@ def operation(
     success_status: int = 200,
     registry: Registry | None = None,
     read_audit: bool = True,
+    fast: FastHandler | None = None,
 ) -> Callable[[Handler], Handler]:
     """Register the decorated function as operation ``name``; the function is returned as is."""
 
@@ -257,6 +277,7 @@ def operation(
                 success_status=success_status,
                 desc=(inspect.getdoc(fn) or "").split("\n", 1)[0],
                 read_audit=read_audit,
+                fast=fast,
             )
         )
         return fn

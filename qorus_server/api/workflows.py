@@ -7,18 +7,21 @@ and operations on them are refused (AUTHORIZATION-ERROR).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from qorus_core.db import interfaces, orders, orders_query, wfcache
+from qorus_core.db import interfaces, order_batch, orders, orders_query, wfcache
+from qorus_core.db.refdata import now
 from qorus_core.db.unit import after_commit
 from qorus_core.db.wfdefs import find_workflow
 from qorus_core.model import args as a
 from qorus_core.model.errors import NotFoundError, OptionError, QorusError, ValidationError
+from qorus_core.model.status import ORDER_STATUS_NAMES
 from qorus_core.options import check_value, lookup
 from qorus_server import audit
-from qorus_server.api.registry import CallContext, operation
+from qorus_server.api.registry import DECLINED, CallContext, operation
 from qorus_server.api.wfcommon import (
     bad_data_is_400,
     check_visible,
@@ -31,6 +34,7 @@ from qorus_server.api.wfcommon import (
     workflow_ref,
 )
 from qorus_server.engine.instance import MODES
+from qorus_server.engine.submitter import BatchFailed
 
 #: the most execution instances one call may start, and the highest autostart
 MAX_INSTANCES = 1000
@@ -125,6 +129,52 @@ def workflow_stepinfo(ctx: CallContext, id: str, version: object = None) -> list
 # ---------------------------------------------------------------------- orders
 
 
+def _create_order_fast(ctx: CallContext, args: dict[str, object]) -> Awaitable[Any] | None:
+    """createOrder's shortcut on the event loop: a plain order of a workflow already looked
+    up (cached brief), with no audit row to write, goes to the shared insert with no worker
+    thread; anything else (or a refusal, which the handler explains) takes the handler."""
+    s = ctx.server
+    wm = manager(ctx)
+    if wm.submitter is None or not _plain_allowed(s):
+        return None
+    fields = dict(args)
+    id, name, version = (fields.pop(k, None) for k in ("id", "name", "version"))
+    try:
+        arg, ref = _named_ref(id, name, "createOrder")
+        key = split_ref(ref, version, arg)
+    except QorusError:
+        return None
+    hit = wm.briefs.get(*key)
+    if hit is None:
+        return None
+    brief, _ = hit
+    check_visible(ctx, brief.workflowid, str(ref))
+    plain = order_batch.plain_order(brief, hit[1], fields, now())
+    if plain is None:
+        return None
+    try:
+        written = wm.submitter.submit_async(plain)
+    except BatchFailed:
+        return None
+    return _created(ctx, brief, plain.order.status, written)
+
+
+async def _created(
+    ctx: CallContext, brief: orders.WorkflowBrief, status: str, written: Awaitable[int | None]
+) -> Any:
+    wm = manager(ctx)
+    try:
+        wfiid = await written
+    except BatchFailed:
+        return DECLINED  # the handler creates it alone and reports its own error
+    if wfiid is None:
+        wm.briefs.clear()  # the definitions changed: the handler looks the workflow up again
+        return DECLINED
+    _submitted(ctx.server, brief, wfiid, status)
+    wm.notify(brief.workflowid)
+    return {"workflow_instanceid": wfiid}
+
+
 @operation(
     "workflows.create-order",
     rest=[("POST", "workflows/{id}", "createOrder")],
@@ -132,6 +182,7 @@ def workflow_stepinfo(ctx: CallContext, id: str, version: object = None) -> list
     permissions=("SUBMIT-ORDER",),
     audit=True,
     success_status=201,
+    fast=_create_order_fast,
 )
 def create_order(
     ctx: CallContext,
@@ -150,16 +201,21 @@ def create_order(
     key = split_ref(ref, version, arg)
     for attempt in range(_STALE_RETRIES + 1):
         hit = wm.briefs.get(*key) if attempt == 0 else None
-        if hit is not None and not _audits_calls(s):
+        if hit is not None and wm.submitter is not None and _plain_allowed(s):
             check_visible(ctx, hit[0].workflowid, str(ref))
-            try:
-                fast = orders.create_order_one_statement(s.engine, hit[0], hit[1], fields, s.events)
-            except wfcache.StaleDefinitions:
-                wm.briefs.clear()
-                continue
-            if fast is not None:
-                wm.notify(hit[0].workflowid)
-                return {"workflow_instanceid": fast}
+            plain = order_batch.plain_order(hit[0], hit[1], fields, now())
+            if plain is not None:
+                try:
+                    fast = wm.submitter.submit(plain)
+                except BatchFailed:
+                    fast = -1  # the ordinary transaction below reports its own error
+                if fast is None:
+                    wm.briefs.clear()  # the definitions changed: look the workflow up again
+                    continue
+                if fast > 0:
+                    _submitted(s, hit[0], fast, plain.order.status)
+                    wm.notify(hit[0].workflowid)
+                    return {"workflow_instanceid": fast}
         try:
             with after_commit(s.engine, s.events) as (conn, later):
                 if hit is not None:
@@ -193,9 +249,30 @@ def create_order(
     raise AssertionError("unreachable")
 
 
-def _audits_calls(server: Any) -> bool:
-    """Whether API calls are audited (their row then commits with the order)."""
-    return server.auditor is not None and audit.enabled(server.options, "api")
+def _plain_allowed(server: Any) -> bool:
+    """Whether a plain order may be written by the shared insert: not when an audit row
+    (API-CALL, WORKFLOW-DATA-CREATED) must commit with it in one transaction."""
+    if server.auditor is None:
+        return True
+    return not (
+        audit.enabled(server.options, "api") or audit.enabled(server.options, "workflow-data")
+    )
+
+
+def _submitted(server: Any, brief: orders.WorkflowBrief, wfiid: int, status: str) -> None:
+    """The WORKFLOW_DATA_SUBMITTED event of an order written by the shared insert."""
+    if server.events is not None:
+        server.events.post(
+            "WORKFLOW_DATA_SUBMITTED",
+            {
+                "name": brief.name,
+                "version": brief.version,
+                "workflowid": brief.workflowid,
+                "workflow_instanceid": wfiid,
+                "status": ORDER_STATUS_NAMES[status],
+            },
+            caller="engine",
+        )
 
 
 #: createOrder's new lookups after the workflow definitions changed under it

@@ -35,6 +35,7 @@ from qorus_server.engine.codecache import CodeCache
 from qorus_server.engine.handback import Holdings, OrphanSweeper
 from qorus_server.engine.instance import MODES, ExecutionInstance
 from qorus_server.engine.listener import WakeListener
+from qorus_server.engine.submitter import OrderSubmitter
 from qorus_server.engine.sync import SYNCHRONOUS, run_synchronous
 from qorus_server.session import announce
 from qorus_server.userapi import install
@@ -90,6 +91,8 @@ class WorkflowManager:
         self.codecache: CodeCache | None = None
         #: createOrder's workflow briefs (checked against the definitions stamp)
         self.briefs = BriefCache()
+        #: plain orders of concurrent createOrder calls written together (PostgreSQL)
+        self.submitter: OrderSubmitter | None = None
         self._instances: dict[int, ExecutionInstance] = {}
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
@@ -107,6 +110,8 @@ class WorkflowManager:
         install()
         pools = server.pools
         self._api_engine = server.engine
+        if server.engine.dialect.name == "postgresql":
+            self.submitter = OrderSubmitter(server.engine)
         if server.sessionid is None:
             raise QorusError("the workflow engine needs an application session")
         runtime = Runtime(
@@ -184,6 +189,8 @@ class WorkflowManager:
         return started
 
     def stop(self) -> None:
+        if self.submitter is not None:
+            self.submitter.close()  # orders already handed over are written first
         if self.wake_listener is not None:
             self.wake_listener.stop()
             self.wake_listener = None

@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
@@ -34,7 +33,7 @@ from qorus_server.http import codec, limits
 from qorus_server.http.apievents import EventStream
 from qorus_server.http.compress import CompressionMiddleware
 from qorus_server.http.cors import CorsMiddleware
-from qorus_server.http.dispatch import api_segments, query_args, resolve_call
+from qorus_server.http.dispatch import api_segments, call_operation, query_args, resolve_call
 from qorus_server.http.logstream import LogStream
 from qorus_server.http.rpc_common import RpcGateway
 from qorus_server.http.rpc_json import JsonRpcGateway
@@ -188,11 +187,7 @@ class RestEndpoint:
             request=f"REST {request.method} {request.url.path}"
             + (f"?action={str(action)[:80]}" if action else ""),
         )
-        if op.blocking:
-            result = await run_in_threadpool(server.registry.call, op, ctx, args)
-        else:
-            result = server.registry.call(op, ctx, args)
-        return _answer(request, result, op.success_status)
+        return _answer(request, await call_operation(server, op, ctx, args), op.success_status)
 
 
 #: The RPC gateways: one mount per protocol, each a thin layer over the one login, the one

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 from urllib.parse import parse_qsl
+
+from starlette.concurrency import run_in_threadpool
 
 from qorus_core.model.errors import NotFoundError, ValidationError
 from qorus_core.model.excerpt import excerpt
-from qorus_server.api.registry import Operation
+from qorus_server.api.registry import DECLINED, CallContext, Operation
+from qorus_server.contract import ServerContract
 from qorus_server.http.routes import RestRouter
 
 API_VERSION = 7
@@ -93,3 +97,18 @@ def split_internal_path(path: str) -> tuple[list[str], dict[str, object]]:
     if not segs:
         raise NotFoundError(f"no REST resource in path {excerpt(path)}")
     return segs, query_args(query)
+
+
+async def call_operation(
+    server: ServerContract, op: Operation, ctx: CallContext, args: dict[str, object]
+) -> Any:
+    """Run an operation for a request (REST or RPC): its shortcut on the event loop when it
+    has one that takes the call, else the handler, in a worker thread when it blocks."""
+    pending = server.registry.try_fast(op, ctx, args)
+    if pending is not None:
+        result = await pending
+        if result is not DECLINED:
+            return result
+    if op.blocking:
+        return await run_in_threadpool(server.registry.call, op, ctx, args)
+    return server.registry.call(op, ctx, args)

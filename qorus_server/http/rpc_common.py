@@ -18,7 +18,6 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -28,6 +27,7 @@ from qorus_server.api.registry import CallContext, PrincipalLike
 from qorus_server.api.rpc import resolve
 from qorus_server.contract import ServerContract
 from qorus_server.http import limits
+from qorus_server.http.dispatch import call_operation
 from qorus_server.security import Credentials
 
 #: the longest method name a call may give
@@ -136,6 +136,4 @@ class RpcGateway(ABC):
             source=caller.source,
             request=f"RPC: {method}",
         )
-        if call.op.blocking:
-            return await run_in_threadpool(server.registry.call, call.op, ctx, call.args)
-        return server.registry.call(call.op, ctx, call.args)
+        return await call_operation(server, call.op, ctx, call.args)

@@ -1,0 +1,138 @@
+"""Plain orders of concurrent createOrder calls inserted together (PostgreSQL).
+
+Each createOrder call is a request of its own, but under load several arrive while one is
+being written. :func:`insert_plain_orders` writes any number of plain orders (no keys, unique
+keys, parent or sensitive data) in ONE autocommitted statement whose text never changes (the
+rows travel as arrays through ``unnest``), so the server prepares it once and every order in
+the batch shares one round trip and one commit.
+
+In that one statement, per order:
+
+- its id comes from the identity sequence (``nextval`` in a materialized CTE, so the
+  ``workflow_instance`` and ``order_instance`` rows of one order share it);
+- it is written only if the workflow definitions stamp it was validated against is still the
+  current one (see :mod:`qorus_core.db.wfcache`); an order whose stamp is stale is left out
+  and reported, nothing of it is written;
+- READY orders wake the other nodes (``pg_notify``) only when another node is active, as
+  :func:`qorus_core.db.wake.wake_expression` does for one order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from qorus_core.db import tables as t
+from qorus_core.db.orders import NewOrder, WorkflowBrief, validate_order
+from qorus_core.db.unit import dumps
+from qorus_core.db.wake import CHANNEL
+from qorus_core.db.wfcache import STAMP_DOMAIN, STAMP_KEY
+from qorus_core.model.errors import QorusError
+from qorus_core.model.status import OrderStatus, SessionStatus
+
+
+@dataclass(frozen=True)
+class PlainOrder:
+    """One validated plain order of workflow ``workflowid``, checked against ``stamp``."""
+
+    workflowid: int
+    stamp: str | None
+    order: NewOrder
+
+
+def plain_order(
+    brief: WorkflowBrief, stamp: str | None, args: Mapping[str, Any], ts: datetime
+) -> PlainOrder | None:
+    """The order ``args`` as a :class:`PlainOrder`, or None when it is not one (keys, unique
+    keys, a parent or sensitive data need statements of their own) or is refused (the
+    ordinary path then reports why)."""
+    try:
+        order = validate_order(brief, args, ts)
+    except QorusError:
+        return None
+    if order.keys or order.unique or order.parent_id is not None or order.sensitive:
+        return None
+    return PlainOrder(brief.workflowid, stamp, order)
+
+
+_WI = t.workflow_instance.name
+_OI = t.order_instance.name
+_SP = t.system_properties.name
+_SESSIONS = t.sessions.name
+
+_SQL = text(
+    f"""
+WITH v AS MATERIALIZED (
+    SELECT nextval(pg_get_serial_sequence('{_WI}', 'workflow_instanceid')) AS id, u.*
+    FROM unnest(
+        CAST(:ord AS integer[]), CAST(:wfid AS bigint[]), CAST(:status AS varchar[]),
+        CAST(:status_orig AS varchar[]), CAST(:prio AS integer[]),
+        CAST(:sched AS timestamp[]), CAST(:ext AS varchar[]), CAST(:static AS text[]),
+        CAST(:dyn AS text[]), CAST(:stamp AS varchar[])
+    ) AS u(ord, wfid, status, status_orig, prio, sched, ext, static, dyn, stamp)
+    WHERE u.stamp IS NOT DISTINCT FROM (
+        SELECT value FROM {_SP} WHERE domain = '{STAMP_DOMAIN}' AND keyname = '{STAMP_KEY}'
+    )
+    ORDER BY u.ord
+),
+w AS (
+    INSERT INTO {_WI} (
+        workflow_instanceid, workflowid, workflowstatus, workflowstatus_orig,
+        status_sessionid, parent_workflow_instanceid, subworkflow, synchronous, priority,
+        scheduled, retries, errors, warnings, note_count, business_error, started, modified
+    )
+    SELECT id, wfid, status, status_orig, 0, NULL, false, false, prio, sched, 0, 0, 0, 0,
+        false, CAST(:ts AS timestamp), CAST(:ts AS timestamp)
+    FROM v
+),
+o AS (
+    INSERT INTO {_OI} (
+        workflow_instanceid, external_order_instanceid, staticdata, dynamicdata, created,
+        modified
+    )
+    SELECT id, ext, static, dyn, CAST(:ts AS timestamp), CAST(:ts AS timestamp) FROM v
+),
+n AS (
+    SELECT pg_notify('{CHANNEL}', CAST(d.wfid AS text)) AS sent
+    FROM (SELECT DISTINCT wfid FROM v WHERE status = '{OrderStatus.READY}') AS d
+    WHERE (
+        SELECT count(*) FROM {_SESSIONS}
+        WHERE sessionid <> 0 AND sessionstatus = '{SessionStatus.ACTIVE}'
+    ) > 1
+)
+SELECT v.ord, v.id, (SELECT count(*) FROM n) FROM v
+"""
+)
+
+
+def insert_plain_orders(
+    engine: Engine, batch: Sequence[PlainOrder], ts: datetime
+) -> list[int | None]:
+    """Write the plain orders of ``batch`` in one autocommitted statement; the id of each
+    order, or None for an order whose definitions stamp is stale (nothing of it written).
+    A database error writes nothing of the batch and is raised."""
+    if not batch:
+        return []
+    params = {
+        "ord": list(range(len(batch))),
+        "wfid": [b.workflowid for b in batch],
+        "status": [b.order.status for b in batch],
+        "status_orig": [b.order.status_orig for b in batch],
+        "prio": [b.order.priority for b in batch],
+        "sched": [b.order.scheduled for b in batch],
+        "ext": [b.order.external_id for b in batch],
+        "static": [dumps(b.order.staticdata) for b in batch],
+        "dyn": [dumps(b.order.dynamicdata) for b in batch],
+        "stamp": [b.stamp for b in batch],
+        "ts": ts,
+    }
+    ids: list[int | None] = [None] * len(batch)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for ord_, wfiid, _sent in conn.execute(_SQL, params):
+            ids[int(ord_)] = int(wfiid)
+    return ids
