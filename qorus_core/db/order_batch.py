@@ -1,10 +1,13 @@
-"""Plain orders of concurrent createOrder calls inserted together (PostgreSQL).
+"""Plain orders of concurrent createOrder calls inserted together (PostgreSQL, SQLite).
 
 Each createOrder call is a request of its own, but under load several arrive while one is
 being written. :func:`insert_plain_orders` writes any number of plain orders (no keys, unique
-keys, parent or sensitive data) in ONE autocommitted statement whose text never changes (the
-rows travel as arrays through ``unnest``), so the server prepares it once and every order in
-the batch shares one round trip and one commit.
+keys, parent or sensitive data) with one commit. On PostgreSQL that is ONE autocommitted
+statement whose text never changes (the rows travel as arrays through ``unnest``), so the
+server prepares it once and every order in the batch shares one round trip. On SQLite it is
+one ``BEGIN IMMEDIATE`` transaction (SQLite runs one writer at a time: one transaction for the
+batch instead of one per order). MariaDB creates orders one by one (its READ COMMITTED check
+of the definitions stamp would need a lock of its own).
 
 In that one statement, per order:
 
@@ -24,16 +27,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.engine import Engine
 
 from qorus_core.db import tables as t
 from qorus_core.db.orders import NewOrder, WorkflowBrief, validate_order
 from qorus_core.db.unit import dumps
 from qorus_core.db.wake import CHANNEL
-from qorus_core.db.wfcache import STAMP_DOMAIN, STAMP_KEY
+from qorus_core.db.wfcache import STAMP_DOMAIN, STAMP_KEY, read_stamp
 from qorus_core.model.errors import QorusError
 from qorus_core.model.status import OrderStatus, SessionStatus
+
+#: the dialects :func:`insert_plain_orders` writes batches on
+DIALECTS = ("postgresql", "sqlite")
 
 
 @dataclass(frozen=True)
@@ -113,11 +119,13 @@ SELECT v.ord, v.id, (SELECT count(*) FROM n) FROM v
 def insert_plain_orders(
     engine: Engine, batch: Sequence[PlainOrder], ts: datetime
 ) -> list[int | None]:
-    """Write the plain orders of ``batch`` in one autocommitted statement; the id of each
-    order, or None for an order whose definitions stamp is stale (nothing of it written).
-    A database error writes nothing of the batch and is raised."""
+    """Write the plain orders of ``batch`` with one commit; the id of each order, or None for
+    an order whose definitions stamp is stale (nothing of it written). A database error
+    writes nothing of the batch and is raised."""
     if not batch:
         return []
+    if engine.dialect.name == "sqlite":
+        return _one_transaction(engine, batch, ts)
     params = {
         "ord": list(range(len(batch))),
         "wfid": [b.workflowid for b in batch],
@@ -135,4 +143,57 @@ def insert_plain_orders(
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for ord_, wfiid, _sent in conn.execute(_SQL, params):
             ids[int(ord_)] = int(wfiid)
+    return ids
+
+
+def _one_transaction(engine: Engine, batch: Sequence[PlainOrder], ts: datetime) -> list[int | None]:
+    """The batch in one transaction of a writer that excludes every other (SQLite's
+    ``BEGIN IMMEDIATE``): the stamp read in it cannot change before the commit."""
+    wi, oi = t.workflow_instance, t.order_instance
+    ids: list[int | None] = [None] * len(batch)
+    with engine.begin() as conn:
+        current = read_stamp(conn)
+        fresh = [i for i, b in enumerate(batch) if b.stamp == current]
+        if not fresh:
+            return ids
+        rows = [
+            {
+                "workflowid": batch[i].workflowid,
+                "workflowstatus": batch[i].order.status,
+                "workflowstatus_orig": batch[i].order.status_orig,
+                "status_sessionid": 0,
+                "parent_workflow_instanceid": None,
+                "subworkflow": False,
+                "synchronous": False,
+                "priority": batch[i].order.priority,
+                "scheduled": batch[i].order.scheduled,
+                "retries": 0,
+                "errors": 0,
+                "warnings": 0,
+                "note_count": 0,
+                "business_error": False,
+                "started": ts,
+                "modified": ts,
+            }
+            for i in fresh
+        ]
+        new = conn.execute(
+            insert(wi).returning(wi.c.workflow_instanceid, sort_by_parameter_order=True), rows
+        ).scalars()
+        for i, wfiid in zip(fresh, new, strict=True):
+            ids[i] = int(wfiid)
+        conn.execute(
+            insert(oi),
+            [
+                {
+                    "workflow_instanceid": ids[i],
+                    "external_order_instanceid": batch[i].order.external_id,
+                    "staticdata": dumps(batch[i].order.staticdata),
+                    "dynamicdata": dumps(batch[i].order.dynamicdata),
+                    "created": ts,
+                    "modified": ts,
+                }
+                for i in fresh
+            ],
+        )
     return ids

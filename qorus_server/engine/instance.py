@@ -33,6 +33,7 @@ from qorus_server.engine import steptypes
 from qorus_server.engine.backoff import Backoff
 from qorus_server.engine.codecache import CodeCache
 from qorus_server.engine.env import RunEnv, option_value
+from qorus_server.engine.groupcommit import GroupCommit
 from qorus_server.engine.handback import Holdings
 from qorus_server.engine.runner import OrderRunner
 from qorus_server.engine.workerdb import WorkerDb
@@ -78,6 +79,8 @@ class ExecutionInstance:
         self._stopping = False
         self._busy = 0
         self._threads: list[threading.Thread] = []
+        #: the workers' step commits share transactions (see groupcommit)
+        self.group = GroupCommit()
         self.processed = 0
         #: the WORKFLOW-START audit row (named by the WORKFLOW-STOP row)
         self.audit_id: int | None = None
@@ -282,7 +285,7 @@ class ExecutionInstance:
             env = self.env
         gave_up = False
         try:
-            OrderRunner(env, db).run(order)
+            OrderRunner(env, db, self.group).run(order)
             self.processed += 1
             self._recovered()
         except SQLAlchemyError as exc:

@@ -13,6 +13,7 @@ COMPLETE and which is not COMPLETE itself) therefore runs ``validation()`` befor
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +31,7 @@ from qorus_core.model.status import OrderStatus as S
 from qorus_server.engine import steptypes
 from qorus_server.engine.env import RunEnv
 from qorus_server.engine.errors import ResolvedError, from_exception, resolve
+from qorus_server.engine.groupcommit import GroupCommit
 from qorus_server.engine.steptypes import StepCall
 from qorus_server.engine.workerdb import WorkerDb
 from qorus_server.userapi import context
@@ -66,9 +68,11 @@ class StepOutcome:
 class OrderRunner:
     """Runs orders of one workflow for one execution instance (shared by its workers)."""
 
-    def __init__(self, env: RunEnv, db: WorkerDb) -> None:
+    def __init__(self, env: RunEnv, db: WorkerDb, group: GroupCommit | None = None) -> None:
         self.env = env
         self.db = db
+        #: the instance's shared step commits (None: each step commits on its own)
+        self.group = group
         #: the earliest time a wait of this pass ends by itself (async_delay)
         self._until: datetime | None = None
         #: workflows with orders woken by this pass's commits (parents of finished children)
@@ -197,7 +201,15 @@ class OrderRunner:
                 if n == len(items) - 1:
                     step = self._runnable(steps, ran)
                     final = None if step is not None else self._derive(steps)
-                with self.db.tx() as conn:
+
+                def commit(
+                    conn: Connection,
+                    current: StepDef = current,
+                    ind: int = ind,
+                    outcome: StepOutcome = outcome,
+                    prev: StepRow | None = prev,
+                ) -> None:
+                    nonlocal step, final
                     status = self._commit_step(conn, ctx, order, outcome, prev, final is not None)
                     if status != steps[(current.stepid, ind)].status:
                         # an event posted before the bind completes the step at once
@@ -206,9 +218,13 @@ class OrderRunner:
                             step = self._runnable(steps, ran)
                             final = self._derive(steps) if step is None else None
                     self._segment(conn, ctx, order, steps, current.stepid)
-                    outcomes.append(outcome)
                     if final is not None:
-                        self._finish(conn, ctx, order, final, outcomes, outcome.retry_delay)
+                        self._finish(
+                            conn, ctx, order, final, [*outcomes, outcome], outcome.retry_delay
+                        )
+
+                self._commit(commit)
+                outcomes.append(outcome)
                 self._post_errors(order, outcome)
                 ctx.dynamic_dirty = False
                 ctx.key_changes.clear()
@@ -333,6 +349,15 @@ class OrderRunner:
         )
 
     # ------------------------------------------------------------------ commits
+
+    def _commit(self, fn: Callable[[Connection], None]) -> None:
+        """Run a step's writes in a transaction committed before the order goes on: shared
+        with the other workers' step commits when the instance groups them."""
+        if self.group is None:
+            with self.db.tx() as conn:
+                fn(conn)
+        else:
+            self.group.run(self.db, fn)
 
     def _commit_step(
         self,
