@@ -1,10 +1,12 @@
-"""The benchmarks still run: a tiny engine run on SQLite (no figure is checked; timings belong
-in the benchmarks, never in tests). A bench that no longer starts is found here, not by the
+"""The benchmarks still run: a tiny engine run on SQLite, and the PostgreSQL-only scaling bench
+when PostgreSQL is the test database (no figure is checked; timings belong in the benchmarks,
+never in tests). A bench that no longer starts is found here, not by the
 next person who needs its figures."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from typing import Any
@@ -23,7 +25,11 @@ def run_bench(script: str, *args: str, timeout: float = 120) -> str:
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        env={
+            "PYTHONPATH": str(ROOT),
+            "PATH": "/usr/bin:/bin",
+            **{k: v for k, v in os.environ.items() if k == "QORUS_TEST_PG_HOST"},
+        },
     )
     assert out.returncode == 0, out.stderr[-2000:]
     return out.stdout
@@ -53,3 +59,16 @@ def test_submit_bench_runs_on_sqlite() -> None:
     result = last_json(stdout)
     assert len(result["rows"]) == 4
     assert result["end_to_end_per_s"] > 0
+
+
+def test_scaling_bench_runs_on_postgresql(db_kind: str) -> None:
+    if db_kind != "postgresql":
+        pytest.skip("the scaling bench runs on PostgreSQL only; run with --db postgresql")
+    stdout = run_bench(
+        "scaling_bench.py", *("-n", "40", "--configs", "1,2nodes", "--json"), timeout=300
+    )
+    lines = stdout.splitlines()
+    assert lines[0].startswith("configuration") and "orders/s" in lines[0]
+    result = last_json(stdout)
+    assert [r["config"] for r in result] == ["1", "2nodes"]
+    assert all(r["orders"] == 40 and r["orders_per_s"] > 0 for r in result)
