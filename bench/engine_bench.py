@@ -67,7 +67,7 @@ def commits(admin: Engine | None, dbname: str) -> int | None:
         )
 
 
-def run(kind: str, n: int, workers: int, batch: int) -> dict[str, Any]:
+def run(kind: str, n: int, workers: int, batch: int, slots: int = 0) -> dict[str, Any]:
     admin: Engine | None = None
     dbname = f"qorus_bench_{os.getpid()}"
     tmp = tempfile.TemporaryDirectory()
@@ -85,7 +85,10 @@ def run(kind: str, n: int, workers: int, batch: int) -> dict[str, Any]:
         for name in ("BenchA", "BenchB", "BenchC"):
             noop_step(engine, name)
         wfid = add_workflow(
-            engine, "BENCH", ["BenchA", "BenchB", "BenchC"], options={"workflow-workers": workers}
+            engine,
+            "BENCH",
+            ["BenchA", "BenchB", "BenchC"],
+            options={"workflow-workers": workers, "workflow-commit-slots": slots},
         )
         with engine.begin() as conn:
             sessionid = open_session(
@@ -131,6 +134,7 @@ def run(kind: str, n: int, workers: int, batch: int) -> dict[str, Any]:
             "db": kind,
             "orders": n,
             "workers": workers,
+            "commit_slots": slots,
             "create_s": round(t1 - t0, 3),
             "process_s": round(t3 - t2, 3),
             "orders_per_s": round(n / (t3 - t2), 1),
@@ -175,12 +179,18 @@ def main() -> None:
     ap.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     ap.add_argument("-n", type=int, default=2000, help="orders (default 2000)")
     ap.add_argument("--workers", type=int, default=4, help="workers of the execution instance")
+    ap.add_argument(
+        "--commit-slots",
+        type=int,
+        default=0,
+        help="workflow-commit-slots of the workflow (0: every worker commits alone)",
+    )
     ap.add_argument("--batch", type=int, default=500, help="orders per creation commit")
     ap.add_argument("--dbos", type=Path, help="JSON line written by dbos_bench.py --json")
     ap.add_argument("--dbos-python", help="run dbos_bench.py with this interpreter (DBOS venv)")
     args = ap.parse_args()
     kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
-    results = [run(k, args.n, args.workers, args.batch) for k in kinds]
+    results = [run(k, args.n, args.workers, args.batch, args.commit_slots) for k in kinds]
     for r in results:
         line = (
             f"{r['db']:<10} {r['orders']} orders, {r['workers']} workers: "

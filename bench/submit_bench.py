@@ -199,6 +199,12 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=60.0, help="time limit per phase")
     ap.add_argument("--workers", type=int, default=4, help="workflow-workers of the workflow")
+    ap.add_argument(
+        "--commit-slots",
+        default="0",
+        help="workflow-commit-slots of the end-to-end phase, one phase per comma-separated "
+        "value (0: every worker commits alone; e.g. 0,3)",
+    )
     ap.add_argument("--audit", action="store_true", help="qorus.audit=* (API-CALL rows)")
     ap.add_argument("--dbos", type=Path, help="JSON line written by dbos_bench.py --json")
     ap.add_argument("--dbos-python", help="run dbos_bench.py with this interpreter (DBOS venv)")
@@ -211,6 +217,7 @@ def main() -> None:
     )
     a = ap.parse_args()
     c = a.concurrency
+    slots = [int(v) for v in str(a.commit_slots).split(",") if v.strip()] or [0]
     a.n = max(c, a.n // c * c)  # every client creates as many
     admin: Engine | None = None
     dbname = f"qorus_submit_{os.getpid()}"
@@ -238,9 +245,16 @@ def main() -> None:
             for name in STEPS:
                 noop_step(engine, name)
             add_workflow(engine, "BENCH", STEPS)
-            e2e_wfid = add_workflow(
-                engine, "BENCHE2E", STEPS, options={"workflow-workers": a.workers}
-            )
+            e2e_wfids = {
+                n: add_workflow(
+                    engine,
+                    f"BENCHE2E{n}",
+                    STEPS,
+                    options={"workflow-workers": a.workers, "workflow-commit-slots": n},
+                )
+                for n in slots
+            }
+            e2e_wfid = e2e_wfids[slots[0]]
             if a.memory:
                 srv = Server(omq, overrides)
                 try:
@@ -277,13 +291,17 @@ def main() -> None:
                 )
             finally:
                 srv.stop()
-            before = commits(admin, dbname)
-            srv = Server(omq, overrides)
-            try:
-                e2e = end_to_end(srv.url, engine, e2e_wfid, a.n, c, max(a.seconds, 300))
-            finally:
-                srv.stop()
-            after = commits(admin, dbname)
+            e2e_rows: list[tuple[int, float, float | None]] = []
+            for n, wfid in e2e_wfids.items():
+                before = commits(admin, dbname)
+                srv = Server(omq, overrides)
+                try:
+                    rate = end_to_end(srv.url, engine, wfid, a.n, c, max(a.seconds, 300))
+                finally:
+                    srv.stop()
+                after = commits(admin, dbname)
+                cpo = None if before is None or after is None else (after - before) / a.n
+                e2e_rows.append((n, rate, cpo))
         finally:
             engine.dispose()
             if admin is not None:
@@ -300,23 +318,32 @@ def main() -> None:
             f"{name:<32}{r['requests']:>8.0f}{r['rps']:>10.0f}{r['p50_ms']:>9.2f}"
             f"{r['p99_ms']:>9.2f}{r['rps'] / ping:>8.2f}"
         )
-    cpo = None if before is None or after is None else (after - before) / a.n
-    line = f"end to end: {a.n} orders over REST by {c} clients until COMPLETE: {e2e:.0f} orders/s"
-    if cpo is not None:
-        line += f", {cpo:.2f} commits/order"
-    print(line)
+    for n, rate, cpo in e2e_rows:
+        line = (
+            f"end to end: {a.n} orders over REST by {c} clients until COMPLETE "
+            f"(workflow-commit-slots {n}): {rate:.0f} orders/s"
+        )
+        print(line + ("" if cpo is None else f", {cpo:.2f} commits/order"))
     figures: dict[str, Any] = {
         "db": a.db,
         "audit": a.audit,
         "rows": {name: round(r["rps"], 1) for name, r in rows},
-        "end_to_end_per_s": round(e2e, 1),
-        "commits_per_order": None if cpo is None else round(cpo, 2),
+        "end_to_end": [
+            {
+                "commit_slots": n,
+                "per_s": round(rate, 1),
+                "commits_per_order": None if cpo is None else round(cpo, 2),
+            }
+            for n, rate, cpo in e2e_rows
+        ],
     }
     peer_file = a.dbos or (run_dbos(a.dbos_python, a.n) if a.dbos_python else None)
     if peer_file:
         peer = json.loads(peer_file.read_text().strip().splitlines()[-1])
-        ratio = e2e / float(peer["wf_per_s"])
-        print(f"DBOS start_workflow: {peer['wf_per_s']} workflows/s -> end to end {ratio:.2f}x")
+        ratios = ", ".join(
+            f"{rate / float(peer['wf_per_s']):.2f}x (slots {n})" for n, rate, _ in e2e_rows
+        )
+        print(f"DBOS start_workflow: {peer['wf_per_s']} workflows/s -> end to end {ratios}")
         figures["dbos_wf_per_s"] = peer["wf_per_s"]
     if a.json:
         print(json.dumps(figures))

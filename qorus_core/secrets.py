@@ -17,6 +17,7 @@ the word. The user name, host, port and database stay visible so messages remain
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -58,8 +59,10 @@ def register_secret_names(names: Iterable[str]) -> None:
     """Names that are secret whatever they look like (the options table registers the short,
     full and alias names of every option marked ``secret``)."""
     _SECRET_NAMES.update(n.lower() for n in names)
+    is_secret_key.cache_clear()
 
 
+@functools.lru_cache(maxsize=4096)  # every event and log line asks for the same few keys
 def is_secret_key(name: str) -> bool:
     """Whether a mapping key or parameter name names a secret (``pass``, ``ldap.password``)."""
     name = name.strip()

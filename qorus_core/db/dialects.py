@@ -25,6 +25,10 @@ class Dialect:
     has_notify = False
     #: DDL rolls back with its transaction (else a failed schema creation is dropped by hand)
     transactional_ddl = True
+    #: how concurrent createOrder calls' plain orders are written together
+    #: (:mod:`qorus_core.db.order_batch`): "statement" (one statement), "transaction" (one
+    #: transaction of an exclusive writer), None (one by one: no safe batch check here)
+    order_batches: str | None = None
 
     def lock_rows(self, q: S, of: Any = None) -> S:
         """``q`` locking the rows it reads until the commit (``SELECT ... FOR UPDATE``)."""
@@ -46,6 +50,7 @@ class Dialect:
 class PostgreSQL(Dialect):
     name = "postgresql"
     has_notify = True
+    order_batches = "statement"
 
     def notify(self, conn: Connection, channel: str, payloads: list[str]) -> None:
         if len(payloads) == 1:
@@ -76,6 +81,7 @@ class SQLite(Dialect):
     """No row locks: ``BEGIN IMMEDIATE`` already makes every writing transaction exclusive."""
 
     name = "sqlite"
+    order_batches = "transaction"
 
     def lock_rows(self, q: S, of: Any = None) -> S:
         return q

@@ -31,15 +31,13 @@ from sqlalchemy import insert, text
 from sqlalchemy.engine import Engine
 
 from qorus_core.db import tables as t
+from qorus_core.db.dialects import dialect_for
 from qorus_core.db.orders import NewOrder, WorkflowBrief, validate_order
 from qorus_core.db.unit import dumps
 from qorus_core.db.wake import CHANNEL
 from qorus_core.db.wfcache import STAMP_DOMAIN, STAMP_KEY, read_stamp
 from qorus_core.model.errors import QorusError
 from qorus_core.model.status import OrderStatus, SessionStatus
-
-#: the dialects :func:`insert_plain_orders` writes batches on
-DIALECTS = ("postgresql", "sqlite")
 
 
 @dataclass(frozen=True)
@@ -124,8 +122,11 @@ def insert_plain_orders(
     writes nothing of the batch and is raised."""
     if not batch:
         return []
-    if engine.dialect.name == "sqlite":
+    how = dialect_for(engine).order_batches
+    if how == "transaction":
         return _one_transaction(engine, batch, ts)
+    if how != "statement":
+        raise ValueError(f"{engine.dialect.name} writes orders one by one")
     params = {
         "ord": list(range(len(batch))),
         "wfid": [b.workflowid for b in batch],

@@ -240,6 +240,25 @@ def _info_text(info: Any) -> str | None:
         return str(info)
 
 
+_SG = t.segment_instance
+_UPDATE_SEGMENT = (
+    update(_SG)
+    .where(
+        _SG.c.workflow_instanceid == bindparam("p_wfiid"),
+        _SG.c.segmentid == bindparam("p_segid"),
+    )
+    .values(segmentstatus=bindparam("p_status"), modified=bindparam("p_ts"))
+)
+_INSERT_SEGMENT = insert(_SG).values(
+    workflow_instanceid=bindparam("p_wfiid"),
+    segmentid=bindparam("p_segid"),
+    workflowid=bindparam("p_wfid"),
+    segmentstatus=bindparam("p_status"),
+    created=bindparam("p_ts"),
+    modified=bindparam("p_ts"),
+)
+
+
 def write_segment(
     conn: Connection,
     wfiid: int,
@@ -250,21 +269,8 @@ def write_segment(
     ts: datetime,
 ) -> None:
     """Record a segment instance's status (insert the first time, update after)."""
-    sg = t.segment_instance
+    params = {"p_wfiid": wfiid, "p_segid": segmentid, "p_status": status, "p_ts": ts}
     if exists:
-        conn.execute(
-            update(sg)
-            .where(sg.c.workflow_instanceid == wfiid, sg.c.segmentid == segmentid)
-            .values(segmentstatus=status, modified=ts)
-        )
+        conn.execute(_UPDATE_SEGMENT, params)
     else:
-        conn.execute(
-            insert(sg).values(
-                workflow_instanceid=wfiid,
-                segmentid=segmentid,
-                workflowid=workflowid,
-                segmentstatus=status,
-                created=ts,
-                modified=ts,
-            )
-        )
+        conn.execute(_INSERT_SEGMENT, {**params, "p_wfid": workflowid})

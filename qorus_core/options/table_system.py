@@ -313,6 +313,16 @@ opt(
     max=1000,
 )
 opt(
+    "workflow-commit-slots",
+    "int",
+    0,
+    "most step transactions an execution instance has in flight at once; the step commits "
+    "of its other workers share them (group commit: fewer commits, each step still committed "
+    "before its order goes on); 0: one per worker, nothing shared",
+    min=0,
+    max=1000,
+)
+opt(
     "heartbeat-interval",
     "int",
     10,

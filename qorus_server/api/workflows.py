@@ -48,6 +48,7 @@ WORKFLOW_LEVEL_OPTIONS = frozenset(
         "async_delay",
         "detach-delay",
         "workflow-workers",
+        "workflow-commit-slots",
     }
 )
 

@@ -86,6 +86,9 @@ class ExecutionInstance:
         self.audit_id: int | None = None
         self.env = self._make_env(wdef)
         self.workers = max(1, int(option_value(wdef, runtime, "workflow-workers")))
+        self.group.slots = min(
+            self.workers, max(0, int(option_value(wdef, runtime, "workflow-commit-slots")))
+        )
 
     @property
     def wdef(self) -> WorkflowDef:

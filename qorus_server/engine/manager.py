@@ -23,7 +23,6 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from qorus_core.db import order_batch
 from qorus_core.db import workflow_runs as runs_db
 from qorus_core.db.dialects import dialect_for
 from qorus_core.db.group_status import stopping_group
@@ -111,7 +110,7 @@ class WorkflowManager:
         install()
         pools = server.pools
         self._api_engine = server.engine
-        if server.engine.dialect.name in order_batch.DIALECTS:
+        if dialect_for(server.engine).order_batches is not None:
             self.submitter = OrderSubmitter(server.engine)
         if server.sessionid is None:
             raise QorusError("the workflow engine needs an application session")

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -32,6 +33,7 @@ from qorus_server.engine import steptypes
 from qorus_server.engine.env import RunEnv
 from qorus_server.engine.errors import ResolvedError, from_exception, resolve
 from qorus_server.engine.groupcommit import GroupCommit
+from qorus_server.engine.stepstate import next_step, order_status, step_state
 from qorus_server.engine.steptypes import StepCall
 from qorus_server.engine.workerdb import WorkerDb
 from qorus_server.userapi import context
@@ -39,8 +41,6 @@ from qorus_server.userapi.context import OrderContext, StepWait
 
 #: the step statuses of a wait: the step type's ``resume`` looks at the wait when it comes back
 _WAITS = (S.ASYNC_WAITING, S.EVENT_WAITING, S.WAITING)
-#: the order statuses a pass can end with besides COMPLETE and INCOMPLETE
-_ORDER_RESULTS = (S.ERROR, S.RETRY, *_WAITS)
 #: the element of an empty array's one (skipped) step instance
 _EMPTY = object()
 
@@ -119,46 +119,6 @@ class OrderRunner:
             context.reset_current(token)
         return final
 
-    # ------------------------------------------------------------------ step states
-
-    def _state(self, steps: dict[tuple[int, int], StepRow], sid: int) -> str | None:
-        """A step's status over its instances (an array step has one per element): None
-        before it ran, COMPLETE when every instance is, else the highest-ranked other one."""
-        if not self.env.wdef.steps[sid].is_array:
-            row = steps.get((sid, 0))
-            return None if row is None else row.status
-        found = [r.status for (s, _), r in steps.items() if s == sid]
-        if not found:
-            return None
-        open_ = [ORDER_STATUS_NAMES[c] for c in found if c != S.COMPLETE]
-        if not open_:
-            return S.COMPLETE
-        return ORDER_STATUS_CODES[max(open_, key=lambda n: STATUS_RANK.get(n, 0))]
-
-    def _runnable(self, steps: dict[tuple[int, int], StepRow], ran: set[int]) -> StepDef | None:
-        """The next step to run: not run in this pass, neither COMPLETE nor ERROR, and with
-        every step it depends on COMPLETE (a waiting step runs to look at its wait)."""
-        wdef = self.env.wdef
-        for sid in wdef.order:
-            if sid in ran or self._state(steps, sid) in (S.COMPLETE, S.ERROR):
-                continue
-            step = wdef.steps[sid]
-            if all(self._state(steps, d) == S.COMPLETE for d in step.depends_on):
-                return step
-        return None
-
-    def _derive(self, steps: dict[tuple[int, int], StepRow]) -> str:
-        """The order's status from its steps' statuses by rank."""
-        wdef = self.env.wdef
-        states = [self._state(steps, sid) for sid in wdef.steps]
-        if all(st == S.COMPLETE for st in states):
-            return S.COMPLETE
-        names = [ORDER_STATUS_NAMES[st] for st in states if st is not None and st != S.COMPLETE]
-        if not names:
-            return S.INCOMPLETE
-        best = ORDER_STATUS_CODES[max(names, key=lambda n: STATUS_RANK.get(n, 0))]
-        return best if best in _ORDER_RESULTS else S.INCOMPLETE
-
     # ------------------------------------------------------------------ the order's steps
 
     def _run_steps(self, ctx: OrderContext, order: ClaimedOrder) -> str:
@@ -168,15 +128,15 @@ class OrderRunner:
         # the steps that may have run before: runnable now in an order that comes back in RETRY
         frontier: set[int] = set()
         if order.status == S.RETRY:
-            while (s := self._runnable(steps, ran | frontier)) is not None:
+            while (s := next_step(self.env.wdef, steps, ran | frontier)) is not None:
                 frontier.add(s.stepid)
         self._until = None
         self._woken = set()
         outcomes: list[StepOutcome] = []
-        step = self._runnable(steps, ran)
+        step = next_step(self.env.wdef, steps, ran)
         if step is None:
             # nothing can run (e.g. every step was skipped): settle the order's status
-            final = self._derive(steps)
+            final = order_status(self.env.wdef, steps)
             with self.db.tx() as conn:
                 self._finish(conn, ctx, order, final, [], None)
             self._after(order, final)
@@ -199,8 +159,8 @@ class OrderRunner:
                 for i in outcome.placeholders:
                     steps[(current.stepid, i)] = StepRow(S.IN_PROGRESS, 0, False, None, True)
                 if n == len(items) - 1:
-                    step = self._runnable(steps, ran)
-                    final = None if step is not None else self._derive(steps)
+                    step = next_step(self.env.wdef, steps, ran)
+                    final = None if step is not None else order_status(self.env.wdef, steps)
 
                 def commit(
                     conn: Connection,
@@ -215,15 +175,22 @@ class OrderRunner:
                         # an event posted before the bind completes the step at once
                         steps[(current.stepid, ind)].status = status
                         if final is not None:
-                            step = self._runnable(steps, ran)
-                            final = self._derive(steps) if step is None else None
+                            step = next_step(self.env.wdef, steps, ran)
+                            final = order_status(self.env.wdef, steps) if step is None else None
                     self._segment(conn, ctx, order, steps, current.stepid)
                     if final is not None:
                         self._finish(
                             conn, ctx, order, final, [*outcomes, outcome], outcome.retry_delay
                         )
 
-                self._commit(commit)
+                segments = dict(order.segments)
+                self._commit(
+                    commit,
+                    # a wait or sensitive data write more than the database: never shared
+                    shareable=outcome.wait is None
+                    and not (ctx.sensitive is not None and ctx.sensitive.dirty),
+                    undo=partial(_restore, order.segments, segments),
+                )
                 outcomes.append(outcome)
                 self._post_errors(order, outcome)
                 ctx.dynamic_dirty = False
@@ -350,14 +317,16 @@ class OrderRunner:
 
     # ------------------------------------------------------------------ commits
 
-    def _commit(self, fn: Callable[[Connection], None]) -> None:
+    def _commit(
+        self, fn: Callable[[Connection], None], *, shareable: bool, undo: Callable[[], None]
+    ) -> None:
         """Run a step's writes in a transaction committed before the order goes on: shared
         with the other workers' step commits when the instance groups them."""
         if self.group is None:
             with self.db.tx() as conn:
                 fn(conn)
         else:
-            self.group.run(self.db, fn)
+            self.group.run(self.db, fn, shareable=shareable, undo=undo)
 
     def _commit_step(
         self,
@@ -453,7 +422,8 @@ class OrderRunner:
         steps are, the highest-ranked status of its open steps, else IN-PROGRESS."""
         wdef = self.env.wdef
         seg = wdef.steps[stepid].segmentid
-        states = [self._state(steps, s.stepid) for s in wdef.steps.values() if s.segmentid == seg]
+        members = [s.stepid for s in wdef.steps.values() if s.segmentid == seg]
+        states = [step_state(wdef, steps, sid) for sid in members]
         if all(st == S.COMPLETE for st in states):
             status = str(S.COMPLETE)
         else:
@@ -607,3 +577,9 @@ class OrderRunner:
             },
             caller="engine",
         )
+
+
+def _restore(target: dict[int, str], saved: dict[int, str]) -> None:
+    """Put a dict back as it was (the segments known before a step commit that failed)."""
+    target.clear()
+    target.update(saved)

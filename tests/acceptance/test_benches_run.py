@@ -40,8 +40,10 @@ def last_json(stdout: str) -> Any:
 
 
 def test_engine_bench_runs_on_sqlite() -> None:
-    result = last_json(run_bench("engine_bench.py", "--db", "sqlite", "-n", "20"))
-    assert result[0]["orders"] == 20
+    result = last_json(
+        run_bench("engine_bench.py", "--db", "sqlite", "-n", "20", "--commit-slots", "1")
+    )
+    assert result[0]["orders"] == 20 and result[0]["commit_slots"] == 1
 
 
 def test_rpc_bench_runs() -> None:
@@ -54,11 +56,13 @@ def test_submit_bench_runs_on_sqlite() -> None:
     stdout = run_bench(
         "submit_bench.py",
         *("--db", "sqlite", "-n", "8", "--requests", "16", "--concurrency", "2", "--json"),
+        *("--commit-slots", "0,1"),
         timeout=300,
     )
     result = last_json(stdout)
     assert len(result["rows"]) == 4
-    assert result["end_to_end_per_s"] > 0
+    assert [e["commit_slots"] for e in result["end_to_end"]] == [0, 1]
+    assert all(e["per_s"] > 0 for e in result["end_to_end"])
 
 
 def test_scaling_bench_runs_on_postgresql(db_kind: str) -> None:

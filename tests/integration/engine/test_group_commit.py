@@ -1,6 +1,8 @@
-"""Group commit of step writes (issue 17) on every database: units that arrive while a commit
-is in progress share the next transaction; a unit that fails (its own exception or a
-constraint) is rolled back alone and only its worker sees the error; the others commit."""
+"""Group commit of step writes (issue 17) on every database: with one slot, units that arrive
+while a commit is in progress share the next transaction; when a shared transaction fails (a
+unit's own exception, a constraint), every unit's in-memory state is put back and each runs
+again alone, so only the failing unit's worker sees an error and the others commit; units
+that may not be shared, and every unit with no slots set, commit on their own."""
 
 from __future__ import annotations
 
@@ -48,7 +50,10 @@ def _clean(engine: Engine) -> Any:
 
 
 def _pile_up(
-    engine: Engine, group: GroupCommit, units: list[Callable[[Connection], Any]]
+    engine: Engine,
+    group: GroupCommit,
+    units: list[Callable[[Connection], Any]],
+    undo: Callable[[], None] | None = None,
 ) -> list[Any]:
     """Run ``units`` from threads of their own, the first one holding its transaction until
     all the others wait behind it; each thread's result or exception."""
@@ -64,7 +69,7 @@ def _pile_up(
     def worker(i: int, fn: Callable[[Connection], Any]) -> None:
         db = WorkerDb(engine)
         try:
-            out[i] = group.run(db, fn)
+            out[i] = group.run(db, fn, undo=undo)
         except BaseException as exc:
             out[i] = exc
         finally:
@@ -86,7 +91,7 @@ def _pile_up(
 
 
 def test_units_waiting_share_one_transaction(engine: Engine) -> None:
-    group = GroupCommit()
+    group = GroupCommit(slots=1)
     names = [f"k{i}" for i in range(6)]
     out = _pile_up(engine, group, [_put(k) for k in names])
     assert out == names
@@ -94,33 +99,42 @@ def test_units_waiting_share_one_transaction(engine: Engine) -> None:
     assert _keys(engine) == set(names)
 
 
-def test_a_failing_unit_is_rolled_back_alone(engine: Engine) -> None:
+def test_a_failing_unit_fails_alone(engine: Engine) -> None:
     def broken(conn: Connection) -> None:
         _put("broken")(conn)
         raise ValueError("the step's own error")
 
-    group = GroupCommit()
-    out = _pile_up(engine, group, [_put("a"), _put("b"), broken, _put("c")])
+    undone: list[int] = []
+    group = GroupCommit(slots=1)
+    out = _pile_up(
+        engine, group, [_put("a"), _put("b"), broken, _put("c")], undo=lambda: undone.append(1)
+    )
     assert out[:2] == ["a", "b"] and out[3] == "c"
     assert isinstance(out[2], ValueError)
     assert _keys(engine) == {"a", "b", "c"}
+    assert len(undone) == 3  # the shared transaction of b, broken and c failed: all put back
 
 
 def test_a_constraint_violation_fails_only_its_unit(engine: Engine) -> None:
-    group = GroupCommit()
+    group = GroupCommit(slots=1)
     out = _pile_up(engine, group, [_put("x"), _put("y"), _put("y"), _put("z")])
     assert out[0] == "x" and out[3] == "z"
-    assert sorted(map(str, out[1:3])) != ["y", "y"]  # one of the two "y" failed
     assert sum(isinstance(o, IntegrityError) for o in out) == 1
+    assert out.count("y") == 1
     assert _keys(engine) == {"x", "y", "z"}
 
 
-def test_a_lone_unit_commits_at_once(engine: Engine) -> None:
-    group = GroupCommit()
+def test_no_slots_and_unshareable_units_commit_alone(engine: Engine) -> None:
     db = WorkerDb(engine)
     try:
-        assert group.run(db, _put("alone")) == "alone"
+        off = GroupCommit()  # workflow-commit-slots 0: nothing shared, nothing counted
+        assert off.run(db, _put("off")) == "off"
+        assert (off.transactions, off.units) == (0, 0)
+        on = GroupCommit(slots=1)
+        assert on.run(db, _put("alone"), shareable=False) == "alone"
+        assert (on.transactions, on.units) == (0, 0)
+        assert on.run(db, _put("lone")) == "lone"
+        assert (on.transactions, on.units) == (1, 1)
     finally:
         db.close()
-    assert (group.transactions, group.units) == (1, 1)
-    assert _keys(engine) == {"alone"}
+    assert _keys(engine) == {"off", "alone", "lone"}

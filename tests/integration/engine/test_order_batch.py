@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from qorus_core.db import order_batch, orders, wfcache
 from qorus_core.db import tables as t
+from qorus_core.db.dialects import dialect_for
 from qorus_core.db.refdata import now
 from qorus_core.db.wake import CHANNEL
 from tests.helpers.definitions import add_workflow, noop_step
@@ -29,7 +30,7 @@ WI, OI = t.workflow_instance, t.order_instance
 
 @pytest.fixture(autouse=True)
 def _batching_dialects(engine: Engine) -> None:
-    if engine.dialect.name not in order_batch.DIALECTS:
+    if dialect_for(engine).order_batches is None:
         pytest.skip(f"{engine.dialect.name} creates orders one by one")
 
 
