@@ -222,13 +222,16 @@ class EventBus:
         caller: str = "",
         user_severity: str | None = None,
         scope: tuple[str, int] | None = None,
+        safe: bool = False,
     ) -> Event:
+        """Post an event; ``safe``: ``info`` holds only names, ids and statuses the engine
+        made (nothing a password could hide in), so it is not searched for secrets."""
         if eventstr not in EVENT_CODES:
             raise ValueError(f"unknown system event {eventstr!r}")
         sev = severity_name(severity)
         usev = None if user_severity is None else severity_name(user_severity)
         who = _caller(caller)
-        masked = mask_secrets(dict(info)) if info else {}
+        masked = (dict(info) if safe else mask_secrets(dict(info))) if info else {}
         with self._cond:
             ev = Event(
                 self._next_id,

@@ -28,6 +28,7 @@ class EventSink(Protocol):
         caller: str = "",
         user_severity: str | None = None,
         scope: tuple[str, int] | None = None,
+        safe: bool = False,
     ) -> Any: ...
 
 
@@ -54,9 +55,12 @@ class EventBuffer:
         caller: str = "",
         user_severity: str | None = None,
         scope: tuple[str, int] | None = None,
+        safe: bool = False,
     ) -> None:
-        """Hold an event (``user_severity`` and ``scope`` are passed on when given)."""
+        """Hold an event (``user_severity``, ``scope`` and ``safe`` are passed on when given)."""
         extra: dict[str, Any] = {}
+        if safe:
+            extra["safe"] = True
         if user_severity is not None:
             extra["user_severity"] = user_severity
         if scope is not None:

@@ -273,6 +273,7 @@ def _submitted(server: Any, brief: orders.WorkflowBrief, wfiid: int, status: str
                 "status": ORDER_STATUS_NAMES[status],
             },
             caller="engine",
+            safe=True,
         )
 
 

@@ -236,6 +236,7 @@ class ExecutionInstance:
                     },
                 },
                 caller="engine",
+                safe=True,
             )
 
     def _give_back(self, db: WorkerDb) -> None:

@@ -576,6 +576,7 @@ class OrderRunner:
                 "info": {"old": "IN-PROGRESS", "new": ORDER_STATUS_NAMES[final]},
             },
             caller="engine",
+            safe=True,
         )
 
 
