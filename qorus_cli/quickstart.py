@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,16 @@ INVENTORY = "order-inventory"
     help="How many demo orders to submit.",
 )
 @click.option(
+    "-c",
+    "--clients",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    envvar="QORUS_QUICKSTART_CLIENTS",
+    show_envvar=True,
+    help="How many orders are submitted at once (as that many REST clients would).",
+)
+@click.option(
     "--timeout",
     default=300.0,
     show_default=True,
@@ -63,7 +74,7 @@ INVENTORY = "order-inventory"
     help="Seconds to wait for the orders to finish.",
 )
 @guarded(TOOL, 2)
-def main(qorus_dir: str | None, orders: int, timeout: float) -> None:
+def main(qorus_dir: str | None, orders: int, clients: int, timeout: float) -> None:
     """Set up $OMQ_DIR, the schema and the demo release, start qorus, run demo orders."""
     omq, options = load_env(qorus_dir)
     omq.ensure()
@@ -72,7 +83,7 @@ def main(qorus_dir: str | None, orders: int, timeout: float) -> None:
     _ensure_server(omq, client)
     _ensure_running(client)
     start = time.monotonic()
-    ids = _submit(client, orders)
+    ids = _submit(client, orders, clients)
     counts = _watch(client, ids, start + timeout)
     elapsed = time.monotonic() - start
     _summary(client, ids, counts, elapsed)
@@ -149,24 +160,31 @@ def _order(run: str, i: int) -> dict[str, Any]:
     }
 
 
-def _submit(client: QorusClient, count: int) -> list[int]:
+def _submit(client: QorusClient, count: int, clients: int) -> list[int]:
     run = uuid.uuid4().hex[:8]
-    ids: list[int] = []
-    with Progress(
-        TextColumn("submitting orders"), BarColumn(), MofNCompleteColumn(), console=console
-    ) as bar:
+    ids: list[int] = [0] * count
+
+    def submit(i: int) -> None:
+        order = _order(run, i)
+        res = client.post(
+            f"workflows/{WORKFLOW}",
+            action="createOrder",
+            staticdata=order,
+            orderkeys={"order_id": order["order_id"], "customer_id": order["customer_id"]},
+        )
+        ids[i] = int(res["workflow_instanceid"])
+
+    with (
+        Progress(
+            TextColumn("submitting orders"), BarColumn(), MofNCompleteColumn(), console=console
+        ) as bar,
+        ThreadPoolExecutor(max_workers=clients) as pool,
+    ):
         task = bar.add_task("submit", total=count)
-        for i in range(count):
-            order = _order(run, i)
-            res = client.post(
-                f"workflows/{WORKFLOW}",
-                action="createOrder",
-                staticdata=order,
-                orderkeys={"order_id": order["order_id"], "customer_id": order["customer_id"]},
-            )
-            ids.append(int(res["workflow_instanceid"]))
+        for done in as_completed([pool.submit(submit, i) for i in range(count)]):
+            done.result()  # a refused order stops the quickstart with its error
             bar.advance(task)
-    console.print(f"[green]✓[/] {count} orders submitted (run {run})")
+    console.print(f"[green]✓[/] {count} orders submitted by {clients} clients (run {run})")
     return ids
 
 
@@ -203,7 +221,7 @@ def _watch(client: QorusClient, ids: list[int], deadline: float) -> Counter[str]
             live.update(_view(counts, len(ids), bar))
             if done >= len(ids) or time.monotonic() > deadline:
                 break
-            time.sleep(0.25)
+            time.sleep(0.1)
     return counts
 
 

@@ -261,13 +261,18 @@ def get_state(conn: Connection, serviceid: int) -> Any:
     return _json(row[0], None)
 
 
-def save_state(conn: Connection, serviceid: int, data: Any) -> None:
-    """Replace a service's state data (None clears it), in the caller's transaction. ``data``
-    must be JSON-serializable (checked by the caller)."""
-    if data is None:
+def state_text(data: Any) -> str | None:
+    """State data as stored: JSON with sorted keys (None for None). Raises ValueError for NaN
+    or Infinity, TypeError for what JSON cannot hold."""
+    return None if data is None else json.dumps(data, sort_keys=True, allow_nan=False)
+
+
+def save_state(conn: Connection, serviceid: int, text: str | None) -> None:
+    """Replace a service's state data with ``text`` (:func:`state_text`; None clears it), in
+    the caller's transaction."""
+    if text is None:
         conn.execute(delete(ss).where(ss.c.serviceid == serviceid))
         return
-    text = json.dumps(data, sort_keys=True)
     ts = now()
     res = conn.execute(update(ss).where(ss.c.serviceid == serviceid).values(data=text, modified=ts))
     if res.rowcount:

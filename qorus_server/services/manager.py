@@ -22,7 +22,6 @@ includes ``services``.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable, Collection, Iterator
@@ -622,13 +621,13 @@ class ServiceManager:
             )
         try:
             a.check_data(data, "state data", lambda d: QorusError(d, code="SERVICE-STATE-ERROR"))
-            json.dumps(data)
+            text = db.state_text(data)  # once: nothing of the caller's object is kept
         except (TypeError, ValueError) as exc:
             raise QorusError(
                 f"saveStateData(): the data cannot be stored: {exc}", code="SERVICE-STATE-ERROR"
             ) from None
         with self._state_lock, self._db().begin() as conn:
-            db.save_state(conn, inst.serviceid, data)
+            db.save_state(conn, inst.serviceid, text)
 
     # ------------------------------------------------------------------ information
 

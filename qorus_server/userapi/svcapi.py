@@ -8,7 +8,6 @@ through a context variable the service manager sets (:func:`context.enter_servic
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -22,8 +21,9 @@ class ServiceApi(UserApi):
     @staticmethod
     def saveStateData(data: Any) -> None:
         """Replace the service's persistent state data (a hash; None clears it), in its own
-        transaction: it survives an unload, a reset and a restart of the server."""
-        context.require_service().save_state(copy.deepcopy(data))
+        transaction: it survives an unload, a reset and a restart of the server. The data is
+        serialized at once: changing ``data`` afterwards changes nothing saved."""
+        context.require_service().save_state(data)
 
     @staticmethod
     def getStateData() -> Any:
