@@ -71,7 +71,7 @@ class GroupCommit:
         with self._cond:
             self._queue.append(me)
             while not me.done:
-                if self._leading >= self.slots:
+                if self._leading >= max(1, self.slots):  # slots may change meanwhile
                     self._cond.wait()
                     continue
                 self._leading += 1

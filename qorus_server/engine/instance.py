@@ -86,9 +86,7 @@ class ExecutionInstance:
         self.audit_id: int | None = None
         self.env = self._make_env(wdef)
         self.workers = max(1, int(option_value(wdef, runtime, "workflow-workers")))
-        self.group.slots = min(
-            self.workers, max(0, int(option_value(wdef, runtime, "workflow-commit-slots")))
-        )
+        self._set_slots(wdef)
 
     @property
     def wdef(self) -> WorkflowDef:
@@ -137,11 +135,16 @@ class ExecutionInstance:
             self.workers,
         )
 
+    def _set_slots(self, wdef: WorkflowDef) -> None:
+        value = int(option_value(wdef, self.runtime, "workflow-commit-slots"))
+        self.group.slots = min(self.workers, max(0, value))
+
     def reset(self, wdef: WorkflowDef) -> None:
         """Swap in a new definition and freshly compiled code; running orders finish first."""
         env = self._make_env(wdef)
         with self._cond:
             self.env = env
+        self._set_slots(wdef)
 
     # ------------------------------------------------------------------ wake-ups
 
