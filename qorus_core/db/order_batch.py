@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from qorus_core.db import tables as t
 from qorus_core.db.dialects import dialect_for
@@ -142,9 +142,36 @@ def insert_plain_orders(
     }
     ids: list[int | None] = [None] * len(batch)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        for ord_, wfiid, _sent in conn.execute(_SQL, params):
+        for ord_, wfiid, _sent in _execute_raw(conn, _driver_sql(engine), params):
             ids[int(ord_)] = int(wfiid)
     return ids
+
+
+_COMPILED: dict[str, str] = {}
+
+
+def _driver_sql(engine: Engine) -> str:
+    """The statement in the driver's own parameter style, compiled once per dialect."""
+    sql = _COMPILED.get(engine.dialect.name)
+    if sql is None:
+        sql = _COMPILED[engine.dialect.name] = str(_SQL.compile(dialect=engine.dialect))
+    return sql
+
+
+def _execute_raw(conn: Connection, sql: str, params: dict[str, Any]) -> list[Any]:
+    """Run the one statement on the driver's cursor of ``conn`` (its autocommit set by
+    SQLAlchemy): SQLAlchemy's own work per statement costs more than the round trip here,
+    and this statement's parameters are plain arrays the driver adapts itself. A connection
+    the driver found broken is invalidated, so the pool never hands it out again."""
+    dbapi: Any = conn.connection.driver_connection
+    try:
+        with dbapi.cursor() as cur:
+            cur.execute(sql, params)
+            return list(cur.fetchall())
+    except Exception:
+        if getattr(dbapi, "broken", False) or getattr(dbapi, "closed", False):
+            conn.invalidate()
+        raise
 
 
 def _one_transaction(engine: Engine, batch: Sequence[PlainOrder], ts: datetime) -> list[int | None]:

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from qorus_proc import Qorus, api, new_omq, put, running
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine, make_url
 
 from qorus_core.db import tables as t
@@ -139,3 +139,35 @@ def test_audited_orders_commit_with_their_audit_rows(
         assert sorted(int(i) for _, i, _ in audited) == sorted(made)
     else:
         assert [op for _, _, op in audited].count("workflows.create-order") == 3
+
+
+def test_orders_after_the_database_dropped_every_connection(
+    env: tuple[Qorus, Engine], db_kind: str
+) -> None:
+    """The shared insert's connections cut by the database (a restart, a failover,
+    ``pg_terminate_backend``): the next orders are created all the same, none twice."""
+    if db_kind != "postgresql":
+        pytest.skip("pg_terminate_backend is PostgreSQL's; run with --db postgresql")
+    q, engine = env
+    with httpx.Client(timeout=60) as c:
+        first = _rest(c, q, {"staticdata": {"ref": "before"}})
+        with engine.connect() as conn:
+            cut = conn.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).scalar_one()
+        assert cut >= 1
+        made = [_rest(c, q, {"staticdata": {"ref": f"after{i}"}}) for i in range(5)]
+    assert len(set(made)) == 5 and min(made) > first
+    with engine.connect() as conn:
+        refs = sorted(
+            json.loads(s)["ref"]
+            for s in conn.execute(
+                select(t.order_instance.c.staticdata).where(
+                    t.order_instance.c.workflow_instanceid.in_(made)
+                )
+            ).scalars()
+        )
+    assert refs == [f"after{i}" for i in range(5)]
