@@ -16,6 +16,7 @@ engine thread (``Qorus`` and the node); with no trail in force nothing is audite
 
 from __future__ import annotations
 
+import functools
 import getpass
 import json
 import os
@@ -72,6 +73,19 @@ def audit_codes(value: object) -> frozenset[str]:
     expanded."""
     if value is None:
         return frozenset()
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return _cached_codes(tuple(value))
+    if isinstance(value, str):
+        return _cached_codes(value)
+    return _codes(value)
+
+
+@functools.lru_cache(maxsize=64)  # asked on every audited call; the option rarely changes
+def _cached_codes(value: str | tuple[str, ...]) -> frozenset[str]:
+    return _codes(value)
+
+
+def _codes(value: object) -> frozenset[str]:
     items = value if isinstance(value, list | tuple | set | frozenset) else str(value).split(",")
     codes = {str(c).strip() for c in items} - {""}
     if "*" in codes:

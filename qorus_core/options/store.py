@@ -25,6 +25,10 @@ def expand_omq(text: str, omq: OmqDir) -> Path:
     return path if path.is_absolute() else omq.root / path
 
 
+#: option names as the code spells them -> full names (every request reads several options)
+_FULL_NAMES: dict[str, str] = {}
+
+
 class Options:
     """Every option's value in force. Reads are plain dict reads; :meth:`set` takes a lock.
 
@@ -53,7 +57,10 @@ class Options:
         return lookup(name)
 
     def get(self, name: str) -> Any:
-        return self._values[lookup(name).full_name]
+        full = _FULL_NAMES.get(name)
+        if full is None:  # the first time a name is used: resolved once, kept
+            full = _FULL_NAMES[name] = lookup(name).full_name
+        return self._values[full]
 
     def __getitem__(self, name: str) -> Any:
         return self.get(name)

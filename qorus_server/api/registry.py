@@ -133,6 +133,13 @@ class Operation:
 
     def check_args(self, args: Mapping[str, object]) -> None:
         """Refuse arguments the handler cannot take (INVALID-ARGUMENT, HTTP 400)."""
+        shape = _shape(self.handler)
+        if (
+            shape is not None
+            and shape[0] <= args.keys()
+            and (args.keys() <= shape[2] or (shape[1] and shape[3] not in args))
+        ):
+            return  # the usual case, without binding (every call checks its arguments)
         sig = _signature(self.handler)
         try:
             sig.bind(None, **args)
@@ -141,6 +148,28 @@ class Operation:
 
 
 _SIGS: dict[Handler, inspect.Signature] = {}
+#: handler -> (required keyword names, takes **kwargs, every keyword name, the context's
+#: name), or None when its signature is anything else (then ``bind`` decides)
+Shape = tuple[frozenset[str], bool, frozenset[str], str]
+_SHAPES: dict[Handler, Shape | None] = {}
+
+
+def _shape(fn: Handler) -> Shape | None:
+    if fn in _SHAPES:
+        return _SHAPES[fn]
+    first, *params = list(_signature(fn).parameters.values())
+    P = inspect.Parameter
+    shape: Shape | None = None
+    if all(p.kind in (P.POSITIONAL_OR_KEYWORD, P.KEYWORD_ONLY, P.VAR_KEYWORD) for p in params):
+        named = [p for p in params if p.kind != P.VAR_KEYWORD]
+        shape = (
+            frozenset(p.name for p in named if p.default is P.empty),
+            any(p.kind == P.VAR_KEYWORD for p in params),
+            frozenset(p.name for p in named),
+            first.name,
+        )
+    _SHAPES[fn] = shape
+    return shape
 
 
 def _signature(fn: Handler) -> inspect.Signature:
