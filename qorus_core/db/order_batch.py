@@ -32,7 +32,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from qorus_core.db import tables as t
 from qorus_core.db.dialects import dialect_for
-from qorus_core.db.orders import NewOrder, WorkflowBrief, validate_order
+from qorus_core.db.orders import NewOrder, WorkflowBrief, order_row, validate_order
 from qorus_core.db.unit import dumps
 from qorus_core.db.wake import CHANNEL
 from qorus_core.db.wfcache import STAMP_DOMAIN, STAMP_KEY, read_stamp
@@ -184,27 +184,7 @@ def _one_transaction(engine: Engine, batch: Sequence[PlainOrder], ts: datetime) 
         fresh = [i for i, b in enumerate(batch) if b.stamp == current]
         if not fresh:
             return ids
-        rows = [
-            {
-                "workflowid": batch[i].workflowid,
-                "workflowstatus": batch[i].order.status,
-                "workflowstatus_orig": batch[i].order.status_orig,
-                "status_sessionid": 0,
-                "parent_workflow_instanceid": None,
-                "subworkflow": False,
-                "synchronous": False,
-                "priority": batch[i].order.priority,
-                "scheduled": batch[i].order.scheduled,
-                "retries": 0,
-                "errors": 0,
-                "warnings": 0,
-                "note_count": 0,
-                "business_error": False,
-                "started": ts,
-                "modified": ts,
-            }
-            for i in fresh
-        ]
+        rows = [order_row(batch[i].workflowid, batch[i].order, ts) for i in fresh]
         new = conn.execute(
             insert(wi).returning(wi.c.workflow_instanceid, sort_by_parameter_order=True), rows
         ).scalars()

@@ -143,6 +143,30 @@ _ORDER_ARGS = frozenset(
 )
 
 
+def order_row(
+    workflowid: int, o: NewOrder, ts: datetime, *, subworkflow: bool = False
+) -> dict[str, Any]:
+    """The ``workflow_instance`` row of a new order."""
+    return {
+        "workflowid": workflowid,
+        "workflowstatus": o.status,
+        "workflowstatus_orig": o.status_orig,
+        "status_sessionid": 0,
+        "parent_workflow_instanceid": o.parent_id,
+        "subworkflow": subworkflow,
+        "synchronous": False,
+        "priority": o.priority,
+        "scheduled": o.scheduled,
+        "retries": 0,
+        "errors": 0,
+        "warnings": 0,
+        "note_count": 0,
+        "business_error": False,
+        "started": ts,
+        "modified": ts,
+    }
+
+
 def validate_order(brief: WorkflowBrief, args: Mapping[str, Any], ts: datetime) -> NewOrder:
     unknown = sorted(set(args) - _ORDER_ARGS)
     if unknown:
@@ -254,27 +278,7 @@ def create_orders(
                 raise wfcache.StaleDefinitions(workflowid) from None
             raise
         wi = t.workflow_instance
-        rows = [
-            {
-                "workflowid": workflowid,
-                "workflowstatus": o.status,
-                "workflowstatus_orig": o.status_orig,
-                "status_sessionid": 0,
-                "parent_workflow_instanceid": o.parent_id,
-                "subworkflow": subworkflow,
-                "synchronous": False,
-                "priority": o.priority,
-                "scheduled": o.scheduled,
-                "retries": 0,
-                "errors": 0,
-                "warnings": 0,
-                "note_count": 0,
-                "business_error": False,
-                "started": ts,
-                "modified": ts,
-            }
-            for o in new
-        ]
+        rows = [order_row(workflowid, o, ts, subworkflow=subworkflow) for o in new]
         returning: list[Any] = [wi.c.workflow_instanceid]
         if check:
             returning.append(wfcache.stamp_query())
