@@ -29,6 +29,9 @@ class Dialect:
     #: (:mod:`qorus_core.db.order_batch`): "statement" (one statement), "transaction" (one
     #: transaction of an exclusive writer), None (one by one: no safe batch check here)
     order_batches: str | None = None
+    #: the engine's statements built once may run on the driver's cursor (no type processing
+    #: needed: the driver adapts datetimes, booleans and text itself); see fastexec
+    driver_execution = False
 
     def lock_rows(self, q: S, of: Any = None) -> S:
         """``q`` locking the rows it reads until the commit (``SELECT ... FOR UPDATE``)."""
@@ -51,6 +54,7 @@ class PostgreSQL(Dialect):
     name = "postgresql"
     has_notify = True
     order_batches = "statement"
+    driver_execution = True
 
     def notify(self, conn: Connection, channel: str, payloads: list[str]) -> None:
         if len(payloads) == 1:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
+from qorus_core.db import fastexec
 from qorus_core.db import tables as t
 from qorus_core.model.status import OrderStatus as S
 
@@ -135,22 +136,21 @@ def step_params(
 
 def insert_step_owned(conn: Connection, params: dict[str, Any], sessionid: int) -> bool:
     """Insert a step's first row while this session owns the order; False when it does not."""
-    return bool(conn.execute(_INSERT_STEP_OWNED, {**params, "p_session": sessionid}).rowcount == 1)
+    return fastexec.execute(conn, _INSERT_STEP_OWNED, {**params, "p_session": sessionid}) == 1
 
 
 def write_step(conn: Connection, params: dict[str, Any], exists: bool) -> None:
     """Insert or update a step's row without an ownership check."""
-    conn.execute(_UPDATE_STEP if exists else _INSERT_STEP, params)
+    fastexec.execute(conn, _UPDATE_STEP if exists else _INSERT_STEP, params)
 
 
 def touch_owned(conn: Connection, wfiid: int, sessionid: int, ts: datetime) -> bool:
     """Mark the order modified if this session still owns it; False when it does not."""
-    res = conn.execute(_TOUCH_OWNED, {**owned(wfiid, sessionid), "p_ts": ts})
-    return bool(res.rowcount == 1)
+    return fastexec.execute(conn, _TOUCH_OWNED, {**owned(wfiid, sessionid), "p_ts": ts}) == 1
 
 
 def update_dynamic(conn: Connection, wfiid: int, data: str, ts: datetime) -> None:
-    conn.execute(_UPDATE_DYNAMIC, {"p_wfiid": wfiid, "p_data": data, "p_ts": ts})
+    fastexec.execute(conn, _UPDATE_DYNAMIC, {"p_wfiid": wfiid, "p_data": data, "p_ts": ts})
 
 
 def add_errors(conn: Connection, rows: list[dict[str, Any]]) -> None:
@@ -198,8 +198,7 @@ def write_keys(
 
 def complete_owned(conn: Connection, wfiid: int, sessionid: int, ts: datetime) -> bool:
     """The common end of an order: COMPLETE with nothing else to record."""
-    res = conn.execute(_COMPLETE_OWNED, {**owned(wfiid, sessionid), "p_ts": ts})
-    return bool(res.rowcount == 1)
+    return fastexec.execute(conn, _COMPLETE_OWNED, {**owned(wfiid, sessionid), "p_ts": ts}) == 1
 
 
 def finish_owned(
@@ -271,6 +270,6 @@ def write_segment(
     """Record a segment instance's status (insert the first time, update after)."""
     params = {"p_wfiid": wfiid, "p_segid": segmentid, "p_status": status, "p_ts": ts}
     if exists:
-        conn.execute(_UPDATE_SEGMENT, params)
+        fastexec.execute(conn, _UPDATE_SEGMENT, params)
     else:
-        conn.execute(_INSERT_SEGMENT, {**params, "p_wfid": workflowid})
+        fastexec.execute(conn, _INSERT_SEGMENT, {**params, "p_wfid": workflowid})
