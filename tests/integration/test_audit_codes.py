@@ -16,6 +16,7 @@ from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 
 from qorus_core.db import audit as audit_rows
+from qorus_core.db import fastexec
 from qorus_core.db import tables as t
 from qorus_core.db.orders import create_order, create_orders
 from qorus_core.db.refdata import AUDIT_EVENT_CODES
@@ -244,7 +245,9 @@ def _rows_in(conn: Any) -> list[dict[str, Any]]:
 
 class Counter:
     """Commits of transactions that wrote something (an idle claim that found nothing is no
-    commit of an order), and statements on the audit table."""
+    commit of an order), and statements on the audit table. Statements the engine runs on
+    the driver's cursor (``fastexec``, PostgreSQL) are seen through a wrapper, since they
+    pass no SQLAlchemy event."""
 
     def __init__(self, engine: Engine) -> None:
         self.commits = 0
@@ -252,6 +255,13 @@ class Counter:
         self.engine = engine
         event.listen(engine, "commit", self._commit)
         event.listen(engine, "before_cursor_execute", self._stmt)
+        self._real = real = fastexec.execute
+
+        def seen(conn: Any, stmt: Any, params: dict[str, Any]) -> int:
+            self._stmt(conn, None, str(stmt))
+            return real(conn, stmt, params)
+
+        fastexec.execute = seen  # type: ignore[assignment]
 
     def _commit(self, conn: Any) -> None:
         if conn.info.pop("wrote", False):
@@ -264,6 +274,7 @@ class Counter:
             conn.info["wrote"] = True
 
     def close(self) -> None:
+        fastexec.execute = self._real  # type: ignore[assignment]
         event.remove(self.engine, "commit", self._commit)
         event.remove(self.engine, "before_cursor_execute", self._stmt)
 
