@@ -19,16 +19,21 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from qorus_core.db import audit as core
+from qorus_core.db import sensitive
 from qorus_core.db.audit import AuditTrail, OptionCodes, audit_codes
 from qorus_core.options import Options
+from qorus_core.secrets import mask_secrets
 
 if TYPE_CHECKING:
-    from qorus_server.api.registry import CallContext
+    from qorus_server.api.registry import CallContext, Operation
+    from qorus_server.contract import ServerContract
 
 #: who the server's own rows name
 SYSTEM_WHO = "Qorus"
@@ -81,3 +86,51 @@ class Auditor:
             return trail.write(conn, event, **kw)
         with self.engine.begin() as c:
             return trail.write(c, event, **kw)
+
+
+def record_api_call(
+    server: ServerContract,
+    op: Operation,
+    ctx: CallContext,
+    args: Mapping[str, object],
+    conn: Connection | None = None,
+) -> None:
+    """The API-CALL audit row of a successful operation, under the call's trail (its user,
+    address and request as ``who``, ``source`` and ``reason``; its arguments in ``info1``,
+    the operation in ``info2``): with audit code ``api`` for an operation that changes
+    something (or writes its own rows), ``api-read`` for one that only reads. Shared by the
+    real and the test server so both audit the same way. With ``conn`` the row is part of that
+    transaction (one commit for a change and its audit row), and a failure to write it fails
+    the transaction."""
+    code = "api" if op.audit or not op.read_audit else "api-read"
+    if server.auditor is None or not enabled(server.options, code):
+        return
+    columns: dict[str, Any] = {
+        **call_columns(server, ctx),
+        "info1": audited_args(args),
+        "info2": op.name,
+    }
+    if conn is not None:
+        core.write(conn, "API-CALL", **columns)
+        return
+    try:
+        with server.engine.begin() as c:
+            core.write(c, "API-CALL", **columns)
+    except SQLAlchemyError:
+        server.log.exception("cannot write the API-CALL audit row of %s", op.name)
+
+
+def call_columns(server: ServerContract, ctx: CallContext) -> dict[str, object]:
+    """``who``, ``source`` and ``reason`` of an API call's rows."""
+    trail = server.auditor.call_trail(ctx)
+    return {"who": trail.who, "source": trail.source, "reason": trail.reason}
+
+
+def audited_args(args: Mapping[str, object]) -> dict[str, object]:
+    """The arguments of an API call as audited: sensitive data reduced to key names, secrets
+    (passwords, option values marked secret) masked."""
+    out = dict(args)
+    if "sensitive_data" in out:
+        out["sensitive_data"] = sensitive.redact(out["sensitive_data"])
+    masked: dict[str, object] = mask_secrets(out)
+    return masked

@@ -32,7 +32,6 @@ the started instances.
 from __future__ import annotations
 
 import asyncio
-import getpass
 import logging
 import os
 import signal
@@ -57,14 +56,14 @@ from qorus_core.db.sessions import RecoveryResult
 from qorus_core.model.errors import DatasourceError, OptionError, QorusError, SchemaError
 from qorus_core.omqdir import OmqDir
 from qorus_core.options import Options
-from qorus_core.secrets import mask_secrets, mask_text, mask_url
+from qorus_core.secrets import mask_text, mask_url
 from qorus_core.system import open_system_pools
 from qorus_server import audit, security
 from qorus_server import session as app_session
 from qorus_server.api import REGISTRY
 from qorus_server.api.registry import CallContext, Operation, PrincipalLike, Registry
 from qorus_server.components import COMPONENTS, ComponentRegistry, Factory, Started
-from qorus_server.contract import Component, ServerContract
+from qorus_server.contract import Component
 from qorus_server.engine.manager import WorkflowManager
 from qorus_server.events import EventBus
 from qorus_server.force_user import parse_rules as parse_force_rules
@@ -336,7 +335,7 @@ class QorusServer:
         self.auditor.startup_id = self.auditor.event(
             "SYSTEM-STARTUP",
             reason=f"qorus {self.version} started",
-            who=f"UNIX: user {_unix_user()}",
+            who=audit_rows.unix_who(),
             source=f"{self.hostname} pid {self.pid}",
             info1=str(self.sessionid),
             info2=info,
@@ -509,7 +508,7 @@ class QorusServer:
     ) -> None:
         """The registry calls this after an audited operation succeeds (audit code ``api``);
         with ``conn``, in that transaction (see :meth:`CallContext.audit_in`)."""
-        record_api_call(self, op, ctx, args, conn)
+        audit.record_api_call(self, op, ctx, args, conn)
 
     @property
     def components(self) -> list[Component]:
@@ -538,60 +537,6 @@ class QorusServer:
     @property
     def system_log_path(self) -> Path | None:
         return self.logs.system_path if self.logs else None
-
-
-def record_api_call(
-    server: ServerContract,
-    op: Operation,
-    ctx: CallContext,
-    args: Mapping[str, object],
-    conn: Connection | None = None,
-) -> None:
-    """The API-CALL audit row of a successful operation, under the call's trail (its user,
-    address and request as ``who``, ``source`` and ``reason``; its arguments in ``info1``,
-    the operation in ``info2``): with audit code ``api`` for an operation that changes
-    something (or writes its own rows), ``api-read`` for one that only reads. Shared by the
-    real and the test server so both audit the same way. With ``conn`` the row is part of that
-    transaction (one commit for a change and its audit row), and a failure to write it fails
-    the transaction."""
-    code = "api" if op.audit or not op.read_audit else "api-read"
-    if server.auditor is None or not audit.enabled(server.options, code):
-        return
-    columns: dict[str, Any] = {
-        **_call_columns(server, ctx),
-        "info1": _audit_args(args),
-        "info2": op.name,
-    }
-    if conn is not None:
-        audit_rows.write(conn, "API-CALL", **columns)
-        return
-    try:
-        with server.engine.begin() as c:
-            audit_rows.write(c, "API-CALL", **columns)
-    except SQLAlchemyError:
-        server.log.exception("cannot write the API-CALL audit row of %s", op.name)
-
-
-def _call_columns(server: ServerContract, ctx: CallContext) -> dict[str, object]:
-    trail = server.auditor.call_trail(ctx)
-    return {"who": trail.who, "source": trail.source, "reason": trail.reason}
-
-
-def _audit_args(args: Mapping[str, object]) -> dict[str, object]:
-    """The arguments of an API call as audited: sensitive data reduced to key names, secrets
-    (passwords, option values marked secret) masked."""
-    out = dict(args)
-    if "sensitive_data" in out:
-        out["sensitive_data"] = sensitive.redact(out["sensitive_data"])
-    masked: dict[str, object] = mask_secrets(out)
-    return masked
-
-
-def _unix_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return str(os.getuid())
 
 
 def _report_line(message: str) -> None:

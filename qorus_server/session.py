@@ -12,7 +12,6 @@ older than ``session-stale-timeout`` is recovered by whichever live node locks i
 
 from __future__ import annotations
 
-import getpass
 import logging
 import os
 import socket
@@ -80,7 +79,7 @@ def _recover(
     (``job-data``), all in that transaction."""
     log.warning("recovering %s: %s", _describe(old), why)
     trail = auditor.system.but(
-        who=f"UNIX: user {_unix_user()}", source=f"{why} session {old.sessionid} on {_who()}"
+        who=audit_rows.unix_who(), source=f"{why} session {old.sessionid} on {_who()}"
     )
     start = trail.write(
         conn,
@@ -138,13 +137,6 @@ def audit_recovered(
                 for jiid, jobid in result.job_instances
             ],
         )
-
-
-def _unix_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return str(os.getuid())
 
 
 def acquire(

@@ -308,16 +308,21 @@ def group_status_changed(conn: Connection, name: str, enabled: bool) -> None:
         )
 
 
-def offline_trail(options: Any, tool: str) -> AuditTrail:
-    """The trail of an offline tool (``oload``, ``user-tool``): the UNIX user, the host and
-    the tool's process."""
+def unix_who() -> str:
+    """``who`` of a row written for the UNIX user running this process."""
     try:
         user = getpass.getuser()
     except (KeyError, OSError):
         user = str(os.getuid())
+    return f"UNIX: user {user}"
+
+
+def offline_trail(options: Any, tool: str) -> AuditTrail:
+    """The trail of an offline tool (``oload``, ``user-tool``): the UNIX user, the host and
+    the tool's process."""
     return AuditTrail(
         audit_codes(options.get("audit")),
-        who=f"UNIX: user {user}",
+        who=unix_who(),
         source=socket.gethostname(),
         reason=f"{tool} pid {os.getpid()}",
     )

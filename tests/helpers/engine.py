@@ -19,12 +19,11 @@ from qorus_core.db.sessions import open_session
 from qorus_core.model.errors import QorusError
 from qorus_core.options import Options
 from qorus_server.api.registry import REGISTRY, CallContext, Operation
-from qorus_server.audit import Auditor
+from qorus_server.audit import Auditor, record_api_call
 from qorus_server.contract import Component
 from qorus_server.events import EventBus
 from qorus_server.http.routes import RestRouter
 from qorus_server.logins import LoginGate
-from qorus_server.server import record_api_call
 
 
 class ListHandler(logging.Handler):

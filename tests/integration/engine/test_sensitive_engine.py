@@ -18,8 +18,8 @@ from qorus_core.db import tables as t
 from qorus_core.model.errors import QorusError
 from qorus_core.rbac import Principal
 from qorus_server.api import REGISTRY, CallContext
+from qorus_server.audit import audited_args
 from qorus_server.engine.manager import WorkflowManager
-from qorus_server.server import _audit_args
 from tests.helpers.definitions import add_workflow, noop_step
 from tests.helpers.engine import Logs, error_rows, make_server, wait_orders
 
@@ -82,7 +82,7 @@ def server(engine: Engine, cipher: SensitiveCipher) -> SimpleNamespace:
     s.registry = REGISTRY
     s.audited = []
     s.audit_api_call = lambda op, ctx, args, result, conn=None: s.audited.append(
-        (op.name, _audit_args(args))
+        (op.name, audited_args(args))
     )
     return s
 
