@@ -42,11 +42,15 @@ from qorus_core.model.status import OrderStatus, SessionStatus
 
 @dataclass(frozen=True)
 class PlainOrder:
-    """One validated plain order of workflow ``workflowid``, checked against ``stamp``."""
+    """One validated plain order of the workflow of ``brief``, checked against ``stamp``."""
 
-    workflowid: int
+    brief: WorkflowBrief
     stamp: str | None
     order: NewOrder
+
+    @property
+    def workflowid(self) -> int:
+        return self.brief.workflowid
 
 
 def plain_order(
@@ -61,7 +65,7 @@ def plain_order(
         return None
     if order.keys or order.unique or order.parent_id is not None or order.sensitive:
         return None
-    return PlainOrder(brief.workflowid, stamp, order)
+    return PlainOrder(brief, stamp, order)
 
 
 _WI = t.workflow_instance.name

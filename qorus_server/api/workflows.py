@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from qorus_core.db import interfaces, order_batch, orders, orders_query, wfcache
+from qorus_core.db.order_batch import PlainOrder
 from qorus_core.db.refdata import now
 from qorus_core.db.unit import after_commit
 from qorus_core.db.wfdefs import find_workflow
@@ -134,10 +135,7 @@ def _create_order_fast(ctx: CallContext, args: dict[str, object]) -> Awaitable[A
     """createOrder's shortcut on the event loop: a plain order of a workflow already looked
     up (cached brief), with no audit row to write, goes to the shared insert with no worker
     thread; anything else (or a refusal, which the handler explains) takes the handler."""
-    s = ctx.server
     wm = manager(ctx)
-    if wm.submitter is None or not _plain_allowed(s):
-        return None
     fields = dict(args)
     id, name, version = (fields.pop(k, None) for k in ("id", "name", "version"))
     try:
@@ -145,34 +143,61 @@ def _create_order_fast(ctx: CallContext, args: dict[str, object]) -> Awaitable[A
         key = split_ref(ref, version, arg)
     except QorusError:
         return None
-    hit = wm.briefs.get(*key)
-    if hit is None:
-        return None
-    brief, _ = hit
-    check_visible(ctx, brief.workflowid, str(ref))
-    plain = order_batch.plain_order(brief, hit[1], fields, now())
-    if plain is None:
+    plain = _plain(ctx, wm, wm.briefs.get(*key), ref, fields)
+    if plain is None or wm.submitter is None:
         return None
     try:
         written = wm.submitter.submit_async(plain)
     except BatchFailed:
         return None
-    return _created(ctx, brief, plain.order.status, written)
+    return _created(ctx, wm, plain, written)
 
 
 async def _created(
-    ctx: CallContext, brief: orders.WorkflowBrief, status: str, written: Awaitable[int | None]
+    ctx: CallContext, wm: Any, plain: PlainOrder, written: Awaitable[int | None]
 ) -> Any:
-    wm = manager(ctx)
     try:
         wfiid = await written
     except BatchFailed:
         return DECLINED  # the handler creates it alone and reports its own error
+    done = _written(ctx, wm, plain, wfiid)
+    return DECLINED if done is None else done
+
+
+def _plain(
+    ctx: CallContext, wm: Any, hit: tuple[Any, str | None] | None, ref: str, fields: Any
+) -> PlainOrder | None:
+    """The order as one the shared insert may write: the workflow cached, visible to the
+    caller (else 403), the order plain, no audit row to commit with it; else None."""
+    if hit is None or wm.submitter is None or not _plain_allowed(ctx.server):
+        return None
+    check_visible(ctx, hit[0].workflowid, ref)
+    return order_batch.plain_order(hit[0], hit[1], fields, now())
+
+
+def _written(
+    ctx: CallContext, wm: Any, plain: PlainOrder, wfiid: int | None
+) -> dict[str, Any] | None:
+    """The answer for an order the shared insert wrote, after its event and the wake-up;
+    None when its definitions changed (the cache is emptied: look the workflow up again)."""
     if wfiid is None:
-        wm.briefs.clear()  # the definitions changed: the handler looks the workflow up again
-        return DECLINED
-    _submitted(ctx.server, brief, wfiid, status)
-    wm.notify(brief.workflowid)
+        wm.briefs.clear()
+        return None
+    server = ctx.server
+    if server.events is not None:
+        server.events.post(
+            "WORKFLOW_DATA_SUBMITTED",
+            {
+                "name": plain.brief.name,
+                "version": plain.brief.version,
+                "workflowid": plain.workflowid,
+                "workflow_instanceid": wfiid,
+                "status": ORDER_STATUS_NAMES[plain.order.status],
+            },
+            caller="engine",
+            safe=True,
+        )
+    wm.notify(plain.workflowid)
     return {"workflow_instanceid": wfiid}
 
 
@@ -202,21 +227,16 @@ def create_order(
     key = split_ref(ref, version, arg)
     for attempt in range(_STALE_RETRIES + 1):
         hit = wm.briefs.get(*key) if attempt == 0 else None
-        if hit is not None and wm.submitter is not None and _plain_allowed(s):
-            check_visible(ctx, hit[0].workflowid, str(ref))
-            plain = order_batch.plain_order(hit[0], hit[1], fields, now())
-            if plain is not None:
-                try:
-                    fast = wm.submitter.submit(plain)
-                except BatchFailed:
-                    fast = -1  # the ordinary transaction below reports its own error
-                if fast is None:
-                    wm.briefs.clear()  # the definitions changed: look the workflow up again
-                    continue
-                if fast > 0:
-                    _submitted(s, hit[0], fast, plain.order.status)
-                    wm.notify(hit[0].workflowid)
-                    return {"workflow_instanceid": fast}
+        plain = _plain(ctx, wm, hit, ref, fields)
+        if plain is not None and wm.submitter is not None:
+            try:
+                done = _written(ctx, wm, plain, wm.submitter.submit(plain))
+            except BatchFailed:
+                pass  # the ordinary transaction below reports its own error
+            else:
+                if done is None:
+                    continue  # the definitions changed
+                return done
         try:
             with after_commit(s.engine, s.events) as (conn, later):
                 if hit is not None:
@@ -258,23 +278,6 @@ def _plain_allowed(server: Any) -> bool:
     return not (
         audit.enabled(server.options, "api") or audit.enabled(server.options, "workflow-data")
     )
-
-
-def _submitted(server: Any, brief: orders.WorkflowBrief, wfiid: int, status: str) -> None:
-    """The WORKFLOW_DATA_SUBMITTED event of an order written by the shared insert."""
-    if server.events is not None:
-        server.events.post(
-            "WORKFLOW_DATA_SUBMITTED",
-            {
-                "name": brief.name,
-                "version": brief.version,
-                "workflowid": brief.workflowid,
-                "workflow_instanceid": wfiid,
-                "status": ORDER_STATUS_NAMES[status],
-            },
-            caller="engine",
-            safe=True,
-        )
 
 
 #: createOrder's new lookups after the workflow definitions changed under it

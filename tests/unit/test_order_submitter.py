@@ -15,11 +15,13 @@ from typing import Any
 import pytest
 
 from qorus_core.db.order_batch import PlainOrder
+from qorus_core.db.orders import WorkflowBrief
 from qorus_server.engine.submitter import BatchFailed, OrderSubmitter
 
 
 def _item(n: int, stamp: str | None = "s") -> PlainOrder:
-    return PlainOrder(workflowid=n, stamp=stamp, order=None)  # type: ignore[arg-type]
+    brief = WorkflowBrief(n, f"WF{n}", "1.0", frozenset())
+    return PlainOrder(brief=brief, stamp=stamp, order=None)  # type: ignore[arg-type]
 
 
 class FakeWriter:
