@@ -20,9 +20,6 @@ from qorus_core.model.status import ORDER_STATUS_NAMES
 from qorus_core.model.status import OrderStatus as S
 
 wi = t.workflow_instance
-qd = t.queue_data
-ev = t.workflow_events
-sie = t.step_instance_events
 swi = t.subworkflow_instance
 
 

@@ -17,10 +17,6 @@ from qorus_core.model.errors import NotFoundError
 from qorus_core.model.status import OrderStatus as S
 
 wi = t.workflow_instance
-qd = t.queue_data
-ev = t.workflow_events
-sie = t.step_instance_events
-swi = t.subworkflow_instance
 
 # queue entry statuses: the database code -> the API name
 QS_WAITING, QS_RECEIVED, QS_ERROR, QS_USED = "W", "R", "E", "X"

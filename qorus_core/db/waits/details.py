@@ -12,7 +12,6 @@ from qorus_core.db.waits.common import (
     QUEUE_STATUS_NAMES,
 )
 
-wi = t.workflow_instance
 qd = t.queue_data
 ev = t.workflow_events
 sie = t.step_instance_events

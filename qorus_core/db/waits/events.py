@@ -19,11 +19,8 @@ from qorus_core.db.waits.common import (
     wake_order,
 )
 
-wi = t.workflow_instance
-qd = t.queue_data
 ev = t.workflow_events
 sie = t.step_instance_events
-swi = t.subworkflow_instance
 
 
 def find_event_type(conn: Connection, ref: object) -> dict[str, Any]:

@@ -29,9 +29,6 @@ from qorus_core.model.errors import NotFoundError, QorusError, ValidationError
 
 wi = t.workflow_instance
 qd = t.queue_data
-ev = t.workflow_events
-sie = t.step_instance_events
-swi = t.subworkflow_instance
 
 
 @dataclass(frozen=True)
