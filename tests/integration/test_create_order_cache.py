@@ -57,6 +57,18 @@ def ids(engine: Engine) -> dict[str, int]:
         return {v: int(i) for i, v in conn.execute(select(wf.c.workflowid, wf.c.version))}
 
 
+def load_cache_wf(engine: Engine, tmp_path: Path) -> None:
+    """Load the workflow CACHE-WF 1.0 (one step) with oload."""
+    step(tmp_path, "CacheStep")
+    load(
+        engine,
+        [
+            str(tmp_path / "CacheStep-1.0.qstep.yaml"),
+            str(workflow(tmp_path, "CACHE-WF", "[CacheStep]", "1.0")),
+        ],
+    )
+
+
 def test_two_nodes_follow_oload_while_running(
     engine: Engine, nodes: list[Any], tmp_path: Path
 ) -> None:
@@ -95,14 +107,7 @@ def test_two_nodes_follow_oload_while_running(
 
 
 def test_a_stale_brief_is_looked_up_again(engine: Engine, nodes: list[Any], tmp_path: Path) -> None:
-    step(tmp_path, "CacheStep")
-    load(
-        engine,
-        [
-            str(tmp_path / "CacheStep-1.0.qstep.yaml"),
-            str(workflow(tmp_path, "CACHE-WF", "[CacheStep]", "1.0")),
-        ],
-    )
+    load_cache_wf(engine, tmp_path)
     s = nodes[0]
     v1 = create(s, id="CACHE-WF", staticdata={})
     brief, stamp = s.workflows.briefs.get("CACHE-WF", None)
@@ -115,14 +120,7 @@ def test_a_stale_brief_is_looked_up_again(engine: Engine, nodes: list[Any], tmp_
 
 
 def test_reset_empties_the_cache(engine: Engine, nodes: list[Any], tmp_path: Path) -> None:
-    step(tmp_path, "CacheStep")
-    load(
-        engine,
-        [
-            str(tmp_path / "CacheStep-1.0.qstep.yaml"),
-            str(workflow(tmp_path, "CACHE-WF", "[CacheStep]", "1.0")),
-        ],
-    )
+    load_cache_wf(engine, tmp_path)
     s = nodes[0]
     create(s, id="CACHE-WF", staticdata={})
     assert len(s.workflows.briefs) == 1
@@ -142,14 +140,7 @@ def test_bounded() -> None:
 def test_a_cached_plain_order_is_one_statement(
     engine: Engine, nodes: list[Any], tmp_path: Path
 ) -> None:
-    step(tmp_path, "CacheStep")
-    load(
-        engine,
-        [
-            str(tmp_path / "CacheStep-1.0.qstep.yaml"),
-            str(workflow(tmp_path, "CACHE-WF", "[CacheStep]", "1.0")),
-        ],
-    )
+    load_cache_wf(engine, tmp_path)
     s = nodes[0]
     create(s, id="CACHE-WF", staticdata={})
     seen: list[str] = []
