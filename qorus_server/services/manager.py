@@ -18,6 +18,10 @@ SERVICE-THREAD-LIMIT. Each service logs into its own file (``svc-logfile-templat
 Events SERVICE_START, SERVICE_STOP, SERVICE_ERROR and SERVICE_AUTOSTART_CHANGE go to the event
 bus; the audit rows SERVICE-START and SERVICE-STOP are written when the ``audit`` option
 includes ``services``.
+
+The manager decides; its collaborators do one job each: :mod:`.registry` (what is kept of
+each service across loads), :mod:`.loading` (checks, compilation, ``init()``), :mod:`.calls`
+(the method-call path), :mod:`.notify` (events and audit rows).
 """
 
 from __future__ import annotations
@@ -26,27 +30,24 @@ import logging
 import threading
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from qorus_core.db import services as db
 from qorus_core.db.engine import READONLY
-from qorus_core.db.group_status import stopping_group
 from qorus_core.db.services import MethodDef, ServiceDef
 from qorus_core.loader.system_release import ensure_system_services
 from qorus_core.model import args as a
-from qorus_core.model.errors import AuthorizationError, NotFoundError, QorusError
+from qorus_core.model.errors import NotFoundError, QorusError
 from qorus_server.contract import ServerContract
-from qorus_server.engine.codecache import CodeError, exec_code, run_library
 from qorus_server.engine.manager import logger_factory
+from qorus_server.services import calls, loading, notify
 from qorus_server.services.instance import ServiceError, ServiceInstance
-from qorus_server.services.locks import Slots
-from qorus_server.services.stats import ServiceStats
-from qorus_server.userapi import code_namespace, install
+from qorus_server.services.registry import Entry, Key, ServiceRegistry
+from qorus_server.services.registry import key_of as _key
 from qorus_server.userapi import context as uctx
+from qorus_server.userapi import install
 from qorus_server.userapi.context import (
     LoggerFactory,
     Runtime,
@@ -54,30 +55,9 @@ from qorus_server.userapi.context import (
     bind_runtime,
     unbind_runtime,
 )
-from qorus_server.userapi.svc import QorusService
 
 #: seconds a call over ``max-service-threads`` waits for a free slot before it fails
 THREAD_WAIT = 30.0
-
-Key = tuple[str, str]  # (service_type, name)
-
-
-@dataclass
-class Entry:
-    """What the manager keeps of one service (by type and name) across loads: the loaded
-    instance, the slots of its calls and threads, its call statistics."""
-
-    key: Key
-    slots: Slots = field(default_factory=Slots)
-    stats: ServiceStats = field(default_factory=ServiceStats)
-    lock: threading.RLock = field(default_factory=threading.RLock)
-    instance: ServiceInstance | None = None
-    #: the thread running the service's init(), which must not load it again
-    loading: int | None = None
-
-
-def _key(sdef: ServiceDef) -> Key:
-    return (sdef.service_type, sdef.name)
 
 
 class ServiceManager:
@@ -98,8 +78,7 @@ class ServiceManager:
         self.runtime: Runtime | None = None
         self.server: ServerContract | None = None
         self._engine: Engine | None = None
-        self._entries: dict[Key, Entry] = {}
-        self._lock = threading.Lock()
+        self._registry = ServiceRegistry()
         self._state_lock = threading.Lock()
         self._stopped = False
         self.log = logging.getLogger("qorus.services")
@@ -168,10 +147,8 @@ class ServiceManager:
 
     def stop(self) -> None:
         self._stopped = True
-        with self._lock:
-            entries = list(self._entries.values())
         threads = []
-        for entry in entries:
+        for entry in self._registry.entries():
             t = threading.Thread(
                 target=self._unload_entry, args=(entry, "system shutdown"), daemon=True
             )
@@ -184,8 +161,7 @@ class ServiceManager:
             unbind_runtime(self.runtime)
 
     def health(self) -> dict[str, int]:
-        with self._lock:
-            insts = [e.instance for e in self._entries.values() if e.instance is not None]
+        insts = self._registry.loaded()
         running = sum(1 for i in insts if i.status == "running")
         return {"loaded": len(insts), "running": running}
 
@@ -206,30 +182,20 @@ class ServiceManager:
         return int(rt.options.get("max-service-threads")) if rt is not None else 200
 
     def _entry(self, key: Key) -> Entry:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                entry = self._entries[key] = Entry(key)
-            return entry
+        return self._registry.entry(key)
 
     def _loaded(self) -> list[ServiceInstance]:
-        with self._lock:
-            return [e.instance for e in self._entries.values() if e.instance is not None]
+        return self._registry.loaded()
 
     def loaded_ids(self) -> set[int]:
         """The serviceids of the services loaded here."""
         return {inst.serviceid for inst in self._loaded()}
 
     def loaded_by_name(self, service_type: str, name: str) -> ServiceInstance | None:
-        with self._lock:
-            entry = self._entries.get((service_type, name))
-            return entry.instance if entry is not None else None
+        return self._registry.by_name(service_type, name)
 
     def loaded_instance(self, serviceid: int) -> ServiceInstance | None:
-        for inst in self._loaded():
-            if inst.serviceid == serviceid:
-                return inst
-        return None
+        return self._registry.by_id(serviceid)
 
     def _logger(self, sdef: ServiceDef) -> logging.Logger:
         rt = self.runtime
@@ -238,45 +204,13 @@ class ServiceManager:
         return rt.get_logger("service", sdef.name)
 
     def _post(self, event: str, sdef: ServiceDef, severity: str = "INFO", **extra: Any) -> None:
-        server = self.server
-        if server is None:
-            return
-        info: dict[str, Any] = {
-            "type": sdef.type,
-            "name": sdef.name,
-            "version": sdef.version,
-            "serviceid": sdef.serviceid,
-            **extra,
-        }
-        try:
-            server.events.post(event, info, severity=severity, caller="services")
-        except Exception:  # an event listener failing must not fail the service
-            self.log.exception("cannot post %s", event)
+        notify.post_event(self.server, self.log, event, sdef, severity, **extra)
 
     def post_error(self, sdef: ServiceDef, err: str, desc: str) -> None:
         self._post("SERVICE_ERROR", sdef, severity="MAJOR", err=err, desc=desc)
 
     def _audit(self, event: str, inst: ServiceInstance, reason: str, who: str | None) -> None:
-        server = self.server
-        if server is None:
-            return
-        try:
-            # who and from where: the API call in force (or the server itself)
-            who_kw: dict[str, Any] = {"who": who} if who else {}
-            rid = server.auditor.event(
-                event,
-                None,
-                reason=reason,
-                **who_kw,
-                info1=f"{inst.sdef.type} {inst.name} v{inst.sdef.version}",
-                serviceid=inst.serviceid,
-                related=inst.audit_id if event == "SERVICE-STOP" else None,
-            )
-        except SQLAlchemyError:
-            self.log.exception("cannot write the %s audit row of %s", event, inst.name)
-            return
-        if event == "SERVICE-START":
-            inst.audit_id = rid
+        notify.audit_event(self.server, self.log, event, inst, reason, who)
 
     # ------------------------------------------------------------------ definitions
 
@@ -320,57 +254,11 @@ class ServiceManager:
 
     # ------------------------------------------------------------------ loading
 
-    def _compile(self, sdef: ServiceDef) -> type[Any]:
-        label = sdef.label()
-        if sdef.language != "python":
-            raise CodeError(f"{label} is not Python ({sdef.language})")
-        if not sdef.code:
-            raise CodeError(f"{label} has no code")
-        ns = code_namespace(f"qorus_service_{sdef.serviceid}")
-        run_library(self._db(), sdef.classes, ns, label)
-        exec_code(sdef.code, f"<{label}>", ns)
-        name = sdef.class_name or sdef.name
-        cls = ns.get(name)
-        if not isinstance(cls, type) or not issubclass(cls, QorusService):
-            raise CodeError(f"{label}: the code defines no QorusService class {name!r}")
-        return cls
-
     def _instantiate(self, entry: Entry, sdef: ServiceDef) -> ServiceInstance:
-        """Compile, make the object and run ``init()``; SERVICE_ERROR and the error logged
-        when any of it fails."""
-        logger = self._logger(sdef)
-        try:
-            cls = self._compile(sdef)
-            inst = ServiceInstance(self, sdef, cls, logger, entry.slots, entry.stats)
-            entry.loading = threading.get_ident()
-            try:
-                inst.create()
-            finally:
-                entry.loading = None
-        except QorusError as exc:
-            logger.error("%s cannot be loaded: %s", sdef.label(), exc.desc)
-            self.post_error(sdef, exc.code, exc.desc)
-            raise
-        return inst
+        return loading.instantiate(self, entry, sdef, engine=self._db(), logger=self._logger(sdef))
 
     def _check_loadable(self, sdef: ServiceDef) -> None:
-        if self._stopped:
-            raise QorusError(
-                "the system is shutting down: no service is loaded", code="SHUTDOWN-IN-PROGRESS"
-            )
-        if not sdef.enabled:
-            raise QorusError(
-                f"{sdef.label()} is disabled: it cannot be loaded or called",
-                code="SERVICE-DISABLED",
-            )
-        with self._read() as conn:
-            group = stopping_group(conn, "service", sdef.serviceid)
-        if group is not None:
-            raise QorusError(
-                f"{sdef.label()} is a member of the disabled interface group {group!r}: it "
-                "cannot be loaded or called until the group is enabled",
-                code="GROUP-DISABLED",
-            )
+        loading.check_loadable(sdef, stopped=self._stopped, read=self._read)
 
     def _started(self, inst: ServiceInstance, reason: str, who: str | None) -> None:
         self._post("SERVICE_START", inst.sdef, reason=reason)
@@ -540,71 +428,26 @@ class ServiceManager:
         """Call ``method`` of the service (loading it first when it is not loaded) with
         positional ``args``; its result. The caller has checked the permissions."""
         mdef = self.method(sdef, method, call)
-        entry = self._entry(_key(sdef))
-        entry.slots.acquire(
-            self.max_threads(), self.thread_wait, f"{sdef.label()}: call of {method}()"
+        return calls.invoke(
+            sdef,
+            mdef,
+            args,
+            call,
+            slots=self._entry(_key(sdef)).slots,
+            max_threads=self.max_threads(),
+            thread_wait=self.thread_wait,
+            load=lambda d, who: self.load(d, reason="call", who=who),
         )
-        try:
-            while True:
-                inst = self.load(sdef, reason="call", who=call.user)
-                if inst.serviceid != sdef.serviceid:
-                    raise ServiceError(
-                        f"{inst.sdef.label()} is loaded, not v{sdef.version}: reset the "
-                        f"service to load version {sdef.version}",
-                        code="SERVICE-VERSION-ERROR",
-                    )
-                if inst.enter():
-                    break
-            try:
-                return inst.call(inst.sdef.method(method) or mdef, args, call)
-            finally:
-                inst.leave()
-        finally:
-            entry.slots.release()
 
     def method(self, sdef: ServiceDef, method: str, call: ServiceCall | None = None) -> MethodDef:
-        """The method a call names: 404 SERVICE-NO-METHOD when the service has none of that
-        name, 403 INTERNAL-METHOD-ERROR for an internal method called from outside the
-        service (``call`` None: the caller is outside)."""
-        mdef = sdef.method(method)
-        if mdef is None:
-            raise NotFoundError(
-                f"{sdef.label()} has no method {a.shown(method)} (its methods: "
-                f"{', '.join(m.name for m in sdef.methods if not m.internal)})",
-                code="SERVICE-NO-METHOD",
-            )
-        if mdef.internal:
-            here = uctx.current_service()
-            own = here is not None and (here.service_type, here.name) == _key(sdef)
-            if not own or call is None:
-                raise AuthorizationError(
-                    f"method {method}() of {sdef.label()} is internal: only the service itself "
-                    "may call it",
-                    code="INTERNAL-METHOD-ERROR",
-                )
-        return mdef
+        """The method a call names (:func:`.calls.resolve_method`): 404 SERVICE-NO-METHOD,
+        403 INTERNAL-METHOD-ERROR for an internal method called from outside the service."""
+        return calls.resolve_method(sdef, method, call)
 
     def call_from_code(self, name: str, method: str, args: list[Any]) -> Any:
         """A call from interface code (``UserApi.callService``) as the system: no RBAC; the
         service's own code may call its internal methods."""
-        order = uctx.current()
-        wf = None
-        if order is not None:
-            wf = {
-                "name": order.workflow_name,
-                "version": order.workflow_version,
-                "workflowid": order.workflowid,
-                "workflow_instanceid": order.workflow_instanceid,
-                "stepid": order.stepid,
-                "ind": order.ind,
-            }
-        here = uctx.current_service()
-        source = (
-            f"service {here.name}"
-            if here is not None
-            else (f"workflow {order.workflow_name}" if order is not None else "UserApi")
-        )
-        call = ServiceCall(method=method, user=None, source=source, transport="internal", wf=wf)
+        call = calls.code_call(method)
         return self.call(self.definition(name), method, list(args), call)
 
     # ------------------------------------------------------------------ state data
